@@ -1,0 +1,323 @@
+#include "store/sqlite_inbox.hpp"
+
+#include <algorithm>
+#include <sqlite3.h>
+
+#include "store/sqlite.hpp"
+
+namespace tandem::store {
+
+using webhooks::AppendOutcome;
+using webhooks::Event;
+using webhooks::EventState;
+using webhooks::InboxError;
+using webhooks::StoredEvent;
+
+namespace {
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS inbox_events (
+  id                INTEGER PRIMARY KEY AUTOINCREMENT,
+  portal_id         INTEGER NOT NULL,
+  subscription_id   INTEGER NOT NULL,
+  subscription_type TEXT    NOT NULL,
+  object_id         INTEGER NOT NULL,
+  event_id          INTEGER NOT NULL,
+  occurred_at       INTEGER NOT NULL,
+  app_id            INTEGER NOT NULL,
+  attempt_number    INTEGER NOT NULL,
+  property_name     TEXT,
+  property_value    TEXT,
+  change_source     TEXT    NOT NULL,
+  source_id         TEXT    NOT NULL,
+  object_type_id    TEXT    NOT NULL,
+  known_type        INTEGER NOT NULL,
+  own_echo          INTEGER NOT NULL,
+  payload           TEXT    NOT NULL,
+  received_at       INTEGER NOT NULL,
+  state             TEXT    NOT NULL,
+  attempts          INTEGER NOT NULL DEFAULT 0,
+  available_at      INTEGER NOT NULL,
+  lease_owner       TEXT,
+  lease_until       INTEGER NOT NULL DEFAULT 0,
+  last_error        TEXT    NOT NULL DEFAULT '',
+  -- The dedup key: eventId alone is not unique (hubspot-contract.md §3.2). The row, and so the
+  -- key, stays until purge() removes processed rows older than the retention (>= 48 h).
+  UNIQUE (portal_id, subscription_id, subscription_type, object_id, event_id, occurred_at)
+);
+CREATE INDEX IF NOT EXISTS inbox_events_queue ON inbox_events (state, available_at, id);
+CREATE INDEX IF NOT EXISTS inbox_events_received ON inbox_events (state, received_at);
+)sql";
+
+constexpr const char* kColumns =
+    "id, portal_id, subscription_id, subscription_type, object_id, event_id, occurred_at, app_id, attempt_number, "
+    "property_name, property_value, change_source, source_id, object_type_id, known_type, own_echo, payload, "
+    "received_at, state, attempts, last_error, lease_until";
+
+StoredEvent read_row(const Statement& s) {
+  StoredEvent r;
+  r.id = s.column_int(0);
+  Event& e = r.event;
+  e.portal_id = s.column_int(1);
+  e.subscription_id = s.column_int(2);
+  e.subscription_type = s.column_text(3);
+  e.object_id = s.column_int(4);
+  e.event_id = s.column_int(5);
+  e.occurred_at = s.column_int(6);
+  e.app_id = s.column_int(7);
+  e.attempt_number = s.column_int(8);
+  if (!s.column_is_null(9)) e.property_name = s.column_text(9);
+  if (!s.column_is_null(10)) e.property_value = s.column_text(10);
+  e.change_source = s.column_text(11);
+  e.source_id = s.column_text(12);
+  e.object_type_id = s.column_text(13);
+  e.known_type = s.column_int(14) != 0;
+  e.own_echo = s.column_int(15) != 0;
+  e.payload = s.column_text(16);
+  r.received_at = s.column_int(17);
+  r.state = webhooks::parse_event_state(s.column_text(18)).value_or(EventState::kPending);
+  r.attempts = static_cast<int>(s.column_int(19));
+  r.last_error = s.column_text(20);
+  r.lease_until = s.column_int(21);
+  return r;
+}
+
+std::string sv(EventState s) { return std::string(webhooks::to_string(s)); }
+
+}  // namespace
+
+struct SqliteInbox::Statements {
+  explicit Statements(Database& db)
+      : insert(db,
+               "INSERT INTO inbox_events (portal_id, subscription_id, subscription_type, object_id, event_id, "
+               "occurred_at, app_id, attempt_number, property_name, property_value, change_source, source_id, "
+               "object_type_id, known_type, own_echo, payload, received_at, state, available_at) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?17) "
+               "ON CONFLICT DO NOTHING"),
+        expire_dead(db,
+                    "UPDATE inbox_events SET state = 'dead', lease_owner = NULL, "
+                    "last_error = 'lease expired after ' || attempts || ' claims' || "
+                    "CASE WHEN last_error = '' THEN '' ELSE '; last error: ' || last_error END "
+                    "WHERE state = 'claimed' AND lease_until <= ?1 AND attempts >= ?2"),
+        expire_retry(db,
+                     "UPDATE inbox_events SET state = 'pending', lease_owner = NULL "
+                     "WHERE state = 'claimed' AND lease_until <= ?1"),
+        claim(db, std::string("UPDATE inbox_events SET state = 'claimed', attempts = attempts + 1, lease_owner = ?1, "
+                              "lease_until = ?2 WHERE id IN (SELECT id FROM inbox_events WHERE state = 'pending' "
+                              "AND available_at <= ?3 ORDER BY id LIMIT ?4) RETURNING ") +
+                      kColumns),
+        ack(db,
+            "UPDATE inbox_events SET state = 'done', lease_owner = NULL, last_error = '' "
+            "WHERE id = ?1 AND state = 'claimed' AND lease_owner = ?2"),
+        attempts_of(db, "SELECT attempts FROM inbox_events WHERE id = ?1 AND state = 'claimed' AND lease_owner = ?2"),
+        retry(db,
+              "UPDATE inbox_events SET state = 'pending', lease_owner = NULL, available_at = ?2, last_error = ?3 "
+              "WHERE id = ?1"),
+        dead(db, "UPDATE inbox_events SET state = 'dead', lease_owner = NULL, last_error = ?2 WHERE id = ?1") {}
+
+  Statement insert;
+  Statement expire_dead;
+  Statement expire_retry;
+  Statement claim;
+  Statement ack;
+  Statement attempts_of;
+  Statement retry;
+  Statement dead;
+};
+
+SqliteInbox::SqliteInbox(const StoreConfig& config, const Clock& clock) : config_(config), clock_(clock) {
+  db_ = std::make_unique<Database>(config_.path);
+  sqlite3_busy_timeout(db_->handle(), static_cast<int>(config_.busy_timeout.count()));
+  db_->exec("PRAGMA journal_mode = WAL");
+  db_->exec(config_.synchronous == StoreConfig::Synchronous::kFull ? "PRAGMA synchronous = FULL"
+                                                                     : "PRAGMA synchronous = NORMAL");
+  db_->exec(kSchema);
+  st_ = std::make_unique<Statements>(*db_);
+}
+
+SqliteInbox::~SqliteInbox() = default;
+
+std::optional<InboxError> SqliteInbox::append(std::span<const std::vector<Event>* const> batches,
+                                              std::vector<AppendOutcome>& outcomes) {
+  std::lock_guard lock(mutex_);
+  outcomes.assign(batches.size(), AppendOutcome{});
+  try {
+    const std::int64_t now = to_epoch_ms(clock_.now());
+    Transaction tx(*db_);
+    Statement& ins = st_->insert;
+    for (std::size_t b = 0; b < batches.size(); ++b) {
+      for (const Event& e : *batches[b]) {
+        ins.reset();
+        ins.bind(1, e.portal_id)
+            .bind(2, e.subscription_id)
+            .bind(3, std::string_view(e.subscription_type))
+            .bind(4, e.object_id)
+            .bind(5, e.event_id)
+            .bind(6, e.occurred_at)
+            .bind(7, e.app_id)
+            .bind(8, e.attempt_number)
+            .bind(9, e.property_name)
+            .bind(10, e.property_value)
+            .bind(11, std::string_view(e.change_source))
+            .bind(12, std::string_view(e.source_id))
+            .bind(13, std::string_view(e.object_type_id))
+            .bind(14, std::int64_t{e.known_type ? 1 : 0})
+            .bind(15, std::int64_t{e.own_echo ? 1 : 0})
+            .bind(16, std::string_view(e.payload))
+            .bind(17, now)
+            .bind(18, e.own_echo ? std::string_view("skipped") : std::string_view("pending"));
+        ins.step();
+        if (db_->changes() > 0) {
+          ++outcomes[b].stored;
+        } else {
+          ++outcomes[b].duplicates;
+        }
+      }
+    }
+    ins.reset();
+    tx.commit();
+    return std::nullopt;
+  } catch (const SqliteError& error) {
+    outcomes.assign(batches.size(), AppendOutcome{});
+    return InboxError{error.what()};
+  }
+}
+
+std::vector<StoredEvent> SqliteInbox::claim(std::size_t max, std::chrono::milliseconds lease,
+                                            const std::string& consumer) {
+  std::lock_guard lock(mutex_);
+  const std::int64_t now = to_epoch_ms(clock_.now());
+  std::vector<StoredEvent> claimed;
+  Transaction tx(*db_);
+  st_->expire_dead.reset();
+  st_->expire_dead.bind(1, now).bind(2, std::int64_t{config_.max_attempts});
+  st_->expire_dead.step();
+  st_->expire_retry.reset();
+  st_->expire_retry.bind(1, now);
+  st_->expire_retry.step();
+  Statement& c = st_->claim;
+  c.reset();
+  c.bind(1, std::string_view(consumer)).bind(2, now + lease.count()).bind(3, now).bind(4, static_cast<std::int64_t>(max));
+  while (c.step()) claimed.push_back(read_row(c));
+  c.reset();
+  tx.commit();
+  std::sort(claimed.begin(), claimed.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return claimed;
+}
+
+bool SqliteInbox::acknowledge(std::int64_t id, const std::string& consumer) {
+  std::lock_guard lock(mutex_);
+  Statement& a = st_->ack;
+  a.reset();
+  a.bind(1, id).bind(2, std::string_view(consumer));
+  a.step();
+  return db_->changes() > 0;
+}
+
+bool SqliteInbox::fail(std::int64_t id, const std::string& consumer, const std::string& reason,
+                       std::chrono::milliseconds retry_after) {
+  std::lock_guard lock(mutex_);
+  const std::int64_t now = to_epoch_ms(clock_.now());
+  Transaction tx(*db_);
+  Statement& q = st_->attempts_of;
+  q.reset();
+  q.bind(1, id).bind(2, std::string_view(consumer));
+  if (!q.step()) {
+    q.reset();
+    return false;
+  }
+  const std::int64_t attempts = q.column_int(0);
+  q.reset();
+  if (attempts >= config_.max_attempts) {
+    Statement& d = st_->dead;
+    d.reset();
+    d.bind(1, id).bind(2, "failed " + std::to_string(attempts) + " times; last error: " + reason);
+    d.step();
+  } else {
+    Statement& r = st_->retry;
+    r.reset();
+    r.bind(1, id).bind(2, now + retry_after.count()).bind(3, std::string_view(reason));
+    r.step();
+  }
+  tx.commit();
+  return true;
+}
+
+std::size_t SqliteInbox::replay(std::optional<std::int64_t> id, EventState from) {
+  std::lock_guard lock(mutex_);
+  const std::int64_t now = to_epoch_ms(clock_.now());
+  std::string sql =
+      "UPDATE inbox_events SET state = 'pending', attempts = 0, lease_owner = NULL, available_at = ?1 "
+      "WHERE state = ?2";
+  if (id) sql += " AND id = ?3";
+  Statement s(*db_, sql);
+  s.bind(1, now).bind(2, sv(from));
+  if (id) s.bind(3, *id);
+  s.step();
+  return static_cast<std::size_t>(db_->changes());
+}
+
+webhooks::InboxStats SqliteInbox::stats() {
+  std::lock_guard lock(mutex_);
+  webhooks::InboxStats out;
+  Statement s(*db_, "SELECT state, count(*) FROM inbox_events GROUP BY state");
+  while (s.step()) {
+    auto state = webhooks::parse_event_state(s.column_text(0));
+    std::int64_t n = s.column_int(1);
+    if (!state) continue;
+    switch (*state) {
+      case EventState::kPending: out.pending += n; break;
+      case EventState::kClaimed: out.claimed += n; out.pending += n; break;
+      case EventState::kDone: out.done += n; break;
+      case EventState::kDead: out.dead += n; break;
+      case EventState::kSkipped: out.skipped += n; break;
+    }
+  }
+  Statement u(*db_, "SELECT count(*) FROM inbox_events WHERE known_type = 0");
+  if (u.step()) out.unknown_types = u.column_int(0);
+  Statement o(*db_, "SELECT min(received_at) FROM inbox_events WHERE state IN ('pending', 'claimed')");
+  if (o.step() && !o.column_is_null(0)) {
+    std::int64_t age = to_epoch_ms(clock_.now()) - o.column_int(0);
+    out.oldest_unprocessed_age = std::chrono::milliseconds{std::max<std::int64_t>(age, 0)};
+  }
+  return out;
+}
+
+std::vector<StoredEvent> SqliteInbox::list(const webhooks::ListFilter& filter) {
+  std::lock_guard lock(mutex_);
+  std::string sql = std::string("SELECT ") + kColumns + " FROM inbox_events WHERE id > ?1";
+  if (filter.state) sql += " AND state = ?3";
+  sql += " ORDER BY id LIMIT ?2";
+  Statement s(*db_, sql);
+  s.bind(1, filter.after_id).bind(2, static_cast<std::int64_t>(filter.limit));
+  if (filter.state) s.bind(3, sv(*filter.state));
+  std::vector<StoredEvent> out;
+  while (s.step()) out.push_back(read_row(s));
+  return out;
+}
+
+bool SqliteInbox::writable() {
+  std::lock_guard lock(mutex_);
+  try {
+    // BEGIN IMMEDIATE takes the write lock: proves the file is writable and not locked by another
+    // process, without writing anything.
+    db_->exec("BEGIN IMMEDIATE");
+    db_->exec("ROLLBACK");
+    return true;
+  } catch (const SqliteError&) {
+    return false;
+  }
+}
+
+std::size_t SqliteInbox::purge(std::chrono::milliseconds retention) {
+  // The dedup key must outlive HubSpot's retry window (24 h) with margin: never less than 48 h.
+  retention = std::max<std::chrono::milliseconds>(retention, std::chrono::hours{48});
+  std::lock_guard lock(mutex_);
+  Statement s(*db_,
+              "DELETE FROM inbox_events WHERE state IN ('done', 'skipped') AND received_at < ?1");
+  s.bind(1, to_epoch_ms(clock_.now()) - retention.count());
+  s.step();
+  return static_cast<std::size_t>(db_->changes());
+}
+
+}  // namespace tandem::store

@@ -1,0 +1,46 @@
+#pragma once
+// The inbox on SQLite in WAL mode (see StoreConfig::synchronous for the durability choice).
+// One connection guarded by a mutex: the webhook committer is the only writer on the hot path
+// and batches many requests per transaction, so a second connection would buy little.
+
+#include <memory>
+#include <mutex>
+
+#include "common/clock.hpp"
+#include "store/config.hpp"
+#include "webhooks/inbox.hpp"
+
+namespace tandem::store {
+
+class Database;
+
+class SqliteInbox final : public webhooks::Inbox {
+ public:
+  // Opens or creates the database and its schema; throws SqliteError when that fails (a start-up
+  // error). The clock must outlive the inbox.
+  SqliteInbox(const StoreConfig& config, const Clock& clock);
+  ~SqliteInbox() override;
+
+  std::optional<webhooks::InboxError> append(std::span<const std::vector<webhooks::Event>* const> batches,
+                                             std::vector<webhooks::AppendOutcome>& outcomes) override;
+  std::vector<webhooks::StoredEvent> claim(std::size_t max, std::chrono::milliseconds lease,
+                                           const std::string& consumer) override;
+  bool acknowledge(std::int64_t id, const std::string& consumer) override;
+  bool fail(std::int64_t id, const std::string& consumer, const std::string& reason,
+            std::chrono::milliseconds retry_after) override;
+  std::size_t replay(std::optional<std::int64_t> id, webhooks::EventState from) override;
+  webhooks::InboxStats stats() override;
+  std::vector<webhooks::StoredEvent> list(const webhooks::ListFilter& filter) override;
+  bool writable() override;
+  std::size_t purge(std::chrono::milliseconds retention) override;
+
+ private:
+  struct Statements;
+  StoreConfig config_;
+  const Clock& clock_;
+  std::mutex mutex_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<Statements> st_;
+};
+
+}  // namespace tandem::store

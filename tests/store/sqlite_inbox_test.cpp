@@ -1,0 +1,311 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <sys/stat.h>
+
+#include "store/sqlite.hpp"
+#include "store/sqlite_inbox.hpp"
+#include "tests/webhooks/webhook_test_support.hpp"
+
+using namespace tandem;
+using namespace tandem::webhooks;
+using tandem::store::SqliteInbox;
+using tandem::store::StoreConfig;
+using namespace std::chrono_literals;
+
+namespace {
+
+Event make_event(std::int64_t event_id, std::int64_t object_id = 1, std::int64_t occurred_at = 1000,
+                 std::int64_t portal_id = 62515) {
+  Event e;
+  e.event_id = event_id;
+  e.object_id = object_id;
+  e.occurred_at = occurred_at;
+  e.portal_id = portal_id;
+  e.subscription_id = 25;
+  e.subscription_type = "contact.propertyChange";
+  e.property_name = "lifecyclestage";
+  e.property_value = "lead";
+  e.change_source = "CRM_UI";
+  e.payload = "{\"eventId\":" + std::to_string(event_id) + "}";
+  return e;
+}
+
+std::vector<AppendOutcome> append(Inbox& inbox, std::vector<std::vector<Event>> batches) {
+  std::vector<const std::vector<Event>*> pointers;
+  for (auto& b : batches) pointers.push_back(&b);
+  std::vector<AppendOutcome> outcomes;
+  auto error = inbox.append(pointers, outcomes);
+  if (error) FAIL("append failed: " << error->message);
+  return outcomes;
+}
+
+struct Fixture {
+  testing::TempDir dir;
+  ManualClock clock;
+  StoreConfig config;
+  Fixture() {
+    config.path = dir.file("inbox.db");
+    config.max_attempts = 3;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("append stores events and deduplicates on the composite key") {
+  Fixture f;
+  SqliteInbox inbox(f.config, f.clock);
+  auto outcomes = append(inbox, {{make_event(1), make_event(2)}, {make_event(3)}});
+  REQUIRE(outcomes.size() == 2);
+  CHECK(outcomes[0].stored == 2);
+  CHECK(outcomes[1].stored == 1);
+
+  // Same key again, across requests and within one request and one transaction.
+  outcomes = append(inbox, {{make_event(1), make_event(4), make_event(4)}, {make_event(4)}});
+  CHECK(outcomes[0].stored == 1);
+  CHECK(outcomes[0].duplicates == 2);
+  CHECK(outcomes[1].duplicates == 1);
+
+  // eventId alone is not unique: each other key component makes a new event.
+  Event other_object = make_event(1, 2);
+  Event other_time = make_event(1, 1, 2000);
+  Event other_portal = make_event(1, 1, 1000, 99);
+  Event other_subscription = make_event(1);
+  other_subscription.subscription_id = 26;
+  Event other_type = make_event(1);
+  other_type.subscription_type = "contact.creation";
+  Event retry = make_event(1);
+  retry.attempt_number = 3;  // a redelivery: same key, a duplicate
+  outcomes = append(inbox, {{other_object, other_time, other_portal, other_subscription, other_type, retry}});
+  CHECK(outcomes[0].stored == 5);
+  CHECK(outcomes[0].duplicates == 1);
+  CHECK(inbox.stats().pending == 9);
+}
+
+TEST_CASE("events survive closing and reopening, field by field") {
+  Fixture f;
+  Event e = make_event(3816279340, 546500061938, 1788597072520, 247279312);
+  e.app_id = 51879189;
+  e.attempt_number = 2;
+  e.object_type_id = "0-1";
+  e.source_id = "userId:98499705";
+  e.property_value = std::nullopt;
+  e.known_type = false;
+  {
+    SqliteInbox inbox(f.config, f.clock);
+    append(inbox, {{e}});
+  }
+  SqliteInbox inbox(f.config, f.clock);
+  auto listed = inbox.list({});
+  REQUIRE(listed.size() == 1);
+  const Event& r = listed[0].event;
+  CHECK(r.event_id == e.event_id);
+  CHECK(r.object_id == e.object_id);
+  CHECK(r.occurred_at == e.occurred_at);
+  CHECK(r.portal_id == e.portal_id);
+  CHECK(r.app_id == e.app_id);
+  CHECK(r.attempt_number == 2);
+  CHECK(r.subscription_id == 25);
+  CHECK(r.subscription_type == "contact.propertyChange");
+  CHECK(r.property_name == "lifecyclestage");
+  CHECK_FALSE(r.property_value.has_value());
+  CHECK(r.object_type_id == "0-1");
+  CHECK(r.source_id == "userId:98499705");
+  CHECK_FALSE(r.known_type);
+  CHECK(r.payload == e.payload);
+  CHECK(listed[0].state == EventState::kPending);
+  CHECK(listed[0].received_at == to_epoch_ms(f.clock.now()));
+  CHECK(inbox.stats().unknown_types == 1);
+  // Still deduplicated after the reopen.
+  CHECK(append(inbox, {{e}})[0].duplicates == 1);
+}
+
+TEST_CASE("the database runs in WAL mode with synchronous FULL by default") {
+  Fixture f;
+  SqliteInbox inbox(f.config, f.clock);
+  store::Database db(f.config.path);
+  store::Statement mode(db, "PRAGMA journal_mode");
+  REQUIRE(mode.step());
+  CHECK(mode.column_text(0) == "wal");
+  CHECK(std::filesystem::exists(f.config.path + "-wal"));
+}
+
+TEST_CASE("claim leases the oldest events; acknowledge completes them") {
+  Fixture f;
+  SqliteInbox inbox(f.config, f.clock);
+  append(inbox, {{make_event(1), make_event(2), make_event(3)}});
+  auto first = inbox.claim(2, 30s, "worker-a");
+  REQUIRE(first.size() == 2);
+  CHECK(first[0].event.event_id == 1);
+  CHECK(first[1].event.event_id == 2);
+  CHECK(first[0].state == EventState::kClaimed);
+  CHECK(first[0].attempts == 1);
+  auto second = inbox.claim(10, 30s, "worker-b");
+  REQUIRE(second.size() == 1);
+  CHECK(second[0].event.event_id == 3);
+  CHECK(inbox.claim(10, 30s, "worker-c").empty());
+
+  CHECK(inbox.acknowledge(first[0].id, "worker-a"));
+  CHECK_FALSE(inbox.acknowledge(first[0].id, "worker-a"));  // already done
+  CHECK_FALSE(inbox.acknowledge(first[1].id, "worker-b"));  // not the lease holder
+  auto s = inbox.stats();
+  CHECK(s.done == 1);
+  CHECK(s.claimed == 2);
+  CHECK(s.pending == 2);
+}
+
+TEST_CASE("an event not acknowledged within its lease returns to the queue") {
+  Fixture f;
+  SqliteInbox inbox(f.config, f.clock);
+  append(inbox, {{make_event(1)}});
+  auto claimed = inbox.claim(10, 30s, "worker-a");
+  REQUIRE(claimed.size() == 1);
+  f.clock.advance(29s);
+  CHECK(inbox.claim(10, 30s, "worker-b").empty());
+  f.clock.advance(1s);
+  auto again = inbox.claim(10, 30s, "worker-b");
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].id == claimed[0].id);
+  CHECK(again[0].attempts == 2);
+  // The first worker lost its lease: its acknowledgement is refused.
+  CHECK_FALSE(inbox.acknowledge(claimed[0].id, "worker-a"));
+  CHECK(inbox.acknowledge(again[0].id, "worker-b"));
+}
+
+TEST_CASE("failures are retried after the delay, then dead-lettered with the reason") {
+  Fixture f;  // max_attempts = 3
+  SqliteInbox inbox(f.config, f.clock);
+  append(inbox, {{make_event(1)}});
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    auto claimed = inbox.claim(10, 30s, "w");
+    REQUIRE(claimed.size() == 1);
+    CHECK(claimed[0].attempts == attempt);
+    CHECK(inbox.fail(claimed[0].id, "w", "HubSpot answered 502", 10s));
+    CHECK(inbox.claim(10, 30s, "w").empty());  // not before the retry delay
+    f.clock.advance(10s);
+  }
+  auto last = inbox.claim(10, 30s, "w");
+  REQUIRE(last.size() == 1);
+  CHECK(last[0].last_error == "HubSpot answered 502");
+  CHECK(inbox.fail(last[0].id, "w", "contact 1 not found", 10s));
+  f.clock.advance(1h);
+  CHECK(inbox.claim(10, 30s, "w").empty());
+  auto dead = inbox.list({.state = EventState::kDead});
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].last_error == "failed 3 times; last error: contact 1 not found");
+  CHECK(inbox.stats().dead == 1);
+  CHECK_FALSE(inbox.fail(last[0].id, "w", "again", 1s));  // no longer claimed
+
+  SECTION("replay puts it back with a fresh attempt count") {
+    CHECK(inbox.replay(std::nullopt, EventState::kDead) == 1);
+    auto replayed = inbox.claim(10, 30s, "w");
+    REQUIRE(replayed.size() == 1);
+    CHECK(replayed[0].attempts == 1);
+    CHECK(inbox.replay(replayed[0].id, EventState::kDead) == 0);
+  }
+}
+
+TEST_CASE("an event whose lease keeps expiring is dead-lettered too") {
+  Fixture f;  // max_attempts = 3
+  SqliteInbox inbox(f.config, f.clock);
+  append(inbox, {{make_event(1)}});
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(inbox.claim(10, 5s, "crashy").size() == 1);
+    f.clock.advance(5s);
+  }
+  CHECK(inbox.claim(10, 5s, "crashy").empty());
+  auto dead = inbox.list({.state = EventState::kDead});
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].last_error == "lease expired after 3 claims");
+}
+
+TEST_CASE("own echoes are stored as skipped and never claimed") {
+  Fixture f;
+  SqliteInbox inbox(f.config, f.clock);
+  Event echo = make_event(1);
+  echo.own_echo = true;
+  append(inbox, {{echo, make_event(2)}});
+  auto claimed = inbox.claim(10, 30s, "w");
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].event.event_id == 2);
+  auto skipped = inbox.list({.state = EventState::kSkipped});
+  REQUIRE(skipped.size() == 1);
+  CHECK(skipped[0].event.own_echo);
+  CHECK(inbox.stats().skipped == 1);
+  CHECK(inbox.replay(skipped[0].id, EventState::kSkipped) == 1);
+  CHECK(inbox.claim(10, 30s, "w").size() == 1);
+}
+
+TEST_CASE("stats report depth and the age of the oldest unprocessed event") {
+  Fixture f;
+  SqliteInbox inbox(f.config, f.clock);
+  CHECK(inbox.stats().oldest_unprocessed_age == 0ms);
+  append(inbox, {{make_event(1)}});
+  f.clock.advance(90s);
+  append(inbox, {{make_event(2)}});
+  f.clock.advance(10s);
+  auto s = inbox.stats();
+  CHECK(s.pending == 2);
+  CHECK(s.oldest_unprocessed_age == 100s);
+  auto claimed = inbox.claim(1, 30s, "w");
+  inbox.acknowledge(claimed[0].id, "w");
+  CHECK(inbox.stats().oldest_unprocessed_age == 10s);
+}
+
+TEST_CASE("list pages by id and filters by state") {
+  Fixture f;
+  SqliteInbox inbox(f.config, f.clock);
+  std::vector<Event> batch;
+  for (int i = 1; i <= 25; ++i) batch.push_back(make_event(i));
+  append(inbox, {batch});
+  auto page1 = inbox.list({.limit = 10});
+  REQUIRE(page1.size() == 10);
+  auto page2 = inbox.list({.after_id = page1.back().id, .limit = 10});
+  REQUIRE(page2.size() == 10);
+  CHECK(page2.front().id > page1.back().id);
+  CHECK(inbox.list({.after_id = page2.back().id, .limit = 10}).size() == 5);
+  CHECK(inbox.list({.state = EventState::kDone}).empty());
+}
+
+TEST_CASE("purge keeps the dedup key at least 48 hours and never drops unprocessed events") {
+  Fixture f;
+  SqliteInbox inbox(f.config, f.clock);
+  append(inbox, {{make_event(1), make_event(2)}});
+  auto claimed = inbox.claim(1, 30s, "w");
+  REQUIRE(inbox.acknowledge(claimed[0].id, "w"));
+  f.clock.advance(47h);
+  CHECK(inbox.purge(1h) == 0);  // a shorter retention is raised to 48 h
+  CHECK(append(inbox, {{make_event(1)}})[0].duplicates == 1);
+  f.clock.advance(1h + 1ms);
+  CHECK(inbox.purge(48h) == 1);
+  CHECK(inbox.stats().pending == 1);  // event 2 was never processed: kept
+  CHECK(append(inbox, {{make_event(1)}})[0].stored == 1);
+}
+
+TEST_CASE("a failing transaction stores nothing and reports the error") {
+  Fixture f;
+  SqliteInbox inbox(f.config, f.clock);
+  REQUIRE(inbox.writable());
+  // Another connection holds the write lock past the busy timeout.
+  f.config.busy_timeout = 50ms;
+  SqliteInbox impatient(f.config, f.clock);
+  store::Database other(f.config.path);
+  other.exec("BEGIN IMMEDIATE");
+  std::vector<Event> batch{make_event(1)};
+  const std::vector<Event>* pointers[] = {&batch};
+  std::vector<AppendOutcome> outcomes;
+  auto error = impatient.append(pointers, outcomes);
+  REQUIRE(error.has_value());
+  CHECK_FALSE(error->message.empty());
+  CHECK_FALSE(impatient.writable());
+  other.exec("ROLLBACK");
+  CHECK(impatient.writable());
+  CHECK(impatient.stats().pending == 0);
+}
+
+TEST_CASE("opening a database that cannot be created is a start-up error") {
+  Fixture f;
+  StoreConfig config = f.config;
+  config.path = f.dir.file("missing-dir/inbox.db");
+  CHECK_THROWS_AS(SqliteInbox(config, f.clock), store::SqliteError);
+}

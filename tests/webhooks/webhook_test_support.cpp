@@ -1,0 +1,175 @@
+#include "tests/webhooks/webhook_test_support.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <cstdlib>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include "webhooks/signature.hpp"
+
+namespace tandem::testing {
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "tandem-test-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+webhooks::WebhooksConfig test_webhooks_config() {
+  webhooks::WebhooksConfig c;
+  c.public_base_url = kTestBaseUrl;
+  c.client_secret = Secret(kTestSecret);
+  c.app_id = kTestAppId;
+  return c;
+}
+
+std::string event_json(std::int64_t event_id, std::int64_t object_id, std::int64_t occurred_at, std::int64_t portal_id) {
+  std::ostringstream o;
+  o << R"({"eventId":)" << event_id << R"(,"subscriptionId":7662269,"portalId":)" << portal_id
+    << R"(,"appId":9393361,"occurredAt":)" << occurred_at
+    << R"(,"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":)" << object_id
+    << R"(,"propertyName":"lifecyclestage","propertyValue":"lead","changeSource":"CRM_UI","sourceId":"userId:98499705"})";
+  return o.str();
+}
+
+std::string events_body(int count, std::int64_t first_id) {
+  std::string body = "[";
+  for (int i = 0; i < count; ++i) {
+    if (i) body += ',';
+    body += event_json(first_id + i, 1000 + first_id + i);
+  }
+  body += ']';
+  return body;
+}
+
+http::Request signed_request(const std::string& body, Clock::WallTime now, const std::string& target,
+                             const std::string& secret, const std::string& base_url) {
+  http::Request r;
+  r.method = "POST";
+  r.target = target;
+  r.body = body;
+  const std::string ts = std::to_string(to_epoch_ms(now));
+  r.headers.set("Content-Type", "application/json");
+  r.headers.set("X-HubSpot-Request-Timestamp", ts);
+  r.headers.set("X-HubSpot-Signature-v3",
+                webhooks::sign_v3(secret, "POST", webhooks::hubspot_decode_uri(base_url + target), body, ts));
+  return r;
+}
+
+struct ReceiverHarness::Io {
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
+  std::unique_ptr<http::HttpServer> server;
+  std::thread thread;
+};
+
+ReceiverHarness::ReceiverHarness(webhooks::Inbox& inbox, const Clock& clock, webhooks::WebhooksConfig config)
+    : config_(std::move(config)) {
+  receiver_ = std::make_unique<webhooks::WebhookReceiver>(config_, inbox, clock, metrics_);
+  io_ = std::make_unique<Io>();
+  io_->server = std::make_unique<http::HttpServer>(
+      io_->io, webhooks::WebhookReceiver::server_options(config_, "127.0.0.1", 0), receiver_->handler());
+  receiver_->set_listening(true);
+  io_->thread = std::thread([this] { io_->io.run(); });
+}
+
+ReceiverHarness::~ReceiverHarness() {
+  receiver_->set_listening(false);
+  io_->server->stop();
+  receiver_->stop();
+  io_->guard.reset();
+  io_->io.stop();
+  io_->thread.join();
+  io_->server.reset();
+}
+
+std::string ReceiverHarness::origin() const { return io_->server->base_url(); }
+std::uint16_t ReceiverHarness::port() const { return io_->server->port(); }
+
+http::Response ReceiverHarness::post(http::Request request) const {
+  http::ClientOptions options;
+  options.request_timeout = std::chrono::seconds(20);
+  auto result = http::fetch(origin(), std::move(request), options);
+  if (auto* error = std::get_if<http::ClientError>(&result)) {
+    throw std::runtime_error("fetch failed: " + error->message);
+  }
+  return std::get<http::Response>(result);
+}
+
+http::Response ReceiverHarness::get(const std::string& target) const {
+  http::Request r;
+  r.method = "GET";
+  r.target = target;
+  return post(std::move(r));
+}
+
+std::string raw_exchange(std::uint16_t port, const std::string& bytes, std::size_t chunk, std::chrono::milliseconds gap,
+                         std::chrono::milliseconds read_limit) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    throw std::runtime_error("connect failed");
+  }
+  std::string response;
+  auto read_available = [&](int timeout_ms) {
+    pollfd p{fd, POLLIN, 0};
+    while (::poll(&p, 1, timeout_ms) > 0) {
+      char buffer[4096];
+      ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) return false;
+      response.append(buffer, static_cast<std::size_t>(n));
+      timeout_ms = 0;
+    }
+    return true;
+  };
+  for (std::size_t i = 0; i < bytes.size(); i += chunk) {
+    const std::string part = bytes.substr(i, chunk);
+    if (::send(fd, part.data(), part.size(), MSG_NOSIGNAL) < 0) break;
+    if (!read_available(static_cast<int>(gap.count()))) break;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + read_limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    char buffer[4096];
+    ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    response.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return response;
+}
+
+int raw_status(const std::string& response) {
+  if (response.rfind("HTTP/1.1 ", 0) != 0 || response.size() < 12) return 0;
+  return std::atoi(response.substr(9, 3).c_str());
+}
+
+double metric_value(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
+}  // namespace tandem::testing

@@ -1,0 +1,97 @@
+#pragma once
+// The inbox: where verified webhook events become durable, and where the pipeline takes them from.
+// Declared here (the module that needs it); implemented in store/ (SQLite now, PostgreSQL later).
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "webhooks/event.hpp"
+
+namespace tandem::webhooks {
+
+// Result of appending one request's events.
+struct AppendOutcome {
+  std::size_t stored = 0;      // new events
+  std::size_t duplicates = 0;  // already in the inbox (same dedup key)
+};
+
+// Error of the storage layer (disk full, I/O error, database locked past the timeout...).
+struct InboxError {
+  std::string message;
+};
+
+enum class EventState { kPending, kClaimed, kDone, kDead, kSkipped };
+std::string_view to_string(EventState state);
+std::optional<EventState> parse_event_state(std::string_view text);
+
+struct StoredEvent {
+  std::int64_t id = 0;  // inbox sequence number, increasing in arrival order
+  Event event;
+  EventState state = EventState::kPending;
+  std::int64_t received_at = 0;  // epoch ms
+  int attempts = 0;              // times claimed
+  std::string last_error;        // reason of the last failure; for kDead, why it is dead
+  std::int64_t lease_until = 0;  // epoch ms, while claimed
+};
+
+struct InboxStats {
+  std::int64_t pending = 0;  // pending + claimed: not yet processed
+  std::int64_t claimed = 0;
+  std::int64_t done = 0;
+  std::int64_t dead = 0;
+  std::int64_t skipped = 0;  // own echoes
+  std::int64_t unknown_types = 0;
+  // Age of the oldest pending or claimed event, from its arrival; 0 when there is none.
+  std::chrono::milliseconds oldest_unprocessed_age{0};
+};
+
+struct ListFilter {
+  std::optional<EventState> state;
+  std::int64_t after_id = 0;  // paging: events with id > after_id
+  std::size_t limit = 100;
+};
+
+class Inbox {
+ public:
+  virtual ~Inbox() = default;
+
+  // Stores every batch (one per request) in ONE durable transaction, deduplicated on
+  // (portal, subscriptionId, subscriptionType, objectId, eventId, occurredAt) — eventId alone is
+  // not unique — including duplicates inside the same transaction. When this returns a value, the
+  // events survive a crash or power loss; on error nothing of any batch is stored.
+  // Own echoes are stored as kSkipped. Thread-safe.
+  virtual std::optional<InboxError> append(std::span<const std::vector<Event>* const> batches,
+                                           std::vector<AppendOutcome>& outcomes) = 0;
+
+  // Leases up to `max` events, oldest first, to `consumer` for `lease`. An event whose lease
+  // expires without acknowledge() goes back to the queue; after max_attempts claims it goes to
+  // kDead with the reason. Own echoes (kSkipped) are never claimed.
+  virtual std::vector<StoredEvent> claim(std::size_t max, std::chrono::milliseconds lease,
+                                         const std::string& consumer) = 0;
+  // Marks processed. False when the consumer no longer holds the lease (it expired and the event
+  // was claimed again or dead-lettered): the work must be treated as not recorded.
+  virtual bool acknowledge(std::int64_t id, const std::string& consumer) = 0;
+  // Gives the event back after a failure: retried after `retry_after`, or kDead with `reason`
+  // once it has been claimed max_attempts times. False when the lease was lost.
+  virtual bool fail(std::int64_t id, const std::string& consumer, const std::string& reason,
+                    std::chrono::milliseconds retry_after) = 0;
+
+  // Admin: dead (or skipped) events back to kPending with attempts reset. Returns how many moved.
+  virtual std::size_t replay(std::optional<std::int64_t> id, EventState from = EventState::kDead) = 0;
+  virtual InboxStats stats() = 0;
+  virtual std::vector<StoredEvent> list(const ListFilter& filter) = 0;
+  // True when a write transaction can be started (for /readyz).
+  virtual bool writable() = 0;
+  // Deletes processed (done/skipped) events received before now - retention (never less than
+  // 48 h), which also ends their deduplication. Returns how many were deleted.
+  //
+  // Every call except append() throws std::runtime_error on a storage failure: they serve the
+  // pipeline and admin tools, which retry or report.
+  virtual std::size_t purge(std::chrono::milliseconds retention) = 0;
+};
+
+}  // namespace tandem::webhooks

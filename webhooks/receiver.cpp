@@ -1,0 +1,247 @@
+#include "webhooks/receiver.hpp"
+
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+namespace tandem::webhooks {
+namespace {
+
+http::Response error_response(int status, std::string_view reason) {
+  nlohmann::json body = {{"status", "error"}, {"message", reason}};
+  return http::Response::json(status, body.dump());
+}
+
+std::vector<double> group_buckets() { return {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}; }
+
+}  // namespace
+
+WebhookReceiver::WebhookReceiver(const WebhooksConfig& config, Inbox& inbox, const Clock& clock,
+                                 MetricsRegistry& metrics)
+    : config_(config),
+      inbox_(inbox),
+      clock_(clock),
+      metrics_(metrics),
+      verifier_(config, clock),
+      events_stored_(metrics.counter("tandem_webhook_events_total", "Webhook events received, by result",
+                                     {{"result", "stored"}})),
+      events_duplicate_(metrics.counter("tandem_webhook_events_total", "Webhook events received, by result",
+                                        {{"result", "duplicate"}})),
+      events_unknown_type_(metrics.counter("tandem_webhook_unknown_subscription_type_total",
+                                           "Events with a subscription type Tandem does not know (stored anyway)")),
+      events_own_echo_(metrics.counter("tandem_webhook_own_echo_total",
+                                       "Events caused by Tandem's own writes (stored as skipped)")),
+      store_failures_(metrics.counter("tandem_inbox_commit_failures_total",
+                                      "Inbox transactions that failed (requests answered 503)")),
+      commit_seconds_(metrics.histogram("tandem_inbox_commit_seconds", "Duration of one inbox group commit",
+                                        MetricsRegistry::latency_buckets())),
+      commit_group_requests_(metrics.histogram("tandem_inbox_commit_group_requests",
+                                               "Requests sharing one inbox transaction", group_buckets())),
+      inbox_depth_(metrics.gauge("tandem_inbox_depth", "Events not yet processed (pending or claimed)")),
+      inbox_oldest_age_(metrics.gauge("tandem_inbox_oldest_unprocessed_age_seconds",
+                                      "Age of the oldest unprocessed event")),
+      inbox_dead_(metrics.gauge("tandem_inbox_dead_events", "Dead-lettered events")),
+      queue_depth_(metrics.gauge("tandem_webhook_commit_queue_requests", "Requests waiting for the committer")) {
+  parse_options_.max_events = config_.max_events_per_request;
+  parse_options_.own_app_id = config_.app_id;
+  committer_ = std::thread([this] { run_committer(); });
+}
+
+WebhookReceiver::~WebhookReceiver() { stop(); }
+
+http::ServerOptions WebhookReceiver::server_options(const WebhooksConfig& config, std::string address,
+                                                    std::uint16_t port) {
+  http::ServerOptions options;
+  options.address = std::move(address);
+  options.port = port;
+  options.header_limit = config.header_limit;
+  options.body_limit = config.body_limit;
+  options.read_timeout = config.read_timeout;
+  options.max_connections = config.max_connections;
+  return options;
+}
+
+http::Handler WebhookReceiver::handler() {
+  return [this](http::Request request, http::Responder respond) { handle(std::move(request), std::move(respond)); };
+}
+
+void WebhookReceiver::respond_counted(http::Responder& respond, http::Response response) {
+  metrics_
+      .counter("tandem_webhook_requests_total", "Webhook deliveries answered, by status",
+               {{"status", std::to_string(response.status)}})
+      .inc();
+  respond(std::move(response));
+}
+
+void WebhookReceiver::handle(http::Request request, http::Responder respond) {
+  const std::string_view path = request.path();
+  if (path == config_.path) {
+    if (request.method != "POST") {
+      auto response = error_response(405, "method not allowed");
+      response.headers.set("Allow", "POST");
+      respond_counted(respond, std::move(response));
+      return;
+    }
+    handle_delivery(std::move(request), std::move(respond));
+    return;
+  }
+  if (request.method != "GET" && request.method != "HEAD") {
+    respond(error_response(path == "/healthz" || path == "/readyz" || path == "/metrics" ? 405 : 404,
+                           "not found"));
+    return;
+  }
+  if (path == "/healthz") {
+    respond(http::Response::text(200, "ok\n"));
+    return;
+  }
+  if (path == "/readyz") {
+    auto shared = std::make_shared<http::Responder>(std::move(respond));
+    bool queued = enqueue_probe([this, shared] {
+      const bool store_ok = inbox_.writable();
+      const bool listening = listening_.load();
+      nlohmann::json body = {{"listener", listening}, {"store_writable", store_ok}};
+      (*shared)(http::Response::json(store_ok && listening ? 200 : 503, body.dump()));
+    });
+    if (!queued) (*shared)(error_response(503, "stopping"));
+    return;
+  }
+  if (path == "/metrics") {
+    auto shared = std::make_shared<http::Responder>(std::move(respond));
+    bool queued = enqueue_probe([this, shared] {
+      refresh_inbox_gauges();
+      (*shared)(http::Response::text(200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8"));
+    });
+    if (!queued) (*shared)(http::Response::text(200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8"));
+    return;
+  }
+  respond(error_response(404, "not found"));
+}
+
+void WebhookReceiver::handle_delivery(http::Request request, http::Responder respond) {
+  // The server enforces the same limit while reading; this guards a handler reused elsewhere.
+  if (request.body.size() > config_.body_limit) {
+    respond_counted(respond, error_response(413, "body too large"));
+    return;
+  }
+  const SignatureCheck check = verifier_.verify(request);
+  if (!check.ok()) {
+    metrics_
+        .counter("tandem_webhook_signature_failures_total", "Deliveries rejected for their signature, by reason",
+                 {{"reason", std::string(to_string(check.failure))}})
+        .inc();
+    log_.warn("webhook signature rejected",
+              {{"reason", to_string(check.failure)}, {"version", check.version}, {"remote", request.remote_address}});
+    respond_counted(respond, error_response(401, "invalid signature"));
+    return;
+  }
+  ParseResult parsed = parse_events(request.body, parse_options_);
+  if (auto* error = std::get_if<ParseError>(&parsed)) {
+    metrics_.counter("tandem_webhook_malformed_total", "Signed deliveries rejected as malformed (400)").inc();
+    log_.warn("webhook body rejected", {{"reason", error->reason}, {"remote", request.remote_address}});
+    respond_counted(respond, error_response(400, error->reason));
+    return;
+  }
+  auto& events = std::get<std::vector<Event>>(parsed);
+  for (const Event& e : events) {
+    if (!e.known_type) events_unknown_type_.inc();
+    if (e.own_echo) events_own_echo_.inc();
+  }
+  std::unique_lock lock(mutex_);
+  if (stopping_ || queue_.size() >= config_.max_pending_requests) {
+    const bool stopping = stopping_;
+    lock.unlock();
+    metrics_.counter("tandem_webhook_overload_total", "Deliveries refused with 503 before storing").inc();
+    log_.warn("webhook delivery refused", {{"reason", stopping ? "stopping" : "commit queue full"}});
+    auto response = error_response(503, stopping ? "stopping" : "overloaded");
+    response.headers.set("Retry-After", std::to_string(config_.retry_after_seconds));
+    respond_counted(respond, std::move(response));
+    return;
+  }
+  queue_.push_back(Pending{std::move(events), std::move(respond), clock_.steady_now()});
+  queue_depth_.set(static_cast<double>(queue_.size()));
+  lock.unlock();
+  wake_.notify_one();
+}
+
+bool WebhookReceiver::enqueue_probe(Probe probe) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return false;
+    probes_.push_back(std::move(probe));
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void WebhookReceiver::run_committer() {
+  std::vector<Pending> group;
+  std::deque<Probe> probes;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || !probes_.empty(); });
+      if (queue_.empty() && probes_.empty()) return;  // stopping and drained
+      group.clear();
+      group.reserve(queue_.size());
+      for (auto& p : queue_) group.push_back(std::move(p));
+      queue_.clear();
+      probes.swap(probes_);
+      queue_depth_.set(0);
+    }
+    if (!group.empty()) commit(group);
+    for (auto& probe : probes) probe();
+    probes.clear();
+  }
+}
+
+void WebhookReceiver::commit(std::vector<Pending>& group) {
+  std::vector<const std::vector<Event>*> batches;
+  batches.reserve(group.size());
+  for (const auto& p : group) batches.push_back(&p.events);
+  std::vector<AppendOutcome> outcomes;
+  const auto started = std::chrono::steady_clock::now();
+  std::optional<InboxError> error = inbox_.append(batches, outcomes);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  commit_seconds_.observe(seconds);
+  commit_group_requests_.observe(static_cast<double>(group.size()));
+  if (error) {
+    store_failures_.inc();
+    log_.error("inbox commit failed; deliveries answered 503 for HubSpot to retry",
+               {{"error", error->message}, {"requests", group.size()}});
+    for (auto& p : group) {
+      auto response = error_response(503, "store unavailable");
+      response.headers.set("Retry-After", std::to_string(config_.retry_after_seconds));
+      respond_counted(p.respond, std::move(response));
+    }
+    return;
+  }
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    events_stored_.inc(outcomes[i].stored);
+    events_duplicate_.inc(outcomes[i].duplicates);
+    nlohmann::json body = {{"stored", outcomes[i].stored}, {"duplicates", outcomes[i].duplicates}};
+    respond_counted(group[i].respond, http::Response::json(200, body.dump()));
+  }
+}
+
+void WebhookReceiver::refresh_inbox_gauges() {
+  try {
+    InboxStats s = inbox_.stats();
+    inbox_depth_.set(static_cast<double>(s.pending));
+    inbox_dead_.set(static_cast<double>(s.dead));
+    inbox_oldest_age_.set(std::chrono::duration<double>(s.oldest_unprocessed_age).count());
+  } catch (const std::exception& e) {
+    log_.warn("inbox stats failed", {{"error", e.what()}});
+  }
+}
+
+void WebhookReceiver::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && !committer_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (committer_.joinable() && committer_.get_id() != std::this_thread::get_id()) committer_.join();
+}
+
+}  // namespace tandem::webhooks
