@@ -1,0 +1,252 @@
+#include "rules/time.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace tandem::rules {
+
+// Howard Hinnant's civil-date algorithms (public domain, http://howardhinnant.github.io/date_algorithms.html).
+std::int64_t days_from_civil(int y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+void civil_from_days(std::int64_t z, int& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t yy = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<int>(yy + (m <= 2));
+}
+
+namespace {
+
+bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  out = v;
+  return true;
+}
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+}  // namespace
+
+std::optional<std::int64_t> parse_date_ms(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  if (s.empty() || s.size() > 40) return std::nullopt;
+  bool all_digits = true;
+  for (char c : s) all_digits = all_digits && c >= '0' && c <= '9';
+  if (all_digits) {
+    if (s.size() > 15) return std::nullopt;
+    std::int64_t v = 0;
+    std::from_chars(s.data(), s.data() + s.size(), v);
+    return v;
+  }
+  int y, mo, d;
+  if (!digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
+      !digits(s, 8, 2, d))
+    return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
+  std::int64_t ms = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * kMsPerDay;
+  std::size_t p = 10;
+  if (p == s.size()) return ms;
+  if (s[p] != 'T' && s[p] != 't' && s[p] != ' ') return std::nullopt;
+  ++p;
+  int hh, mm, ss = 0;
+  if (!digits(s, p, 2, hh) || p + 2 >= s.size() || s[p + 2] != ':' || !digits(s, p + 3, 2, mm)) return std::nullopt;
+  if (hh > 23 || mm > 59) return std::nullopt;
+  p += 5;
+  if (p < s.size() && s[p] == ':') {
+    if (!digits(s, p + 1, 2, ss) || ss > 60) return std::nullopt;
+    p += 3;
+  }
+  int frac_ms = 0;
+  if (p < s.size() && s[p] == '.') {
+    ++p;
+    int n = 0;
+    while (p < s.size() && s[p] >= '0' && s[p] <= '9') {
+      if (n < 3) frac_ms = frac_ms * 10 + (s[p] - '0');
+      ++n;
+      ++p;
+    }
+    if (n == 0) return std::nullopt;
+    for (int i = n; i < 3; ++i) frac_ms *= 10;
+  }
+  ms += (hh * 3600LL + mm * 60LL + ss) * 1000 + frac_ms;
+  if (p == s.size()) return ms;
+  if (s[p] == 'Z' || s[p] == 'z') return p + 1 == s.size() ? std::optional<std::int64_t>(ms) : std::nullopt;
+  if (s[p] == '+' || s[p] == '-') {
+    int oh, om = 0;
+    const int sign = s[p] == '+' ? 1 : -1;
+    if (!digits(s, p + 1, 2, oh)) return std::nullopt;
+    std::size_t q = p + 3;
+    if (q < s.size() && s[q] == ':') ++q;
+    if (q < s.size()) {
+      if (!digits(s, q, 2, om)) return std::nullopt;
+      q += 2;
+    }
+    if (q != s.size()) return std::nullopt;
+    return ms - sign * (oh * 60LL + om) * kMsPerMinute;
+  }
+  return std::nullopt;
+}
+
+std::string format_date(std::int64_t ms) {
+  const std::int64_t day = floor_div(ms, kMsPerDay);
+  const std::int64_t rem = ms - day * kMsPerDay;
+  int y;
+  unsigned m, d;
+  civil_from_days(day, y, m, d);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, static_cast<int>(rem / kMsPerHour),
+                static_cast<int>(rem % kMsPerHour / kMsPerMinute), static_cast<int>(rem % kMsPerMinute / 1000));
+  return buf;
+}
+
+std::string format_day(std::int64_t ms, int offset_minutes) {
+  int y;
+  unsigned m, d;
+  civil_from_days(floor_div(ms + offset_minutes * kMsPerMinute, kMsPerDay), y, m, d);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, d);
+  return buf;
+}
+
+std::int64_t DurationSpec::calendar_ms() const {
+  double unit_ms = 0;
+  switch (unit) {
+    case Unit::kMinutes: unit_ms = kMsPerMinute; break;
+    case Unit::kHours: unit_ms = kMsPerHour; break;
+    case Unit::kDays: unit_ms = kMsPerDay; break;
+    case Unit::kWeeks: unit_ms = 7.0 * kMsPerDay; break;
+  }
+  return static_cast<std::int64_t>(std::llround(amount * unit_ms));
+}
+
+std::string DurationSpec::to_string() const {
+  char num[32];
+  std::snprintf(num, sizeof num, "%g", amount);
+  std::string out = num;
+  out += business ? " business " : " ";
+  const bool one = amount == 1;
+  switch (unit) {
+    case Unit::kMinutes: out += one ? "minute" : "minutes"; break;
+    case Unit::kHours: out += one ? "hour" : "hours"; break;
+    case Unit::kDays: out += one ? "day" : "days"; break;
+    case Unit::kWeeks: out += one ? "week" : "weeks"; break;
+  }
+  return out;
+}
+
+std::optional<DurationSpec> parse_duration(std::string_view text, std::string* error) {
+  auto fail = [&](const char* why) -> std::optional<DurationSpec> {
+    if (error) *error = why;
+    return std::nullopt;
+  };
+  std::size_t p = 0;
+  auto skip = [&] {
+    while (p < text.size() && text[p] == ' ') ++p;
+  };
+  skip();
+  std::size_t start = p;
+  while (p < text.size() && ((text[p] >= '0' && text[p] <= '9') || text[p] == '.')) ++p;
+  if (p == start) return fail("a duration starts with a number, e.g. \"30d\" or \"2 business days\"");
+  DurationSpec out;
+  auto [ptr, ec] = std::from_chars(text.data() + start, text.data() + p, out.amount);
+  if (ec != std::errc{} || ptr != text.data() + p || !(out.amount >= 0) || out.amount > 36500)
+    return fail("the number of a duration must be between 0 and 36500");
+  skip();
+  std::size_t word = p;
+  while (p < text.size() && text[p] != ' ') ++p;
+  std::string_view unit = text.substr(word, p - word);
+  if (unit == "business") {
+    out.business = true;
+    skip();
+    word = p;
+    while (p < text.size() && text[p] != ' ') ++p;
+    unit = text.substr(word, p - word);
+  }
+  skip();
+  if (p != text.size()) return fail("unexpected words after the duration's unit");
+  using U = DurationSpec::Unit;
+  if (unit == "m" || unit == "min" || unit == "mins" || unit == "minute" || unit == "minutes") out.unit = U::kMinutes;
+  else if (unit == "h" || unit == "hour" || unit == "hours") out.unit = U::kHours;
+  else if (unit == "d" || unit == "day" || unit == "days") out.unit = U::kDays;
+  else if (unit == "w" || unit == "week" || unit == "weeks") out.unit = U::kWeeks;
+  else return fail("a duration's unit is one of minutes, hours, days, weeks (or m, h, d, w)");
+  if (out.business && out.unit != U::kDays && out.unit != U::kHours)
+    return fail("only days and hours can be business days or business hours");
+  return out;
+}
+
+bool BusinessCalendar::is_business_day(std::int64_t local_day) const {
+  const int weekday = static_cast<int>(((local_day % 7) + 11) % 7);  // 1970-01-01 was a Thursday (4)
+  if (!(weekday_mask & (1u << weekday))) return false;
+  for (auto h : holidays)
+    if (h == local_day) return false;
+  return true;
+}
+
+std::int64_t BusinessCalendar::add(std::int64_t from_ms, const DurationSpec& duration) const {
+  if (!duration.business) return from_ms + duration.calendar_ms();
+  const std::int64_t offset = offset_minutes * kMsPerMinute;
+  std::int64_t local = from_ms + offset;
+  if (weekday_mask == 0) return from_ms + duration.calendar_ms();  // no working days: plain time
+  if (duration.unit == DurationSpec::Unit::kDays) {
+    std::int64_t day = floor_div(local, kMsPerDay);
+    std::int64_t tod = local - day * kMsPerDay;
+    if (!is_business_day(day)) {
+      while (!is_business_day(day)) ++day;
+      tod = day_start_minute * kMsPerMinute;
+    }
+    const auto whole = static_cast<std::int64_t>(duration.amount);
+    for (std::int64_t n = 0; n < whole; ++n) {
+      ++day;
+      while (!is_business_day(day)) ++day;
+    }
+    const double frac = duration.amount - static_cast<double>(whole);
+    std::int64_t extra = 0;
+    if (frac > 0) {
+      DurationSpec hours{frac * (day_end_minute - day_start_minute) / 60.0, DurationSpec::Unit::kHours, true};
+      return add(day * kMsPerDay + tod - offset, hours);
+    }
+    return day * kMsPerDay + tod + extra - offset;
+  }
+  // Business hours: walk working windows.
+  std::int64_t remaining = duration.calendar_ms();
+  std::int64_t day = floor_div(local, kMsPerDay);
+  std::int64_t tod = local - day * kMsPerDay;
+  const std::int64_t open = day_start_minute * kMsPerMinute, close = day_end_minute * kMsPerMinute;
+  if (close <= open) return from_ms + remaining;
+  for (int guard = 0; guard < 200000; ++guard) {
+    if (is_business_day(day)) {
+      if (tod < open) tod = open;
+      if (tod < close) {
+        const std::int64_t avail = close - tod;
+        if (remaining <= avail) return day * kMsPerDay + tod + remaining - offset;
+        remaining -= avail;
+      }
+    }
+    ++day;
+    tod = 0;
+  }
+  return from_ms + duration.calendar_ms();
+}
+
+}  // namespace tandem::rules
