@@ -1,0 +1,10 @@
+#include "common/clock.hpp"
+
+namespace tandem {
+
+SystemClock& SystemClock::instance() {
+  static SystemClock clock;
+  return clock;
+}
+
+}  // namespace tandem

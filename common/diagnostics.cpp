@@ -1,0 +1,117 @@
+#include "common/diagnostics.hpp"
+
+#include <algorithm>
+
+namespace tandem {
+
+std::string_view to_string(Severity severity) {
+  switch (severity) {
+    case Severity::kError: return "error";
+    case Severity::kWarning: return "warning";
+    case Severity::kNote: return "note";
+  }
+  return "error";
+}
+
+std::string Diagnostic::format() const {
+  std::string out = file;
+  if (line > 0) {
+    out += ':' + std::to_string(line);
+    if (column > 0) out += ':' + std::to_string(column);
+  }
+  out += ": ";
+  out += to_string(severity);
+  out += ": ";
+  out += message;
+  out += '\n';
+  if (!source_line.empty()) {
+    out += "  " + source_line + '\n';
+    if (column > 0) {
+      // Tabs are kept so the caret lines up under the same characters in a terminal.
+      std::string pad;
+      for (int i = 0; i < column - 1 && i < static_cast<int>(source_line.size()); ++i) {
+        pad += source_line[static_cast<std::size_t>(i)] == '\t' ? '\t' : ' ';
+      }
+      out += "  " + pad + "^\n";
+    }
+  }
+  return out;
+}
+
+void Diagnostics::error(std::string file, int line, int column, std::string message, std::string source_line) {
+  list_.push_back({Severity::kError, std::move(file), line, column, std::move(message), std::move(source_line)});
+}
+
+void Diagnostics::warning(std::string file, int line, int column, std::string message, std::string source_line) {
+  list_.push_back({Severity::kWarning, std::move(file), line, column, std::move(message), std::move(source_line)});
+}
+
+void Diagnostics::append(const Diagnostics& other) {
+  list_.insert(list_.end(), other.list_.begin(), other.list_.end());
+}
+
+bool Diagnostics::has_errors() const { return error_count() > 0; }
+
+std::size_t Diagnostics::error_count() const {
+  return static_cast<std::size_t>(
+      std::count_if(list_.begin(), list_.end(), [](const Diagnostic& d) { return d.severity == Severity::kError; }));
+}
+
+std::size_t Diagnostics::warning_count() const {
+  return static_cast<std::size_t>(
+      std::count_if(list_.begin(), list_.end(), [](const Diagnostic& d) { return d.severity == Severity::kWarning; }));
+}
+
+std::string Diagnostics::format() const {
+  std::string out;
+  for (const auto& d : list_) out += d.format();
+  return out;
+}
+
+std::string source_line_of(std::string_view text, int line) {
+  if (line < 1) return {};
+  std::size_t start = 0;
+  for (int i = 1; i < line; ++i) {
+    auto nl = text.find('\n', start);
+    if (nl == std::string_view::npos) return {};
+    start = nl + 1;
+  }
+  auto end = text.find('\n', start);
+  auto result = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+  if (!result.empty() && result.back() == '\r') result.remove_suffix(1);
+  return std::string(result);
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  // Optimal string alignment distance: insertions, deletions, substitutions and transpositions of
+  // neighbours each cost 1, so "evn" is one typo away from "env".
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+std::string nearest_match(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_distance = std::string::npos;
+  for (const auto& candidate : candidates) {
+    auto d = edit_distance(word, candidate);
+    if (d < best_distance) {
+      best_distance = d;
+      best = candidate;
+    }
+  }
+  // A suggestion helps only when it is a plausible typo: at most a third of the word changed.
+  auto allowed = std::max<std::size_t>(1, std::max(word.size(), best.size()) / 3);
+  if (best_distance == std::string::npos || best_distance > allowed) return {};
+  return best;
+}
+
+}  // namespace tandem

@@ -1,0 +1,16 @@
+#pragma once
+// Each subcommand of `tandem` is added by one function. A command's callback stores its exit code
+// in `exit_code`; main returns it. CLI11 stays in the .cpp files that need it.
+
+namespace CLI {
+class App;
+}
+
+namespace tandem::connector {
+
+// `tandem rules check|test|explain|simulate` (rules_command.cpp).
+void add_rules_command(CLI::App& app, int& exit_code);
+// `tandem sandbox` (sandbox_command.cpp).
+void add_sandbox_command(CLI::App& app, int& exit_code);
+
+}  // namespace tandem::connector

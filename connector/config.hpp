@@ -1,0 +1,59 @@
+#pragma once
+// tandem.yaml, read strictly (common/config.hpp). Each section is a typed struct; sections of
+// later modules join here as they land.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config.hpp"
+#include "common/log.hpp"
+#include "common/secret.hpp"
+
+namespace tandem::connector {
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8080";  // host:port of the webhook and health listener
+  // The URL HubSpot calls, as seen from outside (Tandem usually runs behind a proxy); v3
+  // webhook signatures are computed over it. Empty: derived from `listen`.
+  std::string public_url;
+  std::uint64_t body_limit = 1024 * 1024;
+  std::chrono::milliseconds read_timeout{10'000};
+  std::optional<std::string> tls_certificate_file;
+  std::optional<std::string> tls_private_key_file;
+};
+
+struct HubSpotConfig {
+  std::string api_base_url = "https://api.hubapi.com";
+  std::string auth_base_url = "https://app.hubspot.com";
+  std::string app_id;
+  std::string client_id;
+  std::optional<Secret> client_secret;
+  std::string redirect_url;
+  std::vector<std::string> scopes;
+};
+
+struct StoreConfig {
+  std::string path = "tandem.db";
+};
+
+struct RulesConfig {
+  std::string path = "rules";
+};
+
+struct TandemConfig {
+  ServerConfig server;
+  HubSpotConfig hubspot;
+  StoreConfig store;
+  RulesConfig rules;
+  LogSettings log;
+};
+
+// Reads every section; problems land in `diagnostics`, all of them. `require_credentials`
+// makes the HubSpot client id and secret mandatory (serve needs them; a config check of a file
+// meant for several environments may not).
+TandemConfig read_config(config::Document& document, Diagnostics& diagnostics, bool require_credentials);
+
+}  // namespace tandem::connector

@@ -1,0 +1,3 @@
+#include "connector/cli.hpp"
+
+int main(int argc, char** argv) { return tandem::connector::run_cli(argc, argv); }
