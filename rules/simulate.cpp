@@ -1,0 +1,155 @@
+#include "rules/simulate.hpp"
+
+#include <cstdio>
+
+#include "rules/contacts.hpp"
+#include "rules/evaluator.hpp"
+#include "rules/explain.hpp"
+
+namespace tandem::rules {
+namespace {
+
+std::string why(const CompiledRuleset& rs, const Decision& d) {
+  if (d.returned >= 0) return "returned: " + rs.ast.returns[static_cast<std::size_t>(d.returned)].name;
+  if (d.transition >= 0) return "rule \"" + rs.ast.qualify[static_cast<std::size_t>(d.transition)].name + "\"";
+  if (!d.blocked.empty()) {
+    if (d.in_cool_off) return "held back: cool-off";
+    std::string s = "held back: not ready (";
+    for (std::size_t i = 0; i < d.not_ready.size(); ++i)
+      s += (i ? ", " : "") + rs.ast.not_ready[static_cast<std::size_t>(d.not_ready[i])].reason;
+    return s + ")";
+  }
+  return "no rule applies";
+}
+
+std::string stage_name(const Decision& d) {
+  return d.target_stage >= 0 ? std::string(d.target_stage_name()) : std::string("(no stage)");
+}
+
+void count(const CompiledRuleset& rs, const Decision& d, SimulateSummary& s) {
+  ++s.contacts;
+  ++s.stages[stage_name(d)];
+  if (d.stage_changes()) ++s.stage_moves;
+  if (d.transition >= 0) ++s.rules[rs.ast.qualify[static_cast<std::size_t>(d.transition)].name];
+  if (d.returned >= 0) ++s.rules[rs.ast.returns[static_cast<std::size_t>(d.returned)].name];
+  for (auto i : d.not_ready) ++s.not_ready[rs.ast.not_ready[static_cast<std::size_t>(i)].reason];
+  if (!d.data_quality.empty()) ++s.data_quality_failures;
+  for (const auto& t : d.tasks) {
+    static const char* names[] = {"hand-off", "sla", "escalation", "data quality"};
+    ++s.tasks[names[static_cast<int>(t.origin)]];
+    ++s.task_total;
+  }
+}
+
+}  // namespace
+
+SimulateResult simulate(const CompiledRuleset& rules, const CompiledRuleset* baseline, const SimulateOptions& options) {
+  SimulateResult result;
+  result.has_baseline = baseline != nullptr;
+  ContactReader reader;
+  if (!reader.open(options.contacts, result.error)) return result;
+  ContactRecord contact;
+  ContactState state;
+  Decision now_d, old_d;
+  Evaluator now_ev, old_ev;
+  std::string error;
+  std::uint64_t next_report = 0;
+  const std::uint64_t step = std::max<std::uint64_t>(reader.size() / 200, 1);
+  while (reader.next(contact, error)) {
+    if (!error.empty()) {
+      ++result.current.malformed;
+      if (result.current.errors.size() < 5) result.current.errors.push_back(error);
+      continue;
+    }
+    now_ev.evaluate(rules, contact, state, options.at_ms, now_d);
+    count(rules, now_d, result.current);
+    if (baseline) {
+      old_ev.evaluate(*baseline, contact, state, options.at_ms, old_d);
+      count(*baseline, old_d, result.baseline);
+      if (old_d.target_stage_name() != now_d.target_stage_name() || (old_d.target_stage < 0) != (now_d.target_stage < 0)) {
+        ++result.changed;
+        StageChange c{contact.id, stage_name(old_d), stage_name(now_d), why(*baseline, old_d), why(rules, now_d)};
+        ++result.change_groups[c.before + " -> " + c.after + ": now " + c.why_after + ", before " + c.why_before];
+        if (result.changes.size() < options.max_listed_changes) result.changes.push_back(std::move(c));
+      }
+    }
+    if (options.progress && result.current.contacts % 4096 == 0) {
+      const auto pos = reader.position();
+      if (pos >= next_report) {
+        options.progress(pos, reader.size());
+        next_report = pos + step;
+      }
+    }
+  }
+  if (options.progress) options.progress(reader.size(), reader.size());
+  return result;
+}
+
+std::string format_simulation(const CompiledRuleset& rules, const CompiledRuleset* baseline, const SimulateResult& r) {
+  std::string out;
+  char buf[256];
+  auto line = [&](const std::string& label, std::size_t n, std::size_t total, const std::string& extra = {}) {
+    const double pct = total ? 100.0 * static_cast<double>(n) / static_cast<double>(total) : 0;
+    std::snprintf(buf, sizeof buf, "  %-28s %10zu  %5.1f%%%s\n", label.c_str(), n, pct, extra.c_str());
+    out += buf;
+  };
+  out += "Rules " + rules.version.to_string() + " over " + std::to_string(r.current.contacts) + " contacts";
+  if (r.current.malformed) out += " (" + std::to_string(r.current.malformed) + " malformed lines skipped)";
+  out += "\n";
+  for (const auto& e : r.current.errors) out += "  skipped " + e + "\n";
+  out += "\nStages after this evaluation:\n";
+  auto stage_rows = [&](const CompiledRuleset& rs, const SimulateSummary& s, const SimulateSummary* other) {
+    std::vector<std::string> order;
+    for (const auto& st : rs.ast.stages) order.push_back(st.value);
+    order.push_back("(no stage)");
+    for (const auto& [k, v] : s.stages)
+      if (std::find(order.begin(), order.end(), k) == order.end()) order.push_back(k);
+    for (const auto& name : order) {
+      auto it = s.stages.find(name);
+      const std::size_t n = it == s.stages.end() ? 0 : it->second;
+      std::string extra;
+      if (other) {
+        auto o = other->stages.find(name);
+        const long long before = o == other->stages.end() ? 0 : static_cast<long long>(o->second);
+        if (before == 0 && n == 0) continue;
+        std::snprintf(buf, sizeof buf, "  (baseline %lld, %+lld)", before, static_cast<long long>(n) - before);
+        extra = buf;
+      } else if (n == 0) {
+        continue;
+      }
+      line(name, n, s.contacts, extra);
+    }
+  };
+  stage_rows(rules, r.current, r.has_baseline ? &r.baseline : nullptr);
+  out += "\nContacts that would move: " + std::to_string(r.current.stage_moves) + "\n";
+  for (const auto& [rule, n] : r.current.rules) line(rule, n, r.current.contacts);
+  out += "\nTasks that would be created: " + std::to_string(r.current.task_total);
+  if (r.has_baseline) out += " (baseline " + std::to_string(r.baseline.task_total) + ")";
+  out += "\n";
+  for (const auto& [origin, n] : r.current.tasks) line(origin, n, r.current.contacts);
+  if (!r.current.not_ready.empty()) {
+    out += "\nNot ready for sales (reason, contacts):\n";
+    for (const auto& [reason, n] : r.current.not_ready) line(reason, n, r.current.contacts);
+  }
+  out += "\nContacts with data-quality problems: " + std::to_string(r.current.data_quality_failures) + "\n";
+  if (r.has_baseline) {
+    out += "\nCompared with the baseline " + baseline->version.to_string() + ": " + std::to_string(r.changed) +
+           " contacts change stage\n";
+    std::vector<std::pair<std::size_t, std::string>> groups;
+    for (const auto& [k, v] : r.change_groups) groups.emplace_back(v, k);
+    std::sort(groups.begin(), groups.end(), [](auto& a, auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+    for (const auto& [n, k] : groups) {
+      std::snprintf(buf, sizeof buf, "  %10zu  ", n);
+      out += buf + k + "\n";
+    }
+    if (!r.changes.empty()) {
+      out += "\nFirst " + std::to_string(r.changes.size()) + " changed contacts:\n";
+      for (const auto& c : r.changes)
+        out += "  " + (c.contact.empty() ? std::string("(no id)") : c.contact) + ": " + c.before + " -> " + c.after + " (now " +
+               c.why_after + "; before " + c.why_before + ")\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace tandem::rules

@@ -1,0 +1,56 @@
+#pragma once
+// Back-test: evaluate a ruleset over an export of contacts (JSON-lines or CSV) and count where
+// they land; with a baseline ruleset, list the contacts whose stage changes and why.
+// Contacts are streamed: memory stays flat whatever the export's size (only changed contacts'
+// ids are kept, up to a limit).
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "rules/ruleset.hpp"
+
+namespace tandem::rules {
+
+struct SimulateOptions {
+  std::string contacts;
+  std::int64_t at_ms = 0;
+  std::size_t max_listed_changes = 50;
+  // Called now and then with (bytes read, total bytes); may be empty.
+  std::function<void(std::uint64_t, std::uint64_t)> progress;
+};
+
+struct StageChange {
+  std::string contact;
+  std::string before, after;          // target stages under the baseline and the new rules
+  std::string why_before, why_after;  // the rule or reason behind each
+};
+
+struct SimulateSummary {
+  std::size_t contacts = 0;
+  std::size_t malformed = 0;
+  std::vector<std::string> errors;  // the first few malformed lines
+  std::map<std::string, std::size_t> stages;  // target stage -> contacts
+  std::size_t stage_moves = 0;                // contacts whose stage would change
+  std::map<std::string, std::size_t> tasks;   // origin -> tasks
+  std::size_t task_total = 0;
+  std::map<std::string, std::size_t> rules;   // qualify / return rule -> contacts moved by it
+  std::map<std::string, std::size_t> not_ready;
+  std::size_t data_quality_failures = 0;
+};
+
+struct SimulateResult {
+  SimulateSummary current, baseline;
+  bool has_baseline = false;
+  std::size_t changed = 0;
+  std::map<std::string, std::size_t> change_groups;  // "before -> after: why" -> contacts
+  std::vector<StageChange> changes;                  // the first max_listed_changes
+  std::string error;                                 // the contacts file could not be read
+};
+
+SimulateResult simulate(const CompiledRuleset& rules, const CompiledRuleset* baseline, const SimulateOptions& options);
+std::string format_simulation(const CompiledRuleset& rules, const CompiledRuleset* baseline, const SimulateResult& result);
+
+}  // namespace tandem::rules

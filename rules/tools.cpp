@@ -1,0 +1,173 @@
+#include "rules/tools.hpp"
+
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "rules/contacts.hpp"
+#include "rules/explain.hpp"
+#include "rules/rule_tests.hpp"
+#include "rules/ruleset.hpp"
+#include "rules/simulate.hpp"
+
+namespace tandem::rules {
+namespace {
+
+bool resolve_at(const std::string& text, std::int64_t now_ms, std::int64_t& out, std::ostream& err) {
+  if (text.empty()) {
+    out = now_ms;
+    return true;
+  }
+  auto ms = parse_date_ms(text);
+  if (!ms) {
+    err << "--at: '" << text << "' is not a date such as 2026-11-20T10:00:00Z\n";
+    return false;
+  }
+  out = *ms;
+  return true;
+}
+
+// Loads rules for explain/simulate: 2 when the path is wrong, 1 when the rules have errors.
+int load_for_use(const std::string& path, RulesetPtr& out, std::ostream& err) {
+  std::string error;
+  auto files = rule_files(path, error);
+  if (!error.empty()) {
+    err << error << "\n";
+    return 2;
+  }
+  LoadResult loaded = load_ruleset(path);
+  if (!loaded.ruleset) {
+    err << loaded.diagnostics.format();
+    err << path << ": the rules have errors; run 'tandem rules check " << path << "'\n";
+    return 1;
+  }
+  out = loaded.ruleset;
+  return 0;
+}
+
+}  // namespace
+
+int run_check(const CheckArgs& args, std::ostream& out, std::ostream& err) {
+  std::optional<PropertyCatalog> catalog;
+  if (!args.properties.empty()) {
+    std::string text, error;
+    if (!read_file(args.properties, text)) {
+      err << args.properties << ": cannot read the property list\n";
+      return 2;
+    }
+    catalog = PropertyCatalog::from_json(text, error);
+    if (!catalog) {
+      err << args.properties << ": " << error << "\n";
+      return 2;
+    }
+  }
+  std::vector<std::string> files;
+  for (const auto& p : args.paths) {
+    std::string error;
+    auto f = rule_files(p, error);
+    if (!error.empty()) {
+      err << error << "\n";
+      return 2;
+    }
+    files.insert(files.end(), f.begin(), f.end());
+  }
+  std::size_t errors = 0, warnings = 0;
+  for (const auto& f : files) {
+    std::string text;
+    if (!read_file(f, text)) {
+      err << f << ": cannot read the file\n";
+      return 2;
+    }
+    LoadResult r = compile_ruleset(f, text, catalog ? &*catalog : nullptr);
+    out << r.diagnostics.format();
+    errors += r.diagnostics.error_count();
+    warnings += r.diagnostics.warning_count();
+    if (r.ruleset) {
+      const auto& ast = r.ruleset->ast;
+      std::size_t fit_rules = 0;
+      for (const auto& m : ast.fit) fit_rules += m.rules.size();
+      out << f << ": " << (r.diagnostics.error_count() ? "errors" : "ok") << ", version " << r.ruleset->version.to_string()
+          << ": " << fit_rules << " fit rules, " << ast.engagement.signals.size() << " signals, " << ast.not_ready.size()
+          << " not-ready rules, " << ast.qualify.size() << " qualify rules, " << ast.returns.size()
+          << " return rules, " << ast.sla.size() << " SLAs; reads " << r.ruleset->property_count << " properties\n";
+    }
+  }
+  out << errors << (errors == 1 ? " error, " : " errors, ") << warnings << (warnings == 1 ? " warning\n" : " warnings\n");
+  return errors ? 1 : 0;
+}
+
+int run_test(const TestArgs& args, std::ostream& out, std::ostream& err) {
+  RuleTestReport report = run_rule_tests(args.path, args.coverage);
+  if (!report.diagnostics.empty()) err << report.diagnostics.format();
+  out << report.output;
+  if (args.coverage) out << report.coverage << "\n";
+  out << report.passed << " passed, " << report.failed << " failed\n";
+  return (report.failed || report.diagnostics.has_errors()) ? 1 : 0;
+}
+
+int run_explain(const ExplainArgs& args, std::int64_t now_ms, std::ostream& out, std::ostream& err) {
+  std::int64_t at = 0;
+  if (!resolve_at(args.at, now_ms, at, err)) return 2;
+  RulesetPtr rs;
+  if (int rc = load_for_use(args.rules, rs, err)) return rc;
+  std::string text, error;
+  if (!read_file(args.contact, text)) {
+    err << args.contact << ": cannot read the contact\n";
+    return 2;
+  }
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  ContactRecord contact;
+  if (j.is_discarded() || !contact_from_json(j, contact, error)) {
+    err << args.contact << ": " << (j.is_discarded() ? "not valid JSON" : error) << "\n";
+    return 2;
+  }
+  ContactState state;
+  if (!args.state.empty()) {
+    std::string stext;
+    if (!read_file(args.state, stext)) {
+      err << args.state << ": cannot read the state\n";
+      return 2;
+    }
+    nlohmann::json sj = nlohmann::json::parse(stext, nullptr, false);
+    if (sj.is_discarded() || !state_from_json(sj, state, error)) {
+      err << args.state << ": " << (sj.is_discarded() ? "not valid JSON" : error) << "\n";
+      return 2;
+    }
+  }
+  Evaluator ev;
+  Decision d;
+  ev.evaluate(*rs, contact, state, at, d, EvalOptions{true, true});
+  if (args.json) out << explain_json(*rs, contact, d, ev).dump(2) << "\n";
+  else out << explain_text(*rs, contact, d, ev);
+  return 0;
+}
+
+int run_simulate(const SimulateArgs& args, std::int64_t now_ms, std::ostream& out, std::ostream& err) {
+  std::int64_t at = 0;
+  if (!resolve_at(args.at, now_ms, at, err)) return 2;
+  RulesetPtr rs, base;
+  if (int rc = load_for_use(args.rules, rs, err)) return rc;
+  if (!args.baseline.empty())
+    if (int rc = load_for_use(args.baseline, base, err)) return rc;
+  SimulateOptions options;
+  options.contacts = args.contacts;
+  options.at_ms = at;
+  if (args.progress) {
+    options.progress = [&err](std::uint64_t done, std::uint64_t total) {
+      const int width = 40;
+      const double f = total ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
+      const int filled = static_cast<int>(f * width);
+      err << "\r[" << std::string(static_cast<std::size_t>(filled), '#') << std::string(static_cast<std::size_t>(width - filled), ' ')
+          << "] " << static_cast<int>(f * 100) << "%" << (done >= total ? "\n" : "") << std::flush;
+    };
+  }
+  SimulateResult result = simulate(*rs, base.get(), options);
+  if (!result.error.empty()) {
+    err << result.error << "\n";
+    return 2;
+  }
+  out << format_simulation(*rs, base.get(), result);
+  return 0;
+}
+
+}  // namespace tandem::rules
