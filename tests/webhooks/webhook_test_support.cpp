@@ -116,8 +116,24 @@ http::Response ReceiverHarness::get(const std::string& target) const {
   return post(std::move(r));
 }
 
+std::vector<int> ReceiverHarness::post_concurrently(std::vector<http::Request> requests) const {
+  boost::asio::io_context io;
+  http::ClientOptions options;
+  options.request_timeout = std::chrono::seconds(30);
+  options.max_idle_per_origin = requests.size();
+  http::HttpClient client(io, options);
+  std::vector<int> statuses(requests.size(), 0);
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    client.async_send(origin(), std::move(requests[i]), [&statuses, i](http::ClientResult result) {
+      if (auto* response = std::get_if<http::Response>(&result)) statuses[i] = response->status;
+    });
+  }
+  io.run();
+  return statuses;
+}
+
 std::string raw_exchange(std::uint16_t port, const std::string& bytes, std::size_t chunk, std::chrono::milliseconds gap,
-                         std::chrono::milliseconds read_limit) {
+                         std::chrono::milliseconds read_limit, std::size_t first_chunk) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) throw std::runtime_error("socket failed");
   sockaddr_in addr{};
@@ -140,8 +156,10 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes, std::size
     }
     return true;
   };
-  for (std::size_t i = 0; i < bytes.size(); i += chunk) {
-    const std::string part = bytes.substr(i, chunk);
+  for (std::size_t i = 0; i < bytes.size();) {
+    const std::size_t n = (i == 0 && first_chunk > 0) ? first_chunk : chunk;
+    const std::string part = bytes.substr(i, n);
+    i += n;
     if (::send(fd, part.data(), part.size(), MSG_NOSIGNAL) < 0) break;
     if (!read_available(static_cast<int>(gap.count()))) break;
   }

@@ -59,6 +59,9 @@ class ReceiverHarness {
   [[nodiscard]] std::uint16_t port() const;
   http::Response post(http::Request request) const;
   http::Response get(const std::string& target) const;
+  // Sends all requests at once over one client (one connection each, in parallel); the statuses
+  // in order, 0 for a request that got no response.
+  std::vector<int> post_concurrently(std::vector<http::Request> requests) const;
   webhooks::WebhookReceiver& receiver() { return *receiver_; }
   MetricsRegistry& metrics() { return metrics_; }
   webhooks::WebhooksConfig& config() { return config_; }
@@ -71,10 +74,11 @@ class ReceiverHarness {
   std::unique_ptr<Io> io_;
 };
 
-// Writes `bytes` to 127.0.0.1:port, one chunk every `gap`, then reads until the peer closes or
-// `read_limit` passes; returns everything read (the raw HTTP response).
+// Writes `bytes` to 127.0.0.1:port — the first `first_chunk` bytes at once, the rest one `chunk`
+// every `gap` — then reads until the peer closes or `read_limit` passes; returns everything read
+// (the raw HTTP response).
 std::string raw_exchange(std::uint16_t port, const std::string& bytes, std::size_t chunk, std::chrono::milliseconds gap,
-                         std::chrono::milliseconds read_limit);
+                         std::chrono::milliseconds read_limit, std::size_t first_chunk = 0);
 // The status code of a raw HTTP response, 0 when there is none.
 int raw_status(const std::string& response);
 
