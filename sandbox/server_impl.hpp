@@ -1,0 +1,82 @@
+#pragma once
+// Private to the sandbox: the server's shared state and the route entry points, split across
+// oauth_routes.cpp, crm_routes.cpp, search.cpp and inspect_routes.cpp.
+
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/http.hpp"
+#include "common/http_server.hpp"
+#include "common/log.hpp"
+#include "sandbox/faults.hpp"
+#include "sandbox/rate_limiter.hpp"
+#include "sandbox/sandbox_server.hpp"
+#include "sandbox/store.hpp"
+#include "sandbox/webhook_dispatcher.hpp"
+#include "sandbox/wire.hpp"
+
+namespace tandem::sandbox {
+
+struct ServerImpl;
+
+// One authenticated HubSpot API call.
+struct ApiContext {
+  const http::Request& request;
+  std::vector<std::string> segments;
+  Query query;
+  Portal* portal = nullptr;
+  const AccessToken* token = nullptr;
+  std::vector<ChangeEvent>& events;
+  std::int64_t now_ms = 0;
+  WriteSource source;
+
+  // 403 MISSING_SCOPES unless the token holds one of `scopes`.
+  [[nodiscard]] std::optional<http::Response> require_scope(std::initializer_list<std::string_view> scopes) const;
+};
+
+// nlohmann parse with HubSpot's 400 body on failure.
+std::variant<json, http::Response> parse_json_body(const http::Request& request);
+
+// Route entry points; each returns nullopt when the path is not theirs. Called with the
+// server mutex held.
+std::optional<http::Response> handle_oauth(ServerImpl& s, const http::Request& request, const std::vector<std::string>& seg,
+                                           std::int64_t now_ms);
+std::optional<http::Response> handle_crm(ServerImpl& s, ApiContext& ctx);
+std::optional<http::Response> handle_inspect(ServerImpl& s, const http::Request& request, const std::vector<std::string>& seg,
+                                             std::vector<ChangeEvent>& events);
+http::Response search_objects(ServerImpl& s, ApiContext& ctx, ObjectType type);
+// True for POST .../search routes, which have their own rate limit and no rate-limit headers.
+bool is_search_route(const http::Request& request, const std::vector<std::string>& seg);
+
+struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
+  ServerImpl(boost::asio::io_context& io, SandboxOptions options);
+
+  boost::asio::io_context& io;
+  SandboxOptions options;
+  const Clock& clock;
+  std::mutex mutex;  // guards everything below except `webhooks` (which locks itself)
+  Store store;
+  RateLimiter limiter;
+  FaultInjector faults;
+  std::unique_ptr<WebhookDispatcher> webhooks;
+  std::deque<json> request_log;
+  std::uint64_t next_request_seq = 1;
+  std::unique_ptr<http::HttpServer> server;
+  Logger log{"sandbox"};
+  bool stopped = false;
+
+  [[nodiscard]] std::int64_t now_ms() const { return to_epoch_ms(clock.now()); }
+  void handle(http::Request request, http::Responder responder);
+  http::Response api(const http::Request& request, const std::vector<std::string>& seg, std::vector<ChangeEvent>& events);
+  void record(const http::Request& request, int status, std::int64_t started_ms, const std::string& fault);
+  std::optional<std::string> save_state_locked();
+  [[nodiscard]] json startup_info() const;
+};
+
+}  // namespace tandem::sandbox

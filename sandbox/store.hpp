@@ -1,0 +1,191 @@
+#pragma once
+// The sandbox's in-memory HubSpot state: portals with owners, teams, contacts, tasks and
+// associations, plus OAuth codes and tokens. Not thread-safe: SandboxServer serialises access.
+// Writes validate like HubSpot (contract §4-§6) and report the change events webhooks need.
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sandbox/config.hpp"
+#include "sandbox/wire.hpp"
+
+namespace tandem::sandbox {
+
+enum class ObjectType { kContact = 0, kTask = 1 };
+constexpr int kObjectTypeCount = 2;
+
+// "contacts", "contact", "0-1" -> kContact; "tasks", "task", "0-27" -> kTask.
+std::optional<ObjectType> parse_object_type(std::string_view text);
+std::string_view object_type_name(ObjectType t);   // "contacts" / "tasks"
+std::string_view object_type_id(ObjectType t);     // "0-1" / "0-27"
+std::string_view object_type_singular(ObjectType t);  // "contact" / "task"
+
+struct PropertyDef {
+  std::string name;
+  std::string label;
+  std::string type;        // string | number | datetime | date | bool | enumeration
+  std::string field_type;  // text | number | date | booleancheckbox | select | radio | calculation_read_time
+  std::vector<std::pair<std::string, std::string>> options;  // value, label
+  bool read_only = false;
+  bool owner_reference = false;  // options are the portal's owner ids
+  std::string group = "contactinformation";
+};
+
+struct CrmObject {
+  std::int64_t id = 0;
+  std::map<std::string, std::string> props;
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;
+  bool archived = false;
+  std::int64_t archived_ms = 0;
+};
+
+struct AssociationEdge {
+  ObjectType to_type;
+  std::int64_t to_id;
+  int type_id;
+  std::string category = "HUBSPOT_DEFINED";
+};
+
+struct ApiError {
+  int status = 400;
+  json body;  // HubSpot's error body
+};
+
+struct ChangeEvent {
+  enum class Kind { kCreation, kPropertyChange, kDeletion };
+  Kind kind;
+  std::int64_t portal_id;
+  ObjectType object_type;
+  std::int64_t object_id;
+  std::string property_name;
+  std::string property_value;
+  std::int64_t occurred_ms;
+  std::string change_source;  // INTEGRATION for API writes, CRM_UI for seeds/inspection writes
+  std::string source_id;
+};
+
+struct WriteSource {
+  std::string change_source = "INTEGRATION";
+  std::string source_id;  // the writing app's id
+};
+
+struct AssociationInput {
+  ObjectType to_type;
+  std::int64_t to_id;
+  int type_id;
+  std::string category;
+};
+
+struct Portal {
+  PortalConfig config;
+  std::vector<OwnerConfig> owners;
+  std::vector<TeamConfig> teams;
+  std::array<std::vector<PropertyDef>, kObjectTypeCount> schemas;
+  std::array<std::map<std::int64_t, CrmObject>, kObjectTypeCount> objects;
+  std::unordered_map<std::string, std::int64_t> email_index;  // lowercase email -> live contact id
+  std::map<std::pair<int, std::int64_t>, std::vector<AssociationEdge>> associations;
+  std::int64_t next_id = 1001;
+
+  std::array<std::unordered_map<std::string, std::size_t>, kObjectTypeCount> schema_index;
+  [[nodiscard]] const PropertyDef* property(ObjectType t, std::string_view name) const;
+  [[nodiscard]] const OwnerConfig* owner(std::string_view id) const;
+};
+
+struct AuthCode {
+  std::int64_t portal_id;
+  std::vector<std::string> scopes;
+  std::string redirect_uri;
+  std::int64_t expires_ms;
+};
+
+struct AccessToken {
+  std::int64_t portal_id;
+  std::vector<std::string> scopes;
+  std::int64_t expires_ms;
+  std::string refresh_token;
+  bool revoked = false;
+};
+
+struct RefreshToken {
+  std::int64_t portal_id;
+  std::vector<std::string> scopes;
+  bool revoked = false;
+};
+
+class Store {
+ public:
+  explicit Store(const SandboxConfig& config);
+
+  [[nodiscard]] Portal* portal(std::int64_t id);
+  [[nodiscard]] Portal& default_portal() { return portals_.begin()->second; }
+  [[nodiscard]] const std::map<std::int64_t, Portal>& portals() const { return portals_; }
+
+  // --- CRM. `now_ms` stamps createdate/lastmodifieddate; events are appended to `events`.
+  std::variant<const CrmObject*, ApiError> create(Portal& p, ObjectType t, const json& properties,
+                                                  const std::vector<AssociationInput>& associations, std::int64_t now_ms,
+                                                  const WriteSource& source, std::vector<ChangeEvent>& events);
+  // Validates without writing (batch create checks every input before applying any).
+  std::optional<ApiError> validate_create(const Portal& p, ObjectType t, const json& properties,
+                                          const std::vector<AssociationInput>& associations) const;
+  std::variant<const CrmObject*, ApiError> update(Portal& p, ObjectType t, std::int64_t id, const json& properties,
+                                                  std::int64_t now_ms, const WriteSource& source,
+                                                  std::vector<ChangeEvent>& events);
+  std::optional<ApiError> validate_update(const Portal& p, ObjectType t, std::int64_t id, const json& properties) const;
+  // Archives (soft-deletes) and removes the record's associations. False when absent.
+  bool archive(Portal& p, ObjectType t, std::int64_t id, std::int64_t now_ms, const WriteSource& source,
+               std::vector<ChangeEvent>& events);
+
+  // Finds a live record by id, or by a unique property ("email", "hs_object_id").
+  [[nodiscard]] const CrmObject* find(const Portal& p, ObjectType t, std::string_view id, std::string_view id_property,
+                                      bool archived = false) const;
+
+  std::optional<ApiError> associate(Portal& p, ObjectType from, std::int64_t from_id, const AssociationInput& a);
+  void dissociate(Portal& p, ObjectType from, std::int64_t from_id, ObjectType to, std::int64_t to_id);
+  [[nodiscard]] const std::vector<AssociationEdge>* associations(const Portal& p, ObjectType t, std::int64_t id) const;
+
+  // SimplePublicObject JSON. `requested` empty = the object type's default properties.
+  [[nodiscard]] json to_public(const Portal& p, ObjectType t, const CrmObject& o, const std::vector<std::string>& requested,
+                               bool all_set = false) const;
+
+  // --- OAuth
+  std::map<std::string, AuthCode> codes;
+  std::unordered_map<std::string, AccessToken> access_tokens;
+  std::unordered_map<std::string, RefreshToken> refresh_tokens;
+
+  // --- persistence (everything above, including tokens) and seeding
+  [[nodiscard]] json snapshot() const;
+  // Replaces the state; on error the state is unchanged and the message says why.
+  std::optional<std::string> restore(const json& snapshot);
+  // Seed file: {"owners":[...], "teams":[...], "contacts":[{"id"?,"properties":{...},"createdAt"?}], "tasks":[...],
+  // "generateContacts": N}. Writes through validation but emits no webhooks. Returns counts or an error.
+  std::variant<json, ApiError> seed(Portal& p, const json& seed, std::int64_t now_ms);
+
+  std::string lifecycle_backwards = "ignore";
+  std::string default_lifecycle_stage = "lead";
+
+ private:
+  std::optional<ApiError> check_properties(const Portal& p, ObjectType t, const json& properties, const CrmObject* existing,
+                                           std::map<std::string, std::string>& normalised) const;
+  void build_portal(Portal& portal, const PortalConfig& cfg);
+
+  SandboxConfig config_;
+  std::map<std::int64_t, Portal> portals_;
+};
+
+// Default contact properties returned when none are requested (contract §4).
+const std::vector<std::string>& default_properties(ObjectType t);
+int lifecycle_rank(std::string_view stage);
+// {"status":"error",...} object for a missing record, 404.
+ApiError not_found_error(std::string_view id);
+
+}  // namespace tandem::sandbox
