@@ -437,7 +437,6 @@ std::string number_text(double v) {
 
 std::string duration_text(double ms) {
   const double d = 86'400'000.0, h = 3'600'000.0;
-  if (std::fmod(ms, 7 * d) == 0 && ms != 0) return number_text(ms / (7 * d)) + "w";
   if (std::fmod(ms, d) == 0) return number_text(ms / d) + "d";
   if (std::fmod(ms, h) == 0) return number_text(ms / h) + "h";
   return number_text(ms / 60'000.0) + "m";

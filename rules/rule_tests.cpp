@@ -175,13 +175,26 @@ class TestRunner {
     contact.id = name;
     if (t["contact"]) {
       if (!t["contact"].IsMap()) return error(file, text, t["contact"], "contact maps property names to values");
-      for (auto it = t["contact"].begin(); it != t["contact"].end(); ++it) {
-        const std::string key = it->first.Scalar();
-        std::string value = it->second.IsScalar() ? it->second.Scalar() : "";
-        if (it->second.IsSequence()) {
-          for (const auto& v : it->second) value += (value.empty() ? "" : ";") + v.Scalar();
+      // yaml-cpp does not implement merge keys ("<<: *base"); tests use them to vary one contact.
+      std::vector<std::pair<std::string, std::string>> merged;
+      auto add_entries = [&](const YAML::Node& map, bool override_existing, auto&& self) -> void {
+        for (auto it = map.begin(); it != map.end(); ++it) {
+          const std::string key = it->first.Scalar();
+          if (key == "<<") {
+            if (it->second.IsMap()) self(it->second, false, self);
+            continue;
+          }
+          std::string value = it->second.IsScalar() ? it->second.Scalar() : "";
+          if (it->second.IsSequence())
+            for (const auto& v : it->second) value += (value.empty() ? "" : ";") + (v.IsScalar() ? v.Scalar() : "");
+          auto found = std::find_if(merged.begin(), merged.end(), [&](auto& kv) { return kv.first == key; });
+          if (found == merged.end()) merged.emplace_back(key, value);
+          else if (override_existing) found->second = value;
         }
-        if (it->second.IsNull()) value.clear();
+      };
+      // Explicit keys first, so that they win over merged ones.
+      add_entries(t["contact"], true, add_entries);
+      for (auto& [key, value] : merged) {
         if (key == "id") contact.id = value;
         else contact.properties.emplace_back(key, value);
       }
@@ -203,7 +216,7 @@ class TestRunner {
       if (!date("stage_entered_at", state.stage_entered_at) || !date("cool_off_until", state.cool_off_until)) return;
       if (s["recycle_count"]) state.recycle_count = s["recycle_count"].as<int>();
       if (s["last_return_reason"]) state.last_return_reason = s["last_return_reason"].as<std::string>();
-      state.fired = strings(s["fired"]);
+      if (s["fired"]) state.fired = strings(s["fired"]);
     }
     Decision d;
     ev_.evaluate(rs, contact, state, at, d, EvalOptions{true, true});
