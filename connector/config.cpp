@@ -3,7 +3,7 @@
 namespace tandem::connector {
 namespace {
 
-ServerConfig read_server(config::ConfigSection s) {
+ServerConfig read_server(config::ConfigSection s, webhooks::WebhooksConfig& w) {
   ServerConfig c;
   c.listen = s.string("listen", c.listen);
   if (c.listen.rfind(':') == std::string::npos) s.error("listen", "expected host:port, e.g. 127.0.0.1:8080");
@@ -11,8 +11,10 @@ ServerConfig read_server(config::ConfigSection s) {
   if (!c.public_url.empty() && c.public_url.rfind("https://", 0) != 0 && c.public_url.rfind("http://", 0) != 0) {
     s.error("public_url", "expected an http:// or https:// URL");
   }
-  c.body_limit = s.bytes("body_limit", c.body_limit);
-  c.read_timeout = s.duration("read_timeout", c.read_timeout);
+  w.body_limit = s.bytes("body_limit", w.body_limit);
+  w.header_limit = s.bytes("header_limit", w.header_limit);
+  w.read_timeout = s.duration("read_timeout", w.read_timeout);
+  w.max_connections = static_cast<std::size_t>(s.integer("max_connections", static_cast<std::int64_t>(w.max_connections), 1, 100'000));
   auto tls = s.section("tls");
   c.tls_certificate_file = tls.optional_string("certificate_file");
   c.tls_private_key_file = tls.optional_string("private_key_file");
@@ -38,6 +40,31 @@ HubSpotConfig read_hubspot(config::ConfigSection s, bool require_credentials) {
   return c;
 }
 
+void read_webhooks(config::ConfigSection s, webhooks::WebhooksConfig& w) {
+  w.path = s.string("path", w.path);
+  if (w.path.empty() || w.path[0] != '/') s.error("path", "expected an absolute path such as /webhooks/hubspot");
+  w.accept_v1 = s.boolean("accept_v1", w.accept_v1);
+  w.accept_v2 = s.boolean("accept_v2", w.accept_v2);
+  w.timestamp_tolerance = s.duration("timestamp_tolerance", w.timestamp_tolerance);
+  w.max_events_per_request =
+      static_cast<std::size_t>(s.integer("max_events_per_request", static_cast<std::int64_t>(w.max_events_per_request), 1, 10'000));
+  w.max_pending_requests =
+      static_cast<std::size_t>(s.integer("max_pending_requests", static_cast<std::int64_t>(w.max_pending_requests), 1, 1'000'000));
+  w.retry_after_seconds = static_cast<int>(s.integer("retry_after_seconds", w.retry_after_seconds, 1, 3600));
+  s.finish();
+}
+
+store::StoreConfig read_store(config::ConfigSection s) {
+  store::StoreConfig c;
+  c.path = s.string("path", c.path);
+  auto sync = s.choice("synchronous", "full", {"full", "normal"});
+  c.synchronous = sync == "normal" ? store::StoreConfig::Synchronous::kNormal : store::StoreConfig::Synchronous::kFull;
+  c.max_attempts = static_cast<int>(s.integer("max_attempts", c.max_attempts, 1, 1000));
+  c.busy_timeout = s.duration("busy_timeout", c.busy_timeout);
+  s.finish();
+  return c;
+}
+
 LogSettings read_log(config::ConfigSection s) {
   LogSettings c;
   static const std::vector<std::string> kLevels = {"debug", "info", "warn", "error", "off"};
@@ -58,16 +85,18 @@ LogSettings read_log(config::ConfigSection s) {
 TandemConfig read_config(config::Document& document, Diagnostics& diagnostics, bool require_credentials) {
   TandemConfig c;
   auto root = document.root();
-  c.server = read_server(root.section("server"));
+  c.server = read_server(root.section("server"), c.webhooks);
   c.hubspot = read_hubspot(root.section("hubspot"), require_credentials);
-  auto store = root.section("store");
-  c.store.path = store.string("path", c.store.path);
-  store.finish();
+  read_webhooks(root.section("webhooks"), c.webhooks);
+  c.store = read_store(root.section("store"));
   auto rules = root.section("rules");
   c.rules.path = rules.string("path", c.rules.path);
   rules.finish();
   c.log = read_log(root.section("log"));
   root.finish();
+  c.webhooks.public_base_url = c.server.public_url.empty() ? "http://" + c.server.listen : c.server.public_url;
+  if (c.hubspot.client_secret) c.webhooks.client_secret = *c.hubspot.client_secret;
+  c.webhooks.app_id = c.hubspot.app_id;
   diagnostics.append(document.diagnostics());
   return c;
 }

@@ -11,6 +11,8 @@
 #include "common/config.hpp"
 #include "common/log.hpp"
 #include "common/secret.hpp"
+#include "store/config.hpp"
+#include "webhooks/config.hpp"
 
 namespace tandem::connector {
 
@@ -19,8 +21,6 @@ struct ServerConfig {
   // The URL HubSpot calls, as seen from outside (Tandem usually runs behind a proxy); v3
   // webhook signatures are computed over it. Empty: derived from `listen`.
   std::string public_url;
-  std::uint64_t body_limit = 1024 * 1024;
-  std::chrono::milliseconds read_timeout{10'000};
   std::optional<std::string> tls_certificate_file;
   std::optional<std::string> tls_private_key_file;
 };
@@ -35,10 +35,6 @@ struct HubSpotConfig {
   std::vector<std::string> scopes;
 };
 
-struct StoreConfig {
-  std::string path = "tandem.db";
-};
-
 struct RulesConfig {
   std::string path = "rules";
 };
@@ -46,7 +42,10 @@ struct RulesConfig {
 struct TandemConfig {
   ServerConfig server;
   HubSpotConfig hubspot;
-  StoreConfig store;
+  // Listener limits (server.*), the public URL, the app id and client secret (hubspot.*) are
+  // copied in, so the intake needs nothing else.
+  webhooks::WebhooksConfig webhooks;
+  store::StoreConfig store;
   RulesConfig rules;
   LogSettings log;
 };
