@@ -460,7 +460,8 @@ class RuleChecker {
     } else if (l == Type::kDuration || r == Type::kDuration || l == Type::kList || r == Type::kList) {
       expr_error(e, std::string("cannot compare ") + type_name(l) + " with " + type_name(r));
     } else {
-      domain = ordering ? Type::kNumber : Type::kString;  // two contact properties
+      // Two contact properties of unknown type: ordered as numbers or as dates, whichever both are.
+      domain = ordering ? Type::kUnknown : Type::kString;
     }
     return set_domain(e, domain);
   }

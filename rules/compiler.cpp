@@ -154,6 +154,7 @@ class RulesetCompiler {
     Node n;
     const std::uint8_t needs = domain == Type::kNumber || domain == Type::kBool ? kNeedNumber
                                : domain == Type::kDate                       ? kNeedDate
+                               : domain == Type::kUnknown                    ? kNeedNumber | kNeedDate
                                                                              : 0;
     switch (e.kind) {
       case ExprKind::kIdent: n.kind = NodeKind::kSlot; n.slot = slot(e.text, needs); break;
@@ -208,10 +209,11 @@ class RulesetCompiler {
       }
       case ExprKind::kCompare:
         n.kind = domain == Type::kDate ? NodeKind::kCmpDate : domain == Type::kNumber ? NodeKind::kCmpNumber
-               : domain == Type::kBool ? NodeKind::kCmpBool : NodeKind::kCmpString;
+               : domain == Type::kBool ? NodeKind::kCmpBool : domain == Type::kUnknown ? NodeKind::kCmpAuto
+               : NodeKind::kCmpString;
         n.cmp = e.cmp;
-        n.a = operand(e.args[0], domain == Type::kUnknown ? Type::kString : domain);
-        n.b = operand(e.args[1], domain == Type::kUnknown ? Type::kString : domain);
+        n.a = operand(e.args[0], domain);
+        n.b = operand(e.args[1], domain);
         break;
       case ExprKind::kBetween:
         n.kind = domain == Type::kDate ? NodeKind::kBetweenDate : NodeKind::kBetweenNumber;
@@ -267,8 +269,17 @@ LoadResult compile_ruleset(const std::string& file, std::string_view text, const
   LoadResult result;
   auto rs = std::make_shared<CompiledRuleset>();
   rs->ast = parse_rule_file(file, text, result.diagnostics);
-  if (result.diagnostics.has_errors()) return result;
+  // The checker also runs on a partial AST, so that one run reports every problem.
   check_ruleset(rs->ast, text, catalog, result.diagnostics);
+  {
+    // In file order, so that a marketer reads them top to bottom.
+    std::vector<Diagnostic> sorted = result.diagnostics.all();
+    std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic& a, const Diagnostic& b) {
+      return a.line != b.line ? a.line < b.line : a.column < b.column;
+    });
+    result.diagnostics = Diagnostics{};
+    for (auto& d : sorted) result.diagnostics.add(std::move(d));
+  }
   if (result.diagnostics.has_errors()) return result;
   rs->source = std::string(text);
   rs->version.hash = crypto::to_hex(crypto::sha256(text));

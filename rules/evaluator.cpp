@@ -242,6 +242,13 @@ bool Evaluator::test(std::int32_t i) {
       r = date(n.a, a) && date(n.b, b) && compare(n.cmp, a, b);
       break;
     }
+    case NodeKind::kCmpAuto: {
+      double x, y;
+      std::int64_t dx, dy;
+      if (number(n.a, x) && number(n.b, y)) r = compare(n.cmp, x, y);
+      else if (date(n.a, dx) && date(n.b, dy)) r = compare(n.cmp, dx, dy);
+      break;
+    }
     case NodeKind::kCmpBool: {
       bool a, b;
       r = boolean(n.a, a) && boolean(n.b, b) && (n.cmp == CmpOp::kEq ? a == b : a != b);

@@ -149,7 +149,10 @@ class ExpressionParser {
                                   " terms); split it into several rules");
     }
     Token end;
-    end.offset = static_cast<int>(src_.size());
+    // Just after the last character, so "ends too early" points at the line that ends early.
+    std::size_t last = src_.size();
+    while (last > 0 && (src_[last - 1] == ' ' || src_[last - 1] == '\n' || src_[last - 1] == '\r' || src_[last - 1] == '\t')) --last;
+    end.offset = static_cast<int>(last);
     tokens_.push_back(end);
     return true;
   }

@@ -28,7 +28,7 @@ enum class NodeKind : std::uint8_t {
   kSlot, kNumber, kString, kDate, kDuration, kArith,
   // conditions
   kTrue, kFalse, kTruthy, kNot, kAnd, kOr,
-  kCmpNumber, kCmpDate, kCmpString, kCmpBool,
+  kCmpNumber, kCmpDate, kCmpString, kCmpBool, kCmpAuto,
   kBetweenNumber, kBetweenDate, kInString, kInNumber, kText, kHas, kMissing, kWithin,
 };
 

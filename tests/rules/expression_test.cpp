@@ -4,9 +4,69 @@
 
 using namespace tandem::rules;
 
-TEST_CASE("expressions parse and print back in canonical form") {
+namespace {
+std::string round_trip(const std::string& text) {
   Expr e;
   ExpressionError err;
-  REQUIRE(parse_expression("fit >= 50 and engagement >= 40 and not not_ready", e, err));
-  CHECK(to_source(e) == "fit >= 50 and engagement >= 40 and not not_ready");
+  if (!parse_expression(text, e, err)) return "error at " + std::to_string(err.offset) + ": " + err.message;
+  return to_source(e);
+}
+}  // namespace
+
+TEST_CASE("conditions parse with the documented precedence") {
+  CHECK(round_trip("fit >= 50 and engagement >= 40 and not not_ready") == "fit >= 50 and engagement >= 40 and not not_ready");
+  CHECK(round_trip("a == 1 or b == 2 and c == 3") == "a == 1 or (b == 2 and c == 3)");
+  CHECK(round_trip("(a == 1 or b == 2) and c == 3") == "(a == 1 or b == 2) and c == 3");
+  CHECK(round_trip("numberofemployees between 50 and 5000") == "numberofemployees between 50 and 5000");
+  CHECK(round_trip("email ends with '@gmail.com'") == "email ends with \"@gmail.com\"");
+  CHECK(round_trip("jobtitle starts with \"VP\"") == "jobtitle starts with \"VP\"");
+  CHECK(round_trip("x is missing") == "x is missing");
+  CHECK(round_trip("x is not missing") == "x is present");
+  CHECK(round_trip("x is present") == "x is present");
+  CHECK(round_trip("x not in [\"A\", \"B\"]") == "x not in [\"A\", \"B\"]");
+  CHECK(round_trip("recent_conversion_date within 30d") == "recent_conversion_date within 30d");
+  CHECK(round_trip("d > now - 12h") == "d > now - 12h");
+  CHECK(round_trip("tags has \"SaaS\"") == "tags has \"SaaS\"");
+  CHECK(round_trip("x = 3") == "x == 3");
+  CHECK(round_trip("revenue >= 5_000_000") == "revenue >= 5000000");
+  CHECK(round_trip("score > -5") == "score > -5");
+}
+
+TEST_CASE("syntax errors point at the offending token") {
+  CHECK(round_trip("jobtitle contains") == "error at 17: the condition ends too early: a value or property is missing");
+  CHECK(round_trip("a == 1 b == 2") ==
+        "error at 7: unexpected 'b' (conditions are joined with 'and' / 'or'; text values need double quotes)");
+  CHECK(round_trip("x == \"open") == "error at 5: this text value has no closing quote");
+  CHECK(round_trip("x between 1 or 2") == "error at 12: expected 'and' between the two bounds of 'between', found 'or'");
+  CHECK(round_trip("x is \"A\"") == "error at 5: use '==' to compare values; 'is' only goes with 'missing' or 'present'");
+  CHECK(round_trip("d within 3 parsecs") == "error at 11: unexpected 'parsecs' (conditions are joined with 'and' / 'or'; text values need double quotes)");
+  CHECK(round_trip("d within 3y") == "error at 10: unknown duration unit 'y' (use m, h, d or w, e.g. 30d)");
+  CHECK(round_trip("x in \"A\"") == "error at 5: expected a list after 'in', e.g. [\"A\", \"B\"]");
+  CHECK(round_trip("x ~ 1") == "error at 2: unexpected character '~'");
+  CHECK(round_trip("") == "error at 0: the condition is empty");
+  CHECK(round_trip("(a == 1") == "error at 7: expected ')' to close the '(' here");
+}
+
+TEST_CASE("deep or huge conditions are refused with a limit error, not a stack overflow") {
+  const std::string deep = std::string(100, '(') + "x";
+  Expr e;
+  ExpressionError err;
+  REQUIRE_FALSE(parse_expression(deep, e, err));
+  CHECK(err.message.find("nested too deeply") != std::string::npos);
+
+  std::string nots;
+  for (int i = 0; i < 200; ++i) nots += "not ";
+  REQUIRE_FALSE(parse_expression(nots + "x", e, err));
+  CHECK(err.message.find("nested too deeply") != std::string::npos);
+
+  std::string wide = "a == 1";
+  for (int i = 0; i < 400; ++i) wide += " or a == 1";
+  REQUIRE_FALSE(parse_expression(wide, e, err));
+  CHECK(err.message.find("limit") != std::string::npos);
+
+  REQUIRE_FALSE(parse_expression(std::string(3000, '('), e, err));
+  CHECK(err.message.find("too large") != std::string::npos);
+
+  REQUIRE_FALSE(parse_expression(std::string(5000, 'a'), e, err));
+  CHECK(err.message.find("too long") != std::string::npos);
 }

@@ -1,0 +1,150 @@
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "rules/evaluator.hpp"
+#include "rules/time.hpp"
+
+using namespace tandem::rules;
+
+namespace {
+
+const std::int64_t kAt = *parse_date_ms("2026-11-20T10:00:00Z");  // a Friday
+
+RulesetPtr compile(const std::string& text) {
+  LoadResult r = compile_ruleset("t.yaml", text);
+  INFO(r.diagnostics.format());
+  REQUIRE(r.ruleset);
+  return r.ruleset;
+}
+
+// One not_ready rule per condition: decision.not_ready tells which held.
+std::vector<bool> holds(const std::vector<std::string>& conditions, const ContactRecord& contact, std::int64_t at = kAt) {
+  std::string text = "not_ready:\n";
+  for (std::size_t i = 0; i < conditions.size(); ++i)
+    text += "  - name: c" + std::to_string(i) + "\n    when: '" + conditions[i] + "'\n";
+  auto rs = compile(text);
+  Evaluator ev;
+  Decision d;
+  ev.evaluate(*rs, contact, {}, at, d);
+  std::vector<bool> out(conditions.size(), false);
+  for (auto i : d.not_ready) out[static_cast<std::size_t>(i)] = true;
+  return out;
+}
+
+bool holds1(const std::string& condition, const ContactRecord& contact) { return holds({condition}, contact)[0]; }
+
+ContactRecord contact(std::vector<std::pair<std::string, std::string>> props) { return ContactRecord{"c1", std::move(props)}; }
+
+}  // namespace
+
+TEST_CASE("a condition on a missing property is false unless it asks 'is missing'") {
+  const ContactRecord empty = contact({{"company", ""}});
+  CHECK_FALSE(holds1("numberofemployees > 10", empty));
+  CHECK_FALSE(holds1("numberofemployees <= 10", empty));
+  CHECK_FALSE(holds1("country != \"Germany\"", empty));
+  CHECK_FALSE(holds1("country not in [\"Germany\"]", empty));
+  CHECK_FALSE(holds1("jobtitle contains \"x\"", empty));
+  CHECK_FALSE(holds1("d within 30d", empty));
+  CHECK(holds1("company is missing", empty));  // an empty string is not a value
+  CHECK(holds1("not (country == \"Germany\")", empty));
+  CHECK_FALSE(holds1("company is present", empty));
+}
+
+TEST_CASE("text comparisons ignore case; numbers and dates are parsed from HubSpot strings") {
+  const ContactRecord c = contact({{"email", "Ada@GMAIL.com"},
+                                   {"jobtitle", "Head of Data"},
+                                   {"n", "250"},
+                                   {"bad", "12abc"},
+                                   {"tags", "Snowflake; dbt;BigQuery"},
+                                   {"d1", "2026-11-01T00:00:00Z"},
+                                   {"d2", "1794909600000"},
+                                   {"flag", "true"}});
+  CHECK(holds({"email ends with \"@gmail.com\"", "jobtitle == \"head of data\"", "jobtitle starts with \"HEAD\"",
+               "n between 50 and 5000", "n in [100, 250]", "bad > 1", "tags has \"dbt\"", "tags has \"db\"",
+               "d1 within 30d", "d1 within 7d", "d2 > d1", "d1 < \"2026-11-02\"", "flag", "flag == true",
+               "n + 50 == 300", "d1 > now - 20d"},
+              c) == std::vector<bool>{true, true, true, true, true, false, true, false, true, false, true, true, true,
+                                      true, true, true});
+}
+
+TEST_CASE("fit scores are clamped to their range and engagement decays with its half-life") {
+  auto rs = compile(
+      "fit:\n"
+      "  range: [0, 50]\n"
+      "  rules:\n"
+      "    - {name: a, when: x > 1, points: 40}\n"
+      "    - {name: b, when: x > 2, points: 30}\n"
+      "    - {name: c, when: x > 100, points: -90}\n"
+      "engagement:\n"
+      "  half_life: 10d\n"
+      "  signals:\n"
+      "    - {name: s, when: d is present, date: d, points: 40}\n"
+      "    - {name: w, when: e is present, date: e, points: 10, window: 5d}\n"
+      "    - {name: p, per: views, points: 2, max: 15}\n");
+  Evaluator ev;
+  Decision d;
+  ev.evaluate(*rs, contact({{"x", "5"}, {"d", "2026-11-10T10:00:00Z"}, {"e", "2026-11-10T10:00:00Z"}, {"views", "30"}}), {}, kAt, d);
+  CHECK(d.fit[0].raw == 70);
+  CHECK(d.fit[0].score == 50);
+  CHECK(d.engagement.score == Approx(20 + 15));  // 40 halved once; the 10-day-old event is outside its 5-day window
+  REQUIRE(d.engagement.contributions.size() == 2);
+  CHECK(d.engagement.contributions[0].age_days == Approx(10));
+  CHECK(d.engagement.contributions[0].factor == Approx(0.5));
+
+  ev.evaluate(*rs, contact({{"x", "500"}}), {}, kAt, d);
+  CHECK(d.fit[0].score == 0);  // 40 + 30 - 90 clamped at the bottom
+}
+
+TEST_CASE("business days skip weekends and holidays in the account's offset") {
+  BusinessCalendar cal;
+  cal.offset_minutes = 60;
+  cal.holidays.push_back(*parse_date_ms("2026-11-24") / kMsPerDay);
+  const auto two_days = *parse_duration("2 business days");
+  CHECK(format_date(cal.add(kAt, two_days)) == "2026-11-25T10:00:00Z");  // Fri -> Mon, (Tue holiday) -> Wed
+  CHECK(format_date(cal.add(kAt, *parse_duration("4 business hours"))) == "2026-11-20T14:00:00Z");
+  CHECK(format_date(cal.add(kAt, *parse_duration("8 business hours"))) == "2026-11-23T10:00:00Z");  // 6h on Friday, 2h on Monday from 09:00 local
+  CHECK(format_date(cal.add(kAt, *parse_duration("3 days"))) == "2026-11-23T10:00:00Z");
+  const std::int64_t saturday = *parse_date_ms("2026-11-21T12:00:00Z");
+  // From a Saturday, counting starts at Monday 09:00 local; +1 business day is Tuesday, a holiday here.
+  CHECK(format_date(cal.add(saturday, *parse_duration("1 business day"))) == "2026-11-25T08:00:00Z");
+}
+
+TEST_CASE("dates and durations parse the forms HubSpot and marketers use") {
+  CHECK(parse_date_ms("2026-11-20") == kAt - 10 * kMsPerHour);
+  CHECK(parse_date_ms("2026-11-20T11:00:00+01:00") == kAt);
+  CHECK(parse_date_ms("2026-11-20T10:00:00.000Z") == kAt);
+  CHECK(parse_date_ms("1795168800000") == kAt);
+  CHECK_FALSE(parse_date_ms("20/11/2026"));
+  CHECK_FALSE(parse_date_ms("2026-13-01"));
+  CHECK(parse_duration("30d")->calendar_ms() == 30 * kMsPerDay);
+  CHECK(parse_duration("2 weeks")->calendar_ms() == 14 * kMsPerDay);
+  CHECK(parse_duration("2 business days")->business);
+  CHECK_FALSE(parse_duration("2 business weeks"));
+  CHECK_FALSE(parse_duration("soon"));
+}
+
+TEST_CASE("one compiled ruleset is shared by threads and gives the same decisions") {
+  auto rs = compile(
+      "fit:\n  - {name: a, when: n > 10, points: 10}\n  - {name: b, when: email ends with \"@x.com\", points: 5}\n"
+      "engagement:\n  half_life: 7d\n  signals:\n    - {name: s, when: d is present, date: d, points: 20}\n");
+  std::vector<ContactRecord> contacts;
+  for (int i = 0; i < 200; ++i)
+    contacts.push_back(contact({{"n", std::to_string(i)}, {"email", i % 2 ? "a@x.com" : "a@y.com"},
+                                {"d", format_date(kAt - i * kMsPerHour)}}));
+  auto run = [&](std::vector<double>& out) {
+    Evaluator ev;
+    Decision d;
+    for (const auto& c : contacts) {
+      ev.evaluate(*rs, c, {}, kAt, d, EvalOptions{false, false});
+      out.push_back(d.fit[0].score + d.engagement.score);
+    }
+  };
+  std::vector<double> expected;
+  run(expected);
+  std::vector<std::vector<double>> results(4);
+  std::vector<std::thread> threads;
+  for (auto& r : results) threads.emplace_back([&run, &r] { run(r); });
+  for (auto& t : threads) t.join();
+  for (const auto& r : results) CHECK(r == expected);
+}
