@@ -25,6 +25,7 @@ struct Delivery {
   std::int64_t portal_id;
   std::vector<nlohmann::json> events;
   int attempt = 0;
+  bool duplicate = false;  // a deliberate re-send; never duplicated again
 };
 
 // "http://host:port/path?q" -> origin "http://host:port", target "/path?q".
@@ -181,6 +182,7 @@ struct WebhookDispatcher::State : std::enable_shared_from_this<WebhookDispatcher
                             {"portalId", d.portal_id},
                             {"attemptNumber", d.attempt},
                             {"eventCount", d.events.size()},
+                            {"duplicate", d.duplicate},
                             {"startedAt", started},
                             {"durationMs", std::chrono::duration_cast<std::chrono::milliseconds>(
                                                std::chrono::steady_clock::now() - steady_start)
@@ -200,8 +202,9 @@ struct WebhookDispatcher::State : std::enable_shared_from_this<WebhookDispatcher
     if (ok) {
       entry["outcome"] = "delivered";
       ++delivered;
-      if (delivery.duplicate_probability > 0 && uniform() < delivery.duplicate_probability) {
+      if (!d.duplicate && delivery.duplicate_probability > 0 && uniform() < delivery.duplicate_probability) {
         Delivery dup = d;
+        dup.duplicate = true;
         dup.id = next_delivery_id++;
         ready[d.portal_id].push_back(std::move(dup));
         entry["duplicateScheduled"] = true;
