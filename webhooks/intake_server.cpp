@@ -20,7 +20,9 @@ namespace net = boost::asio;
 struct IntakeServer::State {
   State(const WebhooksConfig& config, Inbox& inbox, const Clock& clock, MetricsRegistry& metrics, Options opts)
       : options(std::move(opts)), receiver(config, inbox, clock, metrics) {
-    server.emplace(io, WebhookReceiver::server_options(config, options.address, options.port), receiver.handler());
+    auto server_options = WebhookReceiver::server_options(config, options.address, options.port);
+    server_options.tls = options.tls;
+    server.emplace(io, std::move(server_options), receiver.handler());
     receiver.set_listening(true);
   }
 

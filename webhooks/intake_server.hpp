@@ -5,9 +5,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/clock.hpp"
+#include "common/http_server.hpp"
 #include "common/metrics.hpp"
 #include "webhooks/config.hpp"
 #include "webhooks/inbox.hpp"
@@ -20,6 +22,7 @@ class IntakeServer {
     std::string address = "127.0.0.1";
     std::uint16_t port = 0;  // 0 picks a free port
     bool handle_signals = true;
+    std::optional<http::TlsServerConfig> tls;  // HTTPS when set
   };
 
   // Binds at once (throws std::system_error when the address is taken: a start-up error).

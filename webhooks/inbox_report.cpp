@@ -1,0 +1,71 @@
+#include "webhooks/inbox_report.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace tandem::webhooks {
+
+std::string format_epoch_ms(std::int64_t ms) {
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  int millis = static_cast<int>(ms % 1000);
+  if (millis < 0) {
+    millis += 1000;
+    --seconds;
+  }
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+  return buffer;
+}
+
+std::string render_stats(const InboxStats& s) {
+  char buffer[512];
+  std::snprintf(buffer, sizeof buffer,
+                "unprocessed  %lld (claimed %lld)\n"
+                "done         %lld\n"
+                "dead         %lld\n"
+                "skipped      %lld (own echoes)\n"
+                "unknown type %lld\n"
+                "oldest unprocessed event: %.3f s old\n",
+                static_cast<long long>(s.pending), static_cast<long long>(s.claimed), static_cast<long long>(s.done),
+                static_cast<long long>(s.dead), static_cast<long long>(s.skipped),
+                static_cast<long long>(s.unknown_types),
+                std::chrono::duration<double>(s.oldest_unprocessed_age).count());
+  return buffer;
+}
+
+nlohmann::json stats_to_json(const InboxStats& s) {
+  return {{"unprocessed", s.pending},   {"claimed", s.claimed},
+          {"done", s.done},             {"dead", s.dead},
+          {"skipped", s.skipped},       {"unknown_types", s.unknown_types},
+          {"oldest_unprocessed_age_ms", s.oldest_unprocessed_age.count()}};
+}
+
+std::string render_list(const std::vector<StoredEvent>& events) {
+  std::string out = "id\tstate\tattempts\treceived\tportal\ttype\tobject\tevent\toccurred\terror\n";
+  for (const auto& e : events) {
+    out += std::to_string(e.id) + '\t' + std::string(to_string(e.state)) + '\t' + std::to_string(e.attempts) + '\t' +
+           format_epoch_ms(e.received_at) + '\t' + std::to_string(e.event.portal_id) + '\t' +
+           e.event.subscription_type + (e.event.property_name ? ":" + *e.event.property_name : "") + '\t' +
+           std::to_string(e.event.object_id) + '\t' + std::to_string(e.event.event_id) + '\t' +
+           format_epoch_ms(e.event.occurred_at) + '\t' + e.last_error + '\n';
+  }
+  return out;
+}
+
+nlohmann::json event_to_json(const StoredEvent& e) {
+  nlohmann::json payload = nlohmann::json::parse(e.event.payload, nullptr, false);
+  return {{"id", e.id},
+          {"state", to_string(e.state)},
+          {"attempts", e.attempts},
+          {"received_at", format_epoch_ms(e.received_at)},
+          {"last_error", e.last_error},
+          {"own_echo", e.event.own_echo},
+          {"known_type", e.event.known_type},
+          {"event", payload.is_discarded() ? nlohmann::json(e.event.payload) : payload}};
+}
+
+}  // namespace tandem::webhooks
