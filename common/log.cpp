@@ -1,7 +1,8 @@
 #include "common/log.hpp"
 
+#include "common/time_format.hpp"
+
 #include <chrono>
-#include <ctime>
 #include <iostream>
 #include <mutex>
 #include <shared_mutex>
@@ -22,15 +23,8 @@ LogState& state() {
 }
 
 std::string iso8601_now() {
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[40];
-  std::size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buffer + n, sizeof buffer - n, ".%03dZ", static_cast<int>(ms % 1000));
-  return buffer;
+  return format_iso8601_ms(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
 }  // namespace
