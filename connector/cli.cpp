@@ -7,6 +7,7 @@
 #include "common/config.hpp"
 #include "connector/commands.hpp"
 #include "connector/config.hpp"
+#include "connector/intake_commands.hpp"
 
 namespace tandem::connector {
 namespace {
@@ -64,8 +65,8 @@ int run_cli(int argc, char** argv) {
   add_config_command(app, exit_code);
   add_rules_command(app, exit_code);
   add_sandbox_command(app, exit_code);
-  add_pending_command(app, "serve", "Run the connector: webhooks, rules, HubSpot writes, SLA timers",
-                      "the webhook intake and pipeline issues", exit_code);
+  add_serve_command(app, exit_code);
+  add_inbox_command(app, exit_code);
   add_pending_command(app, "manifest", "Generate the HubSpot project manifest from the rules",
                       "the manifest issue", exit_code);
 
