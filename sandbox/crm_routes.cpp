@@ -72,7 +72,8 @@ json standard_error(const ApiError& e, json context) {
               {"category", e.body.value("category", "VALIDATION_ERROR")},
               {"message", e.body.value("message", "")},
               {"context", std::move(context)},
-              {"errors", e.body.value("errors", json::array())}};
+              {"errors", e.body.value("errors", json::array())},
+              {"links", json::object()}};
   return out;
 }
 
@@ -439,13 +440,19 @@ class CrmRoutes {
     }
     json errors = json::array();
     if (!missing.empty()) {
-      errors.push_back({{"status", "error"},
-                        {"category", "OBJECT_NOT_FOUND"},
-                        {"message", "Could not get some " + to_upper(object_type_singular(t)) +
-                                        " objects, they may be deleted or not exist. Check that ids are valid."},
-                        {"context", {{"ids", missing}}}});
+      errors.push_back(missing_error(t, missing));
     }
     return multi_status(c_.now_ms, std::move(results), std::move(errors), 200);
+  }
+
+  static json missing_error(ObjectType t, json missing) {
+    return {{"status", "error"},
+            {"category", "OBJECT_NOT_FOUND"},
+            {"message", "Could not get some " + to_upper(object_type_singular(t)) +
+                            " objects, they may be deleted or not exist. Check that ids are valid."},
+            {"context", {{"ids", std::move(missing)}}},
+            {"errors", json::array()},
+            {"links", json::object()}};
   }
 
   static std::string to_upper(std::string_view s) {
@@ -564,11 +571,7 @@ class CrmRoutes {
       results.push_back(std::move(j));
     }
     if (!missing.empty()) {
-      errors.push_back({{"status", "error"},
-                        {"category", "OBJECT_NOT_FOUND"},
-                        {"message", "Could not get some " + to_upper(object_type_singular(t)) +
-                                        " objects, they may be deleted or not exist. Check that ids are valid."},
-                        {"context", {{"ids", missing}}}});
+      errors.push_back(missing_error(t, missing));
     }
     return multi_status(c_.now_ms, std::move(results), std::move(errors), 200);
   }
@@ -738,7 +741,8 @@ class CrmRoutes {
       }
       json errors = json::array();
       if (!missing.empty())
-        errors.push_back({{"status", "error"}, {"category", "OBJECT_NOT_FOUND"}, {"message", "No records found"}, {"context", {{"ids", missing}}}});
+        errors.push_back({{"status", "error"}, {"category", "OBJECT_NOT_FOUND"}, {"message", "No records found"},
+                          {"context", {{"ids", missing}}}, {"errors", json::array()}, {"links", json::object()}});
       return multi_status(c_.now_ms, std::move(results), std::move(errors), 200);
     }
     if (auto e = c_.require_scope({kWrite})) return e;

@@ -107,7 +107,9 @@ bool matches(const Filter& f, const CrmObject& o) {
       default: return false;
     }
   }
-  std::string v = norm(f.kind, raw);
+  std::string lowered;
+  if (f.kind != Kind::kEnum) lowered = to_lower(raw);
+  const std::string& v = f.kind == Kind::kEnum ? raw : lowered;
   switch (f.op) {
     case Op::kEq: return v == f.values[0];
     case Op::kNeq: return v != f.values[0];
@@ -304,25 +306,38 @@ http::Response search_objects(ServerImpl& s, ApiContext& ctx, ObjectType type) {
   std::int64_t total = static_cast<std::int64_t>(hits.size());
   std::int64_t end = std::min<std::int64_t>({total, after + limit, limits.search_result_cap});
   if (!sort_property.empty()) {
-    const PropertyDef* def = p.property(type, sort_property);
-    Kind kind = kind_of(*def);
-    auto key_less = [&](const CrmObject* a, const CrmObject* b) {
-      auto ia = a->props.find(sort_property);
-      auto ib = b->props.find(sort_property);
-      bool ha = ia != a->props.end(), hb = ib != b->props.end();
-      if (ha != hb) return ha;  // missing values last
-      if (!ha) return a->id < b->id;
-      if (kind == Kind::kNumber || kind == Kind::kDate) {
-        double na = as_number(kind, ia->second).value_or(0), nb = as_number(kind, ib->second).value_or(0);
-        if (na != nb) return descending ? na > nb : na < nb;
-      } else {
-        auto la = norm(kind, ia->second), lb = norm(kind, ib->second);
-        if (la != lb) return descending ? la > lb : la < lb;
-      }
-      return a->id < b->id;
+    // Sort keys are computed once per hit: parsing dates inside the comparator made a sorted
+    // search over 100,000 contacts take ~80 ms.
+    Kind kind = kind_of(*p.property(type, sort_property));
+    bool numeric = kind == Kind::kNumber || kind == Kind::kDate;
+    struct Keyed {
+      bool has;
+      double number;
+      std::string text;
+      const CrmObject* object;
     };
-    if (end < total) std::partial_sort(hits.begin(), hits.begin() + end, hits.end(), key_less);
-    else std::sort(hits.begin(), hits.end(), key_less);
+    std::vector<Keyed> keyed;
+    keyed.reserve(hits.size());
+    for (const auto* o : hits) {
+      auto it = o->props.find(sort_property);
+      Keyed k{it != o->props.end(), 0, {}, o};
+      if (k.has) {
+        if (numeric) k.number = as_number(kind, it->second).value_or(0);
+        else k.text = norm(kind, it->second);
+      }
+      keyed.push_back(std::move(k));
+    }
+    auto key_less = [&](const Keyed& a, const Keyed& b) {
+      if (a.has != b.has) return a.has;  // missing values last
+      if (a.has) {
+        if (numeric && a.number != b.number) return descending ? a.number > b.number : a.number < b.number;
+        if (!numeric && a.text != b.text) return descending ? a.text > b.text : a.text < b.text;
+      }
+      return a.object->id < b.object->id;
+    };
+    if (end < total) std::partial_sort(keyed.begin(), keyed.begin() + end, keyed.end(), key_less);
+    else std::sort(keyed.begin(), keyed.end(), key_less);
+    for (std::int64_t i = 0; i < end; ++i) hits[static_cast<std::size_t>(i)] = keyed[static_cast<std::size_t>(i)].object;
   }
   json results = json::array();
   for (std::int64_t i = after; i < end; ++i) results.push_back(s.store.to_public(p, type, *hits[static_cast<std::size_t>(i)], props));

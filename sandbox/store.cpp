@@ -284,6 +284,12 @@ std::optional<ApiError> Store::check_properties(const Portal& p, ObjectType t, c
 std::optional<ApiError> Store::validate_create(const Portal& p, ObjectType t, const json& properties,
                                                const std::vector<AssociationInput>& associations) const {
   std::map<std::string, std::string> props;
+  return validate_create(p, t, properties, associations, props);
+}
+
+std::optional<ApiError> Store::validate_create(const Portal& p, ObjectType t, const json& properties,
+                                               const std::vector<AssociationInput>& associations,
+                                               std::map<std::string, std::string>& props) const {
   if (auto e = check_properties(p, t, properties, nullptr, props)) return e;
   if (t == ObjectType::kContact) {
     auto has = [&](const char* n) {
@@ -329,9 +335,8 @@ std::optional<ApiError> Store::validate_create(const Portal& p, ObjectType t, co
 std::variant<const CrmObject*, ApiError> Store::create(Portal& p, ObjectType t, const json& properties,
                                                        const std::vector<AssociationInput>& associations, std::int64_t now_ms,
                                                        const WriteSource& source, std::vector<ChangeEvent>& events) {
-  if (auto e = validate_create(p, t, properties, associations)) return *e;
   std::map<std::string, std::string> props;
-  check_properties(p, t, properties, nullptr, props);
+  if (auto e = validate_create(p, t, properties, associations, props)) return *e;
   CrmObject o;
   o.id = p.next_id++;
   o.created_ms = now_ms;

@@ -174,6 +174,9 @@ class Store {
   std::string default_lifecycle_stage = "lead";
 
  private:
+  std::optional<ApiError> validate_create(const Portal& p, ObjectType t, const json& properties,
+                                          const std::vector<AssociationInput>& associations,
+                                          std::map<std::string, std::string>& normalised) const;
   std::optional<ApiError> check_properties(const Portal& p, ObjectType t, const json& properties, const CrmObject* existing,
                                            std::map<std::string, std::string>& normalised) const;
   void build_portal(Portal& portal, const PortalConfig& cfg);

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -249,4 +250,31 @@ TEST_CASE("sandbox webhooks: configurable duplicate delivery") {
   auto got = receiver.wait_for(2);
   REQUIRE(got.size() == 2);
   CHECK(json::parse(got[0].body).at(0).at("eventId") == json::parse(got[1].body).at(0).at("eventId"));
+}
+
+TEST_CASE("sandbox webhooks: configurable out-of-order delivery") {
+  SandboxFixture f(test_config());
+  Receiver receiver;
+  point_at(f, receiver);
+  f.call_json("PUT", "/_sandbox/webhooks/settings", {{"subscriptions", {{{"subscriptionType", "contact.creation"}}}}});
+  auto ordered = [&] {
+    json inputs = json::array();
+    static int n = 0;
+    for (int i = 0; i < 50; ++i) inputs.push_back({{"properties", {{"email", "o" + std::to_string(n++) + "@example.com"}}}});
+    auto before = receiver.count();
+    f.call_json("POST", "/crm/v3/objects/contacts/batch/create", {{"inputs", inputs}}, 201);
+    std::vector<std::int64_t> ids;
+    for (std::size_t i = 0; i < 500 && ids.size() < 50; ++i) {
+      auto got = receiver.wait_for(before + 1);
+      ids.clear();
+      for (std::size_t r = before; r < got.size(); ++r)
+        for (const auto& e : json::parse(got[r].body)) ids.push_back(e.at("eventId"));
+      if (ids.size() < 50) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    REQUIRE(ids.size() == 50);
+    return std::is_sorted(ids.begin(), ids.end());
+  };
+  CHECK(ordered());
+  f.call_json("PUT", "/_sandbox/webhooks/delivery", {{"outOfOrderProbability", 1.0}});
+  CHECK(!ordered());
 }
