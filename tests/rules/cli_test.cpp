@@ -1,0 +1,59 @@
+// `tandem rules ...` through the real command line: subcommands, options and exit codes.
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <iostream>
+#include <sstream>
+#include <vector>
+
+#include "connector/cli.hpp"
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out;
+};
+
+Run tandem_cli(std::vector<std::string> args) {
+  REQUIRE(::chdir(TANDEM_SOURCE_DIR) == 0);
+  args.insert(args.begin(), "tandem");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  std::ostringstream out, err;
+  auto* old_out = std::cout.rdbuf(out.rdbuf());
+  auto* old_err = std::cerr.rdbuf(err.rdbuf());
+  const int code = tandem::connector::run_cli(static_cast<int>(argv.size()), argv.data());
+  std::cout.rdbuf(old_out);
+  std::cerr.rdbuf(old_err);
+  return {code, out.str()};
+}
+
+}  // namespace
+
+TEST_CASE("tandem rules: exit codes 0 ok, 1 problems, 2 usage") {
+  CHECK(tandem_cli({"rules", "check", "examples/rules"}).code == 0);
+  CHECK(tandem_cli({"rules", "check", "tests/data/rules/errors.yaml"}).code == 1);
+  CHECK(tandem_cli({"rules", "check"}).code == 2);
+  CHECK(tandem_cli({"rules", "check", "no/such/dir"}).code == 2);
+  CHECK(tandem_cli({"rules", "check", "examples/rules", "--no-such-flag"}).code == 2);
+  CHECK(tandem_cli({"rules"}).code == 2);
+
+  const Run test = tandem_cli({"rules", "test", "examples/rules"});
+  CHECK(test.code == 0);
+  CHECK(test.out == "20 passed, 0 failed\n");
+  CHECK(tandem_cli({"rules", "test", "tests/data/rules/failing-test.yaml"}).code == 1);
+
+  const Run explain = tandem_cli({"rules", "explain", "--rules", "examples/rules", "--contact", "examples/rules/contacts/ada.json",
+                                  "--at", "2026-11-20T10:00:00Z", "--json"});
+  CHECK(explain.code == 0);
+  CHECK(explain.out.find("\"target_stage\": \"lead\"") != std::string::npos);
+  CHECK(tandem_cli({"rules", "explain", "--rules", "examples/rules"}).code == 2);
+
+  const Run simulate = tandem_cli({"rules", "simulate", "--rules", "examples/rules", "--contacts", "tests/data/rules/contacts.csv",
+                                   "--at", "2026-11-20T10:00:00Z"});
+  CHECK(simulate.code == 0);
+  CHECK(simulate.out.find("over 3 contacts") != std::string::npos);
+}
