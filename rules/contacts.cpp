@@ -29,6 +29,98 @@ std::optional<std::int64_t> date_value(const nlohmann::json& v) {
   if (v.is_string()) return parse_date_ms(v.get<std::string>());
   return std::nullopt;
 }
+// Streams one JSON-lines record straight into a ContactRecord without building a DOM: the
+// simulate path reads millions of lines. Accepts the same shapes as contact_from_json.
+class ContactSax : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  explicit ContactSax(ContactRecord& out) : out_(out) {}
+  std::string error;
+
+  bool null() override { return value({}, true); }
+  bool boolean(bool v) override { return value(v ? "true" : "false"); }
+  bool number_integer(number_integer_t v) override { return value(std::to_string(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return value(std::to_string(v)); }
+  bool number_float(number_float_t, const string_t& s) override { return value(s); }
+  bool string(string_t& v) override { return value(std::move(v)); }
+  bool binary(binary_t&) override { return value({}); }
+  bool start_object(std::size_t) override {
+    ++depth_;
+    if (depth_ == 1) return true;
+    if (depth_ == 2 && key_ == "properties" && !in_array_) {
+      in_properties_ = true;
+      return true;
+    }
+    error = "nested objects are not contact properties";
+    return false;
+  }
+  bool end_object() override {
+    if (depth_ == 2) in_properties_ = false;
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (in_array_ || depth_ == 0) {
+      error = depth_ == 0 ? "a contact is a JSON object" : "nested lists are not contact properties";
+      return false;
+    }
+    in_array_ = true;
+    array_value_.clear();
+    array_first_ = true;
+    return true;
+  }
+  bool end_array() override {
+    in_array_ = false;
+    return store(std::move(array_value_));
+  }
+  bool key(string_t& k) override {
+    key_ = std::move(k);
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    error = "not valid JSON";
+    return false;
+  }
+
+ private:
+  bool value(std::string v, bool is_null = false) {
+    if (depth_ == 0) {
+      error = "a contact is a JSON object";
+      return false;
+    }
+    if (in_array_) {
+      if (!is_null) {
+        if (!array_first_) array_value_ += ';';
+        array_value_ += v;
+        array_first_ = false;
+      }
+      return true;
+    }
+    return store(std::move(v));
+  }
+  bool store(std::string v) {
+    if (depth_ == 1 && (key_ == "id" || (key_ == "hs_object_id" && out_.id.empty()))) {
+      out_.id = v;
+      if (key_ == "id") return true;
+    }
+    if (depth_ == 1 && saw_properties_object()) return true;  // other top-level fields of a HubSpot object
+    out_.properties.emplace_back(key_, std::move(v));
+    return true;
+  }
+  bool saw_properties_object() const { return has_properties_; }
+
+ public:
+  bool has_properties_ = false;
+
+ private:
+  ContactRecord& out_;
+  int depth_ = 0;
+  bool in_properties_ = false;
+  bool in_array_ = false;
+  bool array_first_ = true;
+  std::string key_;
+  std::string array_value_;
+};
+
 }  // namespace
 
 bool contact_from_json(const nlohmann::json& j, ContactRecord& out, std::string& error) {
@@ -174,9 +266,12 @@ bool ContactReader::next(ContactRecord& out, std::string& error) {
   while (std::getline(in_, buffer_)) {
     ++line_;
     if (buffer_.find_first_not_of(" \t\r") == std::string::npos) continue;
-    nlohmann::json j = nlohmann::json::parse(buffer_, nullptr, false);
-    if (j.is_discarded() || !contact_from_json(j, out, error)) {
-      error = "line " + std::to_string(line_) + ": " + (j.is_discarded() ? "not valid JSON" : error);
+    ContactSax sax(out);
+    // HubSpot objects ({"id", "properties": {...}, "createdAt", ...}) put properties one level down;
+    // a flat object is all properties.
+    sax.has_properties_ = buffer_.find("\"properties\"") != std::string::npos;
+    if (!nlohmann::json::sax_parse(buffer_, &sax) || !sax.error.empty()) {
+      error = "line " + std::to_string(line_) + ": " + (sax.error.empty() ? "not valid JSON" : sax.error);
       out.properties.clear();
     }
     return true;

@@ -64,7 +64,11 @@ struct CompiledRuleset {
   std::vector<std::string> slot_names;
   std::size_t property_count = 0;
   std::vector<std::uint8_t> slot_needs;  // bit 1: number, bit 2: date
-  std::unordered_map<std::string, std::int32_t> slot_by_name;
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::int32_t, NameHash, std::equal_to<>> slot_by_name;
   BuiltinSlots builtins;
   std::int32_t lifecycle_slot = -1, lead_status_slot = -1, owner_slot = -1;
   std::int32_t fit_score_slot = -1, engagement_score_slot = -1;
@@ -80,7 +84,7 @@ struct CompiledRuleset {
 
   // The slot of a contact property the rules read, or -1.
   [[nodiscard]] std::int32_t slot_of(std::string_view property) const {
-    auto it = slot_by_name.find(std::string(property));
+    auto it = slot_by_name.find(property);  // heterogeneous: no string is built per lookup
     return it == slot_by_name.end() ? -1 : it->second;
   }
   [[nodiscard]] std::int32_t stage_index(std::string_view stage) const;
