@@ -98,6 +98,15 @@ class RuleChecker {
     std::set<std::string> model_names;
     for (auto& m : ast_.fit) {
       if (!model_names.insert(m.name).second) error(m.pos, "there are two fit models named '" + m.name + "'");
+      static const std::vector<std::string> reserved = {"now", "not_ready", "data_ok", "engagement", "recycle_count",
+                                                        "in_cool_off", "started_at", "true", "false"};
+      const bool word = !m.name.empty() && std::all_of(m.name.begin(), m.name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+      }) && !(m.name[0] >= '0' && m.name[0] <= '9');
+      if (std::find(reserved.begin(), reserved.end(), m.name) != reserved.end())
+        error(m.pos, "'" + m.name + "' is a built-in name; give the fit model another name");
+      else if (!word)
+        error(m.pos, "a fit model's name is used in conditions: lower-case letters, digits and '_' only, e.g. partner_fit");
       if (catalog_ && catalog_->find(m.name))
         warning(m.pos, "the fit model '" + m.name + "' has the name of a contact property; conditions will read the score");
       for (auto& r : m.rules) condition(r.when, Section::kFit);

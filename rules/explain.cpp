@@ -189,6 +189,22 @@ std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact
   if (email && !email->empty()) out += " <" + *email + ">";
   out += " at " + format_date(d.at_ms) + ", rules " + rs.version.to_string() + "\n\n";
   out += "Decision: " + headline(rs, d) + "\n";
+  if (d.returned < 0) {
+    // What stood between the contact and each later stage, in the words of the failed conditions.
+    for (std::size_t i = 0; i < ast.qualify.size(); ++i) {
+      const Transition& t = ast.qualify[i];
+      const auto root = rs.qualify_roots[i];
+      if (rs.qualify_stage[i] <= d.target_stage || root < 0 || ev.trace()[static_cast<std::size_t>(root)] != 0) continue;
+      std::string missing;
+      const char* sep = rs.nodes[static_cast<std::size_t>(root)].kind == NodeKind::kOr ? " or " : "; ";
+      for (const auto& atom : condition_atoms(rs, ev, root)) {
+        if (atom.result != 0) continue;
+        missing += (missing.empty() ? "" : sep) + atom.text;
+        if (!atom.values.empty()) missing += " (" + atom.values + ")";
+      }
+      out += "Not moved to " + t.stage.value + " by \"" + t.name + "\": needs " + missing + ".\n";
+    }
+  }
   for (auto i : d.blocked) {
     const Transition& t = ast.qualify[static_cast<std::size_t>(i)];
     out += "Held back: \"" + t.name + "\" (" + line_of(rs, t.pos) + ") would move the contact to " + t.stage.value + ", but ";
