@@ -148,3 +148,37 @@ TEST_CASE("one compiled ruleset is shared by threads and gives the same decision
   for (auto& t : threads) t.join();
   for (const auto& r : results) CHECK(r == expected);
 }
+
+TEST_CASE("several named fit models, each usable in conditions by name") {
+  auto rs = compile(
+      "fit:\n  - {name: size, when: n >= 100, points: 60}\n"
+      "fit_models:\n  - name: partner_fit\n    range: [0, 10]\n    rules:\n      - {name: agency, when: industry == \"MARKETING\", points: 25}\n"
+      "qualify:\n  - {name: partner, when: partner_fit >= 10 and fit < 50, stage: opportunity}\n"
+      "  - {name: customer, when: fit >= 50, stage: marketingqualifiedlead}\n");
+  Evaluator ev;
+  Decision d;
+  ev.evaluate(*rs, contact({{"n", "5"}, {"industry", "marketing"}, {"lifecyclestage", "lead"}}), {}, kAt, d);
+  REQUIRE(d.fit.size() == 2);
+  CHECK(d.fit[1].score == 10);
+  CHECK(d.fit[1].raw == 25);
+  CHECK(d.target_stage_name() == "opportunity");
+  ev.evaluate(*rs, contact({{"n", "500"}, {"industry", "marketing"}, {"lifecyclestage", "lead"}}), {}, kAt, d);
+  CHECK(d.target_stage_name() == "marketingqualifiedlead");
+}
+
+TEST_CASE("the fast path does not depend on tracing: same decision with and without a trace") {
+  auto rs = compile(
+      "fit:\n  - {name: a, when: x > 1 or y == \"a\", points: 10}\n  - {name: b, when: x > 1 and y == \"b\", points: 5}\n"
+      "not_ready:\n  - {name: n, when: z is present}\n"
+      "qualify:\n  - {name: q, when: fit >= 10, stage: lead}\n");
+  Evaluator ev;
+  Decision fast, traced;
+  for (const auto& c : {contact({{"x", "2"}, {"y", "b"}}), contact({{"y", "a"}, {"z", "1"}}), contact({})}) {
+    ev.evaluate(*rs, c, {}, kAt, fast, EvalOptions{false, false});
+    const double fast_fit = fast.fit[0].score;
+    const auto fast_stage = fast.target_stage;
+    ev.evaluate(*rs, c, {}, kAt, traced, EvalOptions{true, true});
+    CHECK(fast_fit == traced.fit[0].score);
+    CHECK(fast_stage == traced.target_stage);
+  }
+}
