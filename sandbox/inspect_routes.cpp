@@ -3,6 +3,7 @@
 // direct token minting.
 
 #include <charconv>
+#include <chrono>
 
 #include "common/crypto.hpp"
 #include "sandbox/server_impl.hpp"
@@ -60,13 +61,21 @@ std::optional<http::Response> handle_inspect(ServerImpl& s, const http::Request&
     return json_response(200, info);
   }
   if (route == "seed" && m == "POST") {
+    auto t0 = std::chrono::steady_clock::now();
     auto body = body_json(request, error);
     if (!body) return error;
     Portal* p = portal_param(s, request);
     if (!p) return bad("unknown portalId");
+    auto t1 = std::chrono::steady_clock::now();
     auto r = s.store.seed(*p, *body, s.now_ms());
     if (auto* e = std::get_if<ApiError>(&r)) return json_response(e->status, e->body);
-    return json_response(200, std::get<json>(r));
+    auto t2 = std::chrono::steady_clock::now();
+    auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+    json result = std::get<json>(r);
+    result["parseMs"] = ms(t1 - t0);
+    result["loadMs"] = ms(t2 - t1);
+    s.log.info("seed loaded", result);
+    return json_response(200, result);
   }
   if (route == "stats" && m == "GET") {
     json portals = json::array();

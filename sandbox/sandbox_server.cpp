@@ -115,6 +115,7 @@ void ServerImpl::record(const http::Request& request, int status, std::int64_t s
                 {"status", status},
                 {"durationMs", now_ms() - started_ms}};
   if (!fault.empty()) entry["fault"] = fault;
+  if (log.enabled(LogLevel::kDebug)) log.debug("request", entry);
   request_log.push_back(std::move(entry));
   while (request_log.size() > options.config.request_log_size) request_log.pop_front();
 }

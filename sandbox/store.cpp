@@ -203,7 +203,8 @@ std::optional<ApiError> Store::check_properties(const Portal& p, ObjectType t, c
       errors.push_back({name, "INVALID_PROPERTY_VALUE", "Property \"" + name + "\" must be a string"});
       continue;
     }
-    if (def->read_only) {
+    if (def->read_only && !(seeding_ && def->name != "hs_object_id" && def->name != "lastmodifieddate" &&
+                            def->name != "hs_lastmodifieddate")) {
       errors.push_back({name, "READ_ONLY_VALUE", "\"" + name + "\" is a read only property; its value cannot be set."});
       continue;
     }
@@ -653,34 +654,21 @@ std::variant<json, ApiError> Store::seed(Portal& p, const json& seed, std::int64
   } catch (const json::exception& e) {
     return ApiError{400, error_body("VALIDATION_ERROR", std::string("invalid seed: ") + e.what())};
   }
+  struct SeedingScope {
+    bool& flag;
+    explicit SeedingScope(bool& f) : flag(f) { flag = true; }
+    ~SeedingScope() { flag = false; }
+  } scope(seeding_);
   auto load = [&](ObjectType t, const json& list) -> std::optional<ApiError> {
     std::size_t index = 0;
+    std::vector<ChangeEvent> ignored;
     for (const auto& item : list) {
       if (!item.is_object() || !item.contains("properties"))
         return ApiError{400, error_body("VALIDATION_ERROR", "seed " + std::string(object_type_name(t)) + "[" +
                                                                 std::to_string(index) + "] needs 'properties'")};
-      // Seeds may set read-only properties (engagement dates, analytics source): they bypass the
-      // read-only check by temporarily treating every property as writable.
-      json props = item.at("properties");
-      std::map<std::string, std::string> ro;
-      json writable = json::object();
-      for (const auto& [k, v] : props.items()) {
-        const auto* def = p.property(t, k);
-        if (def && def->read_only && k != "hs_object_id" && k != "lastmodifieddate" && k != "hs_lastmodifieddate") {
-          auto s = value_as_string(v);
-          if (s && !s->empty()) {
-            std::string val = *s;
-            if (def->type == "datetime") {
-              auto ms = parse_datetime_ms(val);
-              if (!ms) return ApiError{400, error_body("VALIDATION_ERROR", "seed: invalid date for " + k)};
-              val = iso8601_ms(*ms);
-            }
-            ro[k] = val;
-          }
-        } else {
-          writable[k] = v;
-        }
-      }
+      // Seeds may set read-only properties (engagement dates, analytics source): seeding_ lets
+      // check_properties accept them.
+      const json& props = item.at("properties");
       std::vector<AssociationInput> assoc;
       if (t == ObjectType::kTask) {
         for (const auto& cid : item.value("contactIds", json::array())) {
@@ -690,7 +678,6 @@ std::variant<json, ApiError> Store::seed(Portal& p, const json& seed, std::int64
           assoc.push_back({ObjectType::kContact, id, kTaskToContact, "HUBSPOT_DEFINED"});
         }
       }
-      std::vector<ChangeEvent> ignored;
       std::int64_t created = now_ms;
       if (item.contains("createdAt")) {
         auto s = value_as_string(item.at("createdAt"));
@@ -707,16 +694,14 @@ std::variant<json, ApiError> Store::seed(Portal& p, const json& seed, std::int64
       }
       std::int64_t saved_next = p.next_id;
       if (wanted_id) p.next_id = *wanted_id;
-      auto r = create(p, t, writable, assoc, created, {"CRM_UI", ""}, ignored);
+      auto r = create(p, t, props, assoc, created, {"CRM_UI", ""}, ignored);
+      ignored.clear();
       if (wanted_id) p.next_id = std::max(saved_next, *wanted_id + 1);
       if (auto* err = std::get_if<ApiError>(&r)) {
         err->body["message"] = "seed " + std::string(object_type_name(t)) + "[" + std::to_string(index) +
                                "]: " + err->body["message"].get<std::string>();
         return *err;
       }
-      auto* o = std::get<const CrmObject*>(r);
-      auto& mut = p.objects[static_cast<int>(t)][o->id];
-      for (auto& [k, v] : ro) mut.props[k] = v;
       ++index;
     }
     return std::nullopt;

@@ -183,6 +183,7 @@ class Store {
 
   SandboxConfig config_;
   std::map<std::int64_t, Portal> portals_;
+  bool seeding_ = false;  // seeds may set read-only properties
 };
 
 // Default contact properties returned when none are requested (contract §4).

@@ -1,6 +1,7 @@
 #include "sandbox/webhook_dispatcher.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -39,6 +40,41 @@ bool split_url(const std::string& url, std::string& origin, std::string& target)
 }
 
 }  // namespace
+
+std::string v3_signed_uri(std::string_view url) {
+  static const std::pair<std::string_view, char> kTable[] = {{"3A", ':'}, {"2F", '/'}, {"3F", '?'}, {"40", '@'},
+                                                            {"21", '!'}, {"24", '$'}, {"27", '\''}, {"28", '('},
+                                                            {"29", ')'}, {"2A", '*'}, {"2C", ','}, {"3B", ';'}};
+  std::string out;
+  for (std::size_t i = 0; i < url.size(); ++i) {
+    if (url[i] == '%' && i + 2 < url.size()) {
+      std::string hex{static_cast<char>(std::toupper(static_cast<unsigned char>(url[i + 1]))),
+                      static_cast<char>(std::toupper(static_cast<unsigned char>(url[i + 2])))};
+      bool replaced = false;
+      for (const auto& [code, ch] : kTable) {
+        if (code == hex) {
+          out += ch;
+          i += 2;
+          replaced = true;
+          break;
+        }
+      }
+      if (replaced) continue;
+    }
+    out += url[i];
+  }
+  return out;
+}
+
+std::string sign_v1(std::string_view secret, std::string_view body) {
+  return crypto::to_hex(crypto::sha256(std::string(secret) + std::string(body)));
+}
+
+std::string sign_v3(std::string_view secret, std::string_view method, std::string_view url, std::string_view body,
+                    std::string_view timestamp) {
+  std::string source = std::string(method) + v3_signed_uri(url) + std::string(body) + std::string(timestamp);
+  return crypto::base64_encode(crypto::hmac_sha256(secret, source));
+}
 
 const std::vector<std::int64_t>& WebhookDispatcher::base_retry_delays_ms() {
   static const std::vector<std::int64_t> kDelays = {60'000,    120'000,   300'000,    600'000,    1'800'000,
@@ -159,9 +195,9 @@ struct WebhookDispatcher::State : std::enable_shared_from_this<WebhookDispatcher
       return;
     }
     req.headers.set("Content-Type", "application/json");
-    req.headers.set("X-HubSpot-Signature", crypto::to_hex(crypto::sha256(secret + raw)));
+    req.headers.set("X-HubSpot-Signature", sign_v1(secret, raw));
     req.headers.set("X-HubSpot-Signature-Version", "v1");
-    req.headers.set("X-HubSpot-Signature-v3", crypto::base64_encode(crypto::hmac_sha256(secret, "POST" + url + raw + timestamp)));
+    req.headers.set("X-HubSpot-Signature-v3", sign_v3(secret, "POST", url, raw, timestamp));
     req.headers.set("X-HubSpot-Request-Timestamp", timestamp);
     req.body = raw;
     auto started = to_epoch_ms(clock.now());

@@ -22,6 +22,14 @@ class io_context;
 
 namespace tandem::sandbox {
 
+// HubSpot's request signatures (contract §3.4). v1: hex SHA-256 of secret + body. v3: Base64
+// HMAC-SHA256 keyed with the secret over method + URI + body + timestamp, where the URI has the
+// documented escapes (%3A, %2F, %3F, %40, %21, %24, %27, %28, %29, %2A, %2C, %3B) decoded.
+std::string v3_signed_uri(std::string_view url);
+std::string sign_v1(std::string_view secret, std::string_view body);
+std::string sign_v3(std::string_view secret, std::string_view method, std::string_view url, std::string_view body,
+                    std::string_view timestamp);
+
 struct WebhookSettings {
   std::string target_url;
   int max_concurrent_requests = 10;

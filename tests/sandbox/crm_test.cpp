@@ -253,3 +253,48 @@ TEST_CASE("sandbox lists page with after, and owners list/get") {
   auto prop = f.call_json("GET", "/crm/v3/properties/contacts/lifecyclestage");
   CHECK(prop.at("options").at(0).at("value") == "subscriber");
 }
+
+TEST_CASE("sandbox portals are isolated: data, tokens and rate limits are per account") {
+  auto cfg = test_config();
+  cfg.limits.ten_secondly = 2;
+  PortalConfig second = cfg.portals.at(0);
+  second.id = 87654321;
+  second.domain = "second.tandem.local";
+  cfg.portals.push_back(second);
+  SandboxFixture f(cfg);
+  std::string other = f.mint_token({{"portalId", 87654321}});
+  auto c = f.call("POST", "/crm/v3/objects/contacts", R"({"properties":{"email":"iso@example.com"}})");
+  REQUIRE(c.status == 201);
+  CHECK(f.call("GET", "/crm/v3/objects/contacts/iso@example.com?idProperty=email", "", other).status == 404);
+  CHECK(f.call("GET", "/crm/v3/objects/contacts").status == 200);
+  CHECK(f.call("GET", "/crm/v3/objects/contacts").status == 429);  // portal 1 spent its 2 requests
+  CHECK(f.call("POST", "/crm/v3/objects/contacts", R"({"properties":{"email":"iso@example.com"}})", other).status == 201);
+  // Authorize can install into the second account.
+  auto r = f.call("GET", "/oauth/87654321/authorize?client_id=" + cfg.app.client_id +
+                             "&scope=oauth%20crm.objects.contacts.read%20crm.objects.contacts.write%20crm.objects.owners.read"
+                             "&redirect_uri=" + http::form_encode(cfg.app.redirect_urls[0]), "", "");
+  REQUIRE(r.status == 302);
+  std::string location(*r.headers.get("Location"));
+  std::string code = location.substr(location.find("code=") + 5);
+  auto t = f.call("POST", "/oauth/v1/token",
+                  "grant_type=authorization_code&client_id=" + cfg.app.client_id + "&client_secret=" +
+                      http::form_encode(cfg.app.client_secret) + "&redirect_uri=" + http::form_encode(cfg.app.redirect_urls[0]) +
+                      "&code=" + code,
+                  "", "application/x-www-form-urlencoded");
+  REQUIRE(t.status == 200);
+  CHECK(json::parse(t.body).at("hub_id") == 87654321);
+}
+
+TEST_CASE("sandbox archive removes associations and frees the email") {
+  SandboxFixture f(test_config());
+  auto c = f.call_json("POST", "/crm/v3/objects/contacts", contact("del@example.com"), 201);
+  std::string cid = c.at("id");
+  auto t = f.call_json("POST", "/crm/v3/objects/tasks",
+                       {{"properties", {{"hs_timestamp", "1767225600000"}}},
+                        {"associations", {{{"to", {{"id", cid}}}, {"types", {{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 204}}}}}}}},
+                       201);
+  CHECK(f.call_json("POST", "/crm/v3/objects/contacts/batch/archive", {{"inputs", {{{"id", cid}}}}}, 204).is_null());
+  CHECK(f.call_json("GET", "/crm/v4/objects/tasks/" + t.at("id").get<std::string>() + "/associations/contacts").at("results").empty());
+  // The email is free again once the contact is archived.
+  f.call_json("POST", "/crm/v3/objects/contacts", contact("del@example.com"), 201);
+}

@@ -12,6 +12,7 @@
 
 #include "common/crypto.hpp"
 #include "common/http_server.hpp"
+#include "sandbox/webhook_dispatcher.hpp"
 #include "tests/sandbox/sandbox_fixture.hpp"
 
 using namespace tandem;
@@ -277,4 +278,20 @@ TEST_CASE("sandbox webhooks: configurable out-of-order delivery") {
   CHECK(ordered());
   f.call_json("PUT", "/_sandbox/webhooks/delivery", {{"outOfOrderProbability", 1.0}});
   CHECK(!ordered());
+}
+
+TEST_CASE("sandbox webhook signatures match the contract's test vectors") {
+  const std::string secret = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy";
+  const std::string vector1 =
+      R"([{"eventId":1,"subscriptionId":12345,"portalId":62515,"occurredAt":1564113600000,"subscriptionType":"contact.creation","attemptNumber":0,"objectId":123,"changeSource":"CRM","changeFlag":"NEW","appId":54321}])";
+  CHECK(sign_v1(secret, vector1) == "232db2615f3d666fe21a8ec971ac7b5402d33b9a925784df3ca654d05f4817de");
+  CHECK(sign_v3(secret, "POST", "https://www.example.com/webhook_uri", R"({'example_field':'example_value'})", "1693657560000") ==
+        "K36dawei4A+QBNolUOqo7s91KQDWQ5MXZ/QufNYuk/Y=");
+  CHECK(sign_v3(secret, "POST", "https://www.example.com/webhook_uri", R"({"example_field":"example_value"})", "1693657560000") ==
+        "oaA3M5dEtt6kFsseJD/Hv/x+JNl1vsoxFj4oxmwP6Go=");
+  CHECK(sign_v3(secret, "POST", "https://www.example.com/webhook_uri", vector1, "1693657560000") ==
+        "ecWWq6SLunL3htE3leWhW3cjrE6R0rZmBOcQ2bf4D40=");
+  CHECK(sign_v3(secret, "POST", "https://www.example.com/webhook_uri?source=push%2Fv3", R"({"example_field":"example_value"})",
+                "1693657560000") == "60VJyLO4DBiQv4ucFDliDzCfcQSWcN0VrSocAUuwELc=");
+  CHECK(v3_signed_uri("https://x.example/a%3a%2Fb?q=%40%20") == "https://x.example/a:/b?q=@%20");
 }
