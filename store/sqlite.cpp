@@ -67,6 +67,16 @@ Statement& Statement::bind(int index, const std::optional<std::string>& value) {
   return value ? bind(index, std::string_view(*value)) : bind_null(index);
 }
 
+Statement& Statement::bind_static(int index, std::string_view value) {
+  int rc = sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_STATIC, SQLITE_UTF8);
+  if (rc != SQLITE_OK) raise(db_.handle(), rc, "bind");
+  return *this;
+}
+
+Statement& Statement::bind_static(int index, const std::optional<std::string>& value) {
+  return value ? bind_static(index, std::string_view(*value)) : bind_null(index);
+}
+
 Statement& Statement::bind_null(int index) {
   int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK) raise(db_.handle(), rc, "bind");

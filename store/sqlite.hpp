@@ -57,6 +57,10 @@ class Statement {
   Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
   Statement& bind(int index, const std::optional<std::string>& value);
   Statement& bind_null(int index);
+  // Binds without copying: `value` must stay alive and unchanged until the next reset().
+  Statement& bind_static(int index, std::string_view value);
+  Statement& bind_static(int index, const std::optional<std::string>& value);
+  Statement& bind_static(int index, const std::string& value) { return bind_static(index, std::string_view(value)); }
   // True while a row is available.
   bool step();
   void reset();  // also clears bindings

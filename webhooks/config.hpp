@@ -41,6 +41,11 @@ struct WebhooksConfig {
   std::size_t max_pending_requests = 2048;
   // Seconds advertised in Retry-After on 503.
   int retry_after_seconds = 5;
+  // Processed events (and with them their dedup keys) are deleted this long after arrival.
+  // HubSpot retries for up to 24 h; the inbox never keeps keys less than 48 h.
+  std::chrono::milliseconds dedup_retention{72 * 3600 * 1000};
+  // How often the committer purges; the purge runs between group commits.
+  std::chrono::milliseconds purge_interval{3600 * 1000};
 };
 
 }  // namespace tandem::webhooks

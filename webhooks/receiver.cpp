@@ -41,7 +41,10 @@ WebhookReceiver::WebhookReceiver(const WebhooksConfig& config, Inbox& inbox, con
       inbox_oldest_age_(metrics.gauge("tandem_inbox_oldest_unprocessed_age_seconds",
                                       "Age of the oldest unprocessed event")),
       inbox_dead_(metrics.gauge("tandem_inbox_dead_events", "Dead-lettered events")),
-      queue_depth_(metrics.gauge("tandem_webhook_commit_queue_requests", "Requests waiting for the committer")) {
+      queue_depth_(metrics.gauge("tandem_webhook_commit_queue_requests", "Requests waiting for the committer")),
+      purged_(metrics.counter("tandem_inbox_purged_events_total",
+                              "Processed events deleted after the dedup retention")),
+      last_purge_(clock.steady_now()) {
   parse_options_.max_events = config_.max_events_per_request;
   parse_options_.own_app_id = config_.app_id;
   committer_ = std::thread([this] { run_committer(); });
@@ -179,8 +182,10 @@ void WebhookReceiver::run_committer() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || !probes_.empty(); });
-      if (queue_.empty() && probes_.empty()) return;  // stopping and drained
+      // Wakes at least once a minute so that the purge runs on an idle receiver too.
+      wake_.wait_for(lock, std::chrono::minutes(1),
+                     [this] { return stopping_ || !queue_.empty() || !probes_.empty(); });
+      if (stopping_ && queue_.empty() && probes_.empty()) return;  // stopping and drained
       group.clear();
       group.reserve(queue_.size());
       for (auto& p : queue_) group.push_back(std::move(p));
@@ -189,8 +194,22 @@ void WebhookReceiver::run_committer() {
       queue_depth_.set(0);
     }
     if (!group.empty()) commit(group);
+    purge_if_due();
     for (auto& probe : probes) probe();
     probes.clear();
+  }
+}
+
+void WebhookReceiver::purge_if_due() {
+  const auto now = clock_.steady_now();
+  if (now - last_purge_ < config_.purge_interval) return;
+  last_purge_ = now;
+  try {
+    const std::size_t n = inbox_.purge(config_.dedup_retention);
+    purged_.inc(n);
+    if (n > 0) log_.info("purged processed events past the dedup retention", {{"events", n}});
+  } catch (const std::exception& e) {
+    log_.warn("inbox purge failed; retrying at the next interval", {{"error", e.what()}});
   }
 }
 

@@ -64,6 +64,7 @@ class WebhookReceiver {
   void run_committer();
   void commit(std::vector<Pending>& group);
   void refresh_inbox_gauges();
+  void purge_if_due();
   bool enqueue_probe(Probe probe);
 
   const WebhooksConfig& config_;
@@ -86,6 +87,8 @@ class WebhookReceiver {
   Gauge& inbox_oldest_age_;
   Gauge& inbox_dead_;
   Gauge& queue_depth_;
+  Counter& purged_;
+  Clock::SteadyTime last_purge_;
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -117,9 +117,9 @@ TEST_CASE("malformed bodies are rejected with a reason") {
 TEST_CASE("at most max_events per request") {
   ParseOptions options;
   CHECK(parse_ok(tandem::testing::events_body(100), options).size() == 100);
-  CHECK(parse_error(tandem::testing::events_body(101), options) == "too many events: 101 > 100");
+  CHECK(parse_error(tandem::testing::events_body(101), options) == "too many events: more than 100");
   options.max_events = 3;
-  CHECK(parse_error(tandem::testing::events_body(4), options) == "too many events: 4 > 3");
+  CHECK(parse_error(tandem::testing::events_body(4), options) == "too many events: more than 3");
 }
 
 TEST_CASE("valid UTF-8 passes, including 4-byte sequences") {
@@ -130,4 +130,16 @@ TEST_CASE("valid UTF-8 passes, including 4-byte sequences") {
   CHECK_FALSE(is_valid_utf8("\x80"));
   auto events = parse_ok(R"([{"eventId":1,"portalId":1,"occurredAt":1,"subscriptionType":"contact.propertyChange","propertyValue":"Zoë 😀"}])");
   CHECK(events[0].property_value == "Zoë 😀");
+}
+
+TEST_CASE("each event's payload is its bytes exactly as received") {
+  const std::string first = R"({"eventId":1, "portalId":1,"occurredAt":1,"subscriptionType":"contact.propertyChange","propertyValue":"a,b]}[{\"c\\"})";
+  const std::string second = R"({ "eventId" : 2 , "portalId":1,"occurredAt":1,"subscriptionType":"x","mergedObjectIds":[1,[2,{"d":"]"}]] })";
+  auto events = parse_ok(" [ " + first + " ,\n\t" + second + "\r\n] ");
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].payload == first);
+  CHECK(events[1].payload == second);
+  CHECK(events[0].property_value == "a,b]}[{\"c\\");
+  auto batch = parse_ok(tandem::testing::events_body(3, 7));
+  CHECK(batch[2].payload == tandem::testing::event_json(9, 1009));
 }
