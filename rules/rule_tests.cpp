@@ -137,6 +137,10 @@ class TestRunner {
       } catch (const YAML::Exception& e) {
         report_.diagnostics.error(file, e.mark.line + 1, e.mark.column + 1, "malformed test: " + e.msg,
                                   source_line_of(text, e.mark.line + 1));
+      } catch (const std::exception& e) {
+        const int line = t.Mark().line + 1;
+        report_.diagnostics.error(file, line, t.Mark().column + 1, std::string("malformed test: ") + e.what(),
+                                  source_line_of(text, line));
       }
     }
   }

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <random>
 
+#include <unistd.h>
+
 #include "golden.hpp"
 #include "rules/evaluator.hpp"
 #include "rules/expression.hpp"
@@ -89,4 +91,29 @@ TEST_CASE("random condition text is parsed or refused, never crashes") {
       CHECK(static_cast<std::size_t>(err.offset) <= text.size());
     }
   }
+}
+
+#include <filesystem>
+#include <fstream>
+
+#include "rules/rule_tests.hpp"
+
+TEST_CASE("mutated rule test files give failures or diagnostics, never a crash") {
+  namespace fs = std::filesystem;
+  const std::string examples = std::string(TANDEM_SOURCE_DIR) + "/examples/rules";
+  const std::string original = testing::read_text(examples + "/tests/lead-rules-test.yaml");
+  REQUIRE(!original.empty());
+  // A private copy of the rules directory: the mutated tests find the rules beside their folder.
+  const fs::path dir = fs::temp_directory_path() / ("tandem-rule-tests-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "tests");
+  fs::copy_file(examples + "/lead-rules.yaml", dir / "lead-rules.yaml", fs::copy_options::overwrite_existing);
+  const std::string file = (dir / "tests" / "mutated-test.yaml").string();
+  std::mt19937 rng(4242);
+  for (int i = 0; i < 150; ++i) {
+    std::ofstream(file, std::ios::binary) << mutate(original, rng);
+    RuleTestReport report;
+    REQUIRE_NOTHROW(report = run_rule_tests(file, i % 10 == 0));
+    CHECK(report.passed + report.failed + static_cast<int>(report.diagnostics.error_count()) >= 0);
+  }
+  fs::remove_all(dir);
 }
