@@ -18,9 +18,11 @@ void add_rules_command(CLI::App& app, int& exit_code) {
   rules->require_subcommand(1);
 
   auto check_args = std::make_shared<rules::CheckArgs>();
-  auto* check = rules->add_subcommand("check", "Report every problem in rule files (file:line:col), errors and warnings");
+  auto* check =
+      rules->add_subcommand("check", "Report every problem in rule files (file:line:col), errors and warnings");
   check->add_option("paths", check_args->paths, "Rule files or directories")->required();
-  check->add_option("--properties", check_args->properties, "Property list exported from HubSpot (JSON), to check names and types");
+  check->add_option("--properties", check_args->properties,
+                    "Property list exported from HubSpot (JSON), to check names and types");
   check->callback([check_args, &exit_code] { exit_code = rules::run_check(*check_args, std::cout, std::cerr); });
 
   auto test_args = std::make_shared<rules::TestArgs>();
@@ -32,7 +34,8 @@ void add_rules_command(CLI::App& app, int& exit_code) {
   auto explain_args = std::make_shared<rules::ExplainArgs>();
   auto* explain = rules->add_subcommand("explain", "Explain the decision for one contact");
   explain->add_option("--rules", explain_args->rules, "Rule file (or directory holding one)")->required();
-  explain->add_option("--contact", explain_args->contact, "Contact as JSON (HubSpot object or flat properties)")->required();
+  explain->add_option("--contact", explain_args->contact, "Contact as JSON (HubSpot object or flat properties)")
+      ->required();
   explain->add_option("--state", explain_args->state, "Tandem's stored state for the contact (JSON)");
   explain->add_option("--at", explain_args->at, "Evaluation time (default: now), e.g. 2026-11-20T10:00:00Z");
   explain->add_flag("--json", explain_args->json, "Machine-readable output");
@@ -43,8 +46,10 @@ void add_rules_command(CLI::App& app, int& exit_code) {
   auto simulate_args = std::make_shared<rules::SimulateArgs>();
   auto* simulate = rules->add_subcommand("simulate", "Back-test rules over an export of contacts (JSON-lines or CSV)");
   simulate->add_option("--rules", simulate_args->rules, "Rule file (or directory holding one)")->required();
-  simulate->add_option("--contacts", simulate_args->contacts, "Contacts: JSON-lines, or CSV (*.csv) with a header row")->required();
-  simulate->add_option("--baseline", simulate_args->baseline, "Older rules to compare with: which contacts change stage and why");
+  simulate->add_option("--contacts", simulate_args->contacts, "Contacts: JSON-lines, or CSV (*.csv) with a header row")
+      ->required();
+  simulate->add_option("--baseline", simulate_args->baseline,
+                       "Older rules to compare with: which contacts change stage and why");
   simulate->add_option("--at", simulate_args->at, "Evaluation time (default: now)");
   simulate->callback([simulate_args, &exit_code] {
     simulate_args->progress = ::isatty(STDOUT_FILENO) != 0;

@@ -30,14 +30,19 @@ std::optional<PropertyCatalog> PropertyCatalog::from_json(std::string_view text,
     info.name = p["name"].get<std::string>();
     const std::string type = p.value("type", std::string{});
     const std::string field = p.value("fieldType", std::string{});
-    if (type == "number") info.type = Type::kNumber;
-    else if (type == "date" || type == "datetime") info.type = Type::kDate;
-    else if (type == "bool" || field == "booleancheckbox") info.type = Type::kBool;
-    else if (type == "enumeration" || type == "string" || type == "phone_number") info.type = Type::kString;
+    if (type == "number")
+      info.type = Type::kNumber;
+    else if (type == "date" || type == "datetime")
+      info.type = Type::kDate;
+    else if (type == "bool" || field == "booleancheckbox")
+      info.type = Type::kBool;
+    else if (type == "enumeration" || type == "string" || type == "phone_number")
+      info.type = Type::kString;
     info.multi = type == "enumeration" && field == "checkbox";
     if (p.contains("options") && p["options"].is_array())
       for (const auto& o : p["options"])
-        if (o.is_object() && o.contains("value") && o["value"].is_string()) info.options.push_back(o["value"].get<std::string>());
+        if (o.is_object() && o.contains("value") && o["value"].is_string())
+          info.options.push_back(o["value"].get<std::string>());
     catalog.add(std::move(info));
   }
   return catalog;
@@ -79,16 +84,17 @@ class RuleChecker {
  public:
   RuleChecker(RulesetAst& ast, std::string_view text, const PropertyCatalog* catalog, Diagnostics& diags)
       : ast_(ast), text_(text), catalog_(catalog), diags_(diags) {
-    const std::vector<Section> all = {Section::kFit, Section::kSignal, Section::kDataQuality, Section::kNotReady,
+    const std::vector<Section> all = {Section::kFit,    Section::kSignal,  Section::kDataQuality, Section::kNotReady,
                                       Section::kReturn, Section::kQualify, Section::kSla};
     const std::vector<Section> late = {Section::kNotReady, Section::kReturn, Section::kQualify};
-    builtins_ = {{"now", Type::kDate, all, ""},
-                 {"not_ready", Type::kBool, {Section::kReturn, Section::kQualify}, "in qualify and return_to_nurture rules"},
-                 {"data_ok", Type::kBool, late, "in not_ready, qualify and return_to_nurture rules"},
-                 {"engagement", Type::kNumber, late, "in not_ready, qualify and return_to_nurture rules"},
-                 {"recycle_count", Type::kNumber, late, "in not_ready, qualify and return_to_nurture rules"},
-                 {"in_cool_off", Type::kBool, late, "in not_ready, qualify and return_to_nurture rules"},
-                 {"started_at", Type::kDate, {Section::kSla}, "in an SLA's done_when"}};
+    builtins_ = {
+        {"now", Type::kDate, all, ""},
+        {"not_ready", Type::kBool, {Section::kReturn, Section::kQualify}, "in qualify and return_to_nurture rules"},
+        {"data_ok", Type::kBool, late, "in not_ready, qualify and return_to_nurture rules"},
+        {"engagement", Type::kNumber, late, "in not_ready, qualify and return_to_nurture rules"},
+        {"recycle_count", Type::kNumber, late, "in not_ready, qualify and return_to_nurture rules"},
+        {"in_cool_off", Type::kBool, late, "in not_ready, qualify and return_to_nurture rules"},
+        {"started_at", Type::kDate, {Section::kSla}, "in an SLA's done_when"}};
     for (const auto& m : ast_.fit)
       builtins_.push_back({m.name, Type::kNumber, late, "in not_ready, qualify and return_to_nurture rules"});
     for (const auto& b : builtins_) builtin_names_.push_back(b.name);
@@ -98,17 +104,19 @@ class RuleChecker {
     std::set<std::string> model_names;
     for (auto& m : ast_.fit) {
       if (!model_names.insert(m.name).second) error(m.pos, "there are two fit models named '" + m.name + "'");
-      static const std::vector<std::string> reserved = {"now", "not_ready", "data_ok", "engagement", "recycle_count",
-                                                        "in_cool_off", "started_at", "true", "false"};
+      static const std::vector<std::string> reserved = {
+          "now", "not_ready", "data_ok", "engagement", "recycle_count", "in_cool_off", "started_at", "true", "false"};
       const bool word = !m.name.empty() && std::all_of(m.name.begin(), m.name.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
       }) && !(m.name[0] >= '0' && m.name[0] <= '9');
       if (std::find(reserved.begin(), reserved.end(), m.name) != reserved.end())
         error(m.pos, "'" + m.name + "' is a built-in name; give the fit model another name");
       else if (!word)
-        error(m.pos, "a fit model's name is used in conditions: lower-case letters, digits and '_' only, e.g. partner_fit");
+        error(m.pos,
+              "a fit model's name is used in conditions: lower-case letters, digits and '_' only, e.g. partner_fit");
       if (catalog_ && catalog_->find(m.name))
-        warning(m.pos, "the fit model '" + m.name + "' has the name of a contact property; conditions will read the score");
+        warning(m.pos,
+                "the fit model '" + m.name + "' has the name of a contact property; conditions will read the score");
       for (auto& r : m.rules) condition(r.when, Section::kFit);
     }
     for (auto& s : ast_.engagement.signals) {
@@ -152,8 +160,12 @@ class RuleChecker {
   }
 
  private:
-  void error(Pos p, std::string msg) { diags_.error(ast_.file, p.line, p.column, std::move(msg), source_line_of(text_, p.line)); }
-  void warning(Pos p, std::string msg) { diags_.warning(ast_.file, p.line, p.column, std::move(msg), source_line_of(text_, p.line)); }
+  void error(Pos p, std::string msg) {
+    diags_.error(ast_.file, p.line, p.column, std::move(msg), source_line_of(text_, p.line));
+  }
+  void warning(Pos p, std::string msg) {
+    diags_.warning(ast_.file, p.line, p.column, std::move(msg), source_line_of(text_, p.line));
+  }
 
   const Builtin* builtin(const std::string& name) const {
     for (const auto& b : builtins_)
@@ -185,8 +197,10 @@ class RuleChecker {
     if (!info) {
       std::string msg = "unknown property '" + p.value + "'";
       const std::string near = nearest_match(p.value, catalog_->names());
-      if (!near.empty()) msg += "; did you mean '" + near + "'?";
-      else msg += " (not in the property list)";
+      if (!near.empty())
+        msg += "; did you mean '" + near + "'?";
+      else
+        msg += " (not in the property list)";
       error(p.pos, msg);
       return;
     }
@@ -217,7 +231,8 @@ class RuleChecker {
       std::string name = s.substr(i + 2, end - i - 2);
       while (!name.empty() && name.front() == ' ') name.erase(name.begin());
       while (!name.empty() && name.back() == ' ') name.pop_back();
-      static const std::vector<std::string> known = {"explanation", "fit", "engagement", "stage", "reason", "rule", "owner", "manager", "due"};
+      static const std::vector<std::string> known = {"explanation", "fit",   "engagement", "stage", "reason",
+                                                     "rule",        "owner", "manager",    "due"};
       bool ok = std::find(known.begin(), known.end(), name) != known.end() || builtin(name);
       if (!ok && catalog_ && !catalog_->find(name)) {
         std::vector<std::string> candidates = catalog_->names();
@@ -239,15 +254,19 @@ class RuleChecker {
     section_ = section;
     const Type t = type_of(c.expr);
     if (t != Type::kBool && t != Type::kUnknown)
-      error(c.at(c.expr.offset), "this condition is " + std::string(type_name(t)) + ", not true/false; compare it, e.g. '" +
-                                     to_source(c.expr) + (t == Type::kDate ? " within 30d'" : t == Type::kString ? " == \"...\"'" : " > 0'"));
+      error(c.at(c.expr.offset), "this condition is " + std::string(type_name(t)) +
+                                     ", not true/false; compare it, e.g. '" + to_source(c.expr) +
+                                     (t == Type::kDate     ? " within 30d'"
+                                      : t == Type::kString ? " == \"...\"'"
+                                                           : " > 0'"));
     c.expr.type = static_cast<std::uint8_t>(Type::kBool);
   }
 
   void expr_error(const Expr& e, std::string msg) { error(cond_->at(e.offset), std::move(msg)); }
 
   static bool is_literal(const Expr& e) {
-    return e.kind == ExprKind::kNumber || e.kind == ExprKind::kString || e.kind == ExprKind::kDuration || e.kind == ExprKind::kBool;
+    return e.kind == ExprKind::kNumber || e.kind == ExprKind::kString || e.kind == ExprKind::kDuration ||
+           e.kind == ExprKind::kBool;
   }
 
   const PropertyInfo* info_of(const Expr& e) const {
@@ -269,8 +288,10 @@ class RuleChecker {
       candidates.insert(candidates.end(), builtin_names_.begin(), builtin_names_.end());
       std::string msg = "unknown property '" + e.text + "'";
       const std::string near = nearest_match(e.text, candidates);
-      if (!near.empty()) msg += "; did you mean '" + near + "'?";
-      else msg += " (not in the property list)";
+      if (!near.empty())
+        msg += "; did you mean '" + near + "'?";
+      else
+        msg += " (not in the property list)";
       expr_error(e, msg);
       return Type::kUnknown;
     }
@@ -336,7 +357,8 @@ class RuleChecker {
       case ExprKind::kArith: {
         const Type l = type_of(e.args[0]), r = type_of(e.args[1]);
         if ((l == Type::kDate || l == Type::kUnknown) && r == Type::kDuration) return set(e, Type::kDate);
-        if ((l == Type::kNumber || l == Type::kUnknown) && (r == Type::kNumber || r == Type::kUnknown)) return set(e, Type::kNumber);
+        if ((l == Type::kNumber || l == Type::kUnknown) && (r == Type::kNumber || r == Type::kUnknown))
+          return set(e, Type::kNumber);
         expr_error(e, std::string("cannot compute ") + type_name(l) + " " + e.arith + " " + type_name(r) +
                           " (dates take durations: now - 30d)");
         return set(e, Type::kUnknown);
@@ -350,7 +372,8 @@ class RuleChecker {
           for (int i = 1; i <= 2; ++i) {
             Expr& b = e.args[static_cast<std::size_t>(i)];
             if (static_cast<Type>(b.type) != Type::kDate && !make_date(b))
-              expr_error(b, std::string("the bounds of a date range must be dates, not ") + type_name(static_cast<Type>(b.type)));
+              expr_error(b, std::string("the bounds of a date range must be dates, not ") +
+                                type_name(static_cast<Type>(b.type)));
           }
           e.domain = static_cast<std::uint8_t>(Type::kDate);
         } else if (t == Type::kNumber || t == Type::kUnknown) {
@@ -376,8 +399,10 @@ class RuleChecker {
         Type elem = Type::kUnknown;
         for (auto& a : e.args[1].args) {
           const Type at = static_cast<Type>(a.type);
-          if (elem == Type::kUnknown) elem = at;
-          else if (at != elem) expr_error(a, "the list mixes text and numbers");
+          if (elem == Type::kUnknown)
+            elem = at;
+          else if (at != elem)
+            expr_error(a, "the list mixes text and numbers");
           option_check(e.args[0], a);
         }
         if (l == Type::kDate || l == Type::kBool || l == Type::kDuration || l == Type::kList)
@@ -392,33 +417,43 @@ class RuleChecker {
       case ExprKind::kText:
       case ExprKind::kHas: {
         const Type l = type_of(e.args[0]), r = type_of(e.args[1]);
-        const char* op = e.kind == ExprKind::kHas ? "has" : e.text_op == TextOp::kContains ? "contains"
-                                                     : e.text_op == TextOp::kStartsWith ? "starts with" : "ends with";
+        const char* op = e.kind == ExprKind::kHas           ? "has"
+                         : e.text_op == TextOp::kContains   ? "contains"
+                         : e.text_op == TextOp::kStartsWith ? "starts with"
+                                                            : "ends with";
         if (l != Type::kString && l != Type::kUnknown)
-          expr_error(e.args[0], std::string("'") + op + "' works on text, but '" + to_source(e.args[0]) + "' is " + type_name(l));
+          expr_error(e.args[0],
+                     std::string("'") + op + "' works on text, but '" + to_source(e.args[0]) + "' is " + type_name(l));
         if (r != Type::kString && r != Type::kUnknown)
           expr_error(e.args[1], std::string("'") + op + "' needs text on its right, not " + type_name(r));
         if (e.kind == ExprKind::kHas) {
           option_check(e.args[0], e.args[1]);
           if (const PropertyInfo* info = info_of(e.args[0]); info && !info->multi && !info->options.empty())
-            warning(cond_->at(e.offset), "'" + info->name + "' holds one value; 'has' is meant for multiple checkboxes, use '=='");
-        } else if (const PropertyInfo* info = info_of(e.args[0]); info && info->multi && e.text_op == TextOp::kContains) {
-          warning(cond_->at(e.offset), "'" + info->name + "' holds several values; 'has' tests for one of them exactly");
+            warning(cond_->at(e.offset),
+                    "'" + info->name + "' holds one value; 'has' is meant for multiple checkboxes, use '=='");
+        } else if (const PropertyInfo* info = info_of(e.args[0]);
+                   info && info->multi && e.text_op == TextOp::kContains) {
+          warning(cond_->at(e.offset),
+                  "'" + info->name + "' holds several values; 'has' tests for one of them exactly");
         }
         e.domain = static_cast<std::uint8_t>(Type::kString);
         return set(e, Type::kBool);
       }
       case ExprKind::kMissing: {
         Expr& a = e.args[0];
-        if (a.kind != ExprKind::kIdent) expr_error(a, "'is missing' applies to a property name");
-        else if (builtin(a.text)) expr_error(a, "'" + a.text + "' is computed by Tandem and is never missing");
-        else type_of(a);
+        if (a.kind != ExprKind::kIdent)
+          expr_error(a, "'is missing' applies to a property name");
+        else if (builtin(a.text))
+          expr_error(a, "'" + a.text + "' is computed by Tandem and is never missing");
+        else
+          type_of(a);
         return set(e, Type::kBool);
       }
       case ExprKind::kWithin: {
         const Type l = type_of(e.args[0]), r = type_of(e.args[1]);
         if (l != Type::kDate && l != Type::kUnknown)
-          expr_error(e.args[0], std::string("'within' needs a date, but '") + to_source(e.args[0]) + "' is " + type_name(l));
+          expr_error(e.args[0],
+                     std::string("'within' needs a date, but '") + to_source(e.args[0]) + "' is " + type_name(l));
         if (r != Type::kDuration)
           expr_error(e.args[1], "'within' needs a duration such as 30d, not " + std::string(type_name(r)));
         else if (e.args[1].value < 0)
@@ -437,7 +472,9 @@ class RuleChecker {
     const bool ordering = e.cmp != CmpOp::kEq && e.cmp != CmpOp::kNe;
     auto mismatch = [&](Type x, Type y) {
       expr_error(e, std::string(type_name(x)) + " compared with " + type_name(y) + " in '" + to_source(e) + "'" +
-                        (x == Type::kDate && y == Type::kDuration ? "; for 'in the last 30 days' write 'x within 30d' or 'x > now - 30d'" : ""));
+                        (x == Type::kDate && y == Type::kDuration
+                             ? "; for 'in the last 30 days' write 'x within 30d' or 'x > now - 30d'"
+                             : ""));
     };
     Type domain = Type::kUnknown;
     if (l == Type::kDate || r == Type::kDate) {
@@ -503,14 +540,19 @@ class RuleChecker {
     std::set<std::string> positive, negative;
     for (const Expr* a : atoms) {
       const std::string src = to_source(*a);
-      if (a->kind == ExprKind::kNot) negative.insert(to_source(a->args[0]));
-      else positive.insert(src);
-      if (a->kind == ExprKind::kCompare && a->args[0].kind == ExprKind::kIdent && a->args[1].kind == ExprKind::kNumber &&
-          static_cast<Type>(a->domain) == Type::kNumber) {
+      if (a->kind == ExprKind::kNot)
+        negative.insert(to_source(a->args[0]));
+      else
+        positive.insert(src);
+      if (a->kind == ExprKind::kCompare && a->args[0].kind == ExprKind::kIdent &&
+          a->args[1].kind == ExprKind::kNumber && static_cast<Type>(a->domain) == Type::kNumber) {
         Interval& iv = by_name[a->args[0].text];
         const double v = a->args[1].value;
         switch (a->cmp) {
-          case CmpOp::kEq: narrow_lo(iv, v, false); narrow_hi(iv, v, false); break;
+          case CmpOp::kEq:
+            narrow_lo(iv, v, false);
+            narrow_hi(iv, v, false);
+            break;
           case CmpOp::kGt: narrow_lo(iv, v, true); break;
           case CmpOp::kGe: narrow_lo(iv, v, false); break;
           case CmpOp::kLt: narrow_hi(iv, v, true); break;
@@ -575,7 +617,8 @@ class RuleChecker {
         if (!n.when.parsed) continue;
         std::vector<const Expr*> na;
         conjuncts(n.when.expr, na);
-        const bool implied = std::all_of(na.begin(), na.end(), [&](const Expr* a) { return qs.count(to_source(*a)) > 0; });
+        const bool implied =
+            std::all_of(na.begin(), na.end(), [&](const Expr* a) { return qs.count(to_source(*a)) > 0; });
         if (implied) {
           warning(t.pos, "the qualify rule '" + t.name + "' can never apply: whenever it holds, the not_ready rule '" +
                              n.name + "' (" + where(n.pos) + ") holds too and keeps the contact in nurture");

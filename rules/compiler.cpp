@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "common/crypto.hpp"
@@ -96,7 +97,8 @@ class RulesetCompiler {
 
  private:
   bool is_builtin(const std::string& name) const {
-    static const char* names[] = {"now", "not_ready", "data_ok", "engagement", "recycle_count", "in_cool_off", "started_at"};
+    static const char* names[] = {"now",           "not_ready",   "data_ok",   "engagement",
+                                  "recycle_count", "in_cool_off", "started_at"};
     for (auto n : names)
       if (name == n) return true;
     for (const auto& m : rs_.ast.fit)
@@ -153,11 +155,14 @@ class RulesetCompiler {
   std::int32_t operand(const Expr& e, Type domain) {
     Node n;
     const std::uint8_t needs = domain == Type::kNumber || domain == Type::kBool ? kNeedNumber
-                               : domain == Type::kDate                       ? kNeedDate
-                               : domain == Type::kUnknown                    ? kNeedNumber | kNeedDate
-                                                                             : 0;
+                               : domain == Type::kDate                          ? kNeedDate
+                               : domain == Type::kUnknown                       ? kNeedNumber | kNeedDate
+                                                                                : 0;
     switch (e.kind) {
-      case ExprKind::kIdent: n.kind = NodeKind::kSlot; n.slot = slot(e.text, needs); break;
+      case ExprKind::kIdent:
+        n.kind = NodeKind::kSlot;
+        n.slot = slot(e.text, needs);
+        break;
       case ExprKind::kNumber:
         if (static_cast<Type>(e.type) == Type::kDate) {
           n.kind = NodeKind::kDate;
@@ -167,7 +172,10 @@ class RulesetCompiler {
           n.number = e.value;
         }
         break;
-      case ExprKind::kBool: n.kind = NodeKind::kNumber; n.number = e.value; break;
+      case ExprKind::kBool:
+        n.kind = NodeKind::kNumber;
+        n.number = e.value;
+        break;
       case ExprKind::kString:
         n.kind = NodeKind::kString;
         n.text = lower(e.text);
@@ -176,7 +184,10 @@ class RulesetCompiler {
           n.number = std::numeric_limits<double>::quiet_NaN();
         }
         break;
-      case ExprKind::kDuration: n.kind = NodeKind::kDuration; n.ms = static_cast<std::int64_t>(e.value); break;
+      case ExprKind::kDuration:
+        n.kind = NodeKind::kDuration;
+        n.ms = static_cast<std::int64_t>(e.value);
+        break;
       case ExprKind::kArith:
         n.kind = NodeKind::kArith;
         n.arith = e.arith;
@@ -195,8 +206,14 @@ class RulesetCompiler {
     const Type domain = static_cast<Type>(e.domain);
     switch (e.kind) {
       case ExprKind::kBool: n.kind = e.value != 0 ? NodeKind::kTrue : NodeKind::kFalse; break;
-      case ExprKind::kIdent: n.kind = NodeKind::kTruthy; n.slot = slot(e.text, kNeedNumber); break;
-      case ExprKind::kNot: n.kind = NodeKind::kNot; n.a = condition(e.args[0]); break;
+      case ExprKind::kIdent:
+        n.kind = NodeKind::kTruthy;
+        n.slot = slot(e.text, kNeedNumber);
+        break;
+      case ExprKind::kNot:
+        n.kind = NodeKind::kNot;
+        n.a = condition(e.args[0]);
+        break;
       case ExprKind::kAnd:
       case ExprKind::kOr: {
         n.kind = e.kind == ExprKind::kAnd ? NodeKind::kAnd : NodeKind::kOr;
@@ -208,9 +225,11 @@ class RulesetCompiler {
         break;
       }
       case ExprKind::kCompare:
-        n.kind = domain == Type::kDate ? NodeKind::kCmpDate : domain == Type::kNumber ? NodeKind::kCmpNumber
-               : domain == Type::kBool ? NodeKind::kCmpBool : domain == Type::kUnknown ? NodeKind::kCmpAuto
-               : NodeKind::kCmpString;
+        n.kind = domain == Type::kDate      ? NodeKind::kCmpDate
+                 : domain == Type::kNumber  ? NodeKind::kCmpNumber
+                 : domain == Type::kBool    ? NodeKind::kCmpBool
+                 : domain == Type::kUnknown ? NodeKind::kCmpAuto
+                                            : NodeKind::kCmpString;
         n.cmp = e.cmp;
         n.a = operand(e.args[0], domain);
         n.b = operand(e.args[1], domain);

@@ -136,7 +136,8 @@ bool contact_from_json(const nlohmann::json& j, ContactRecord& out, std::string&
     if (j.contains("id")) out.id = scalar_text(j["id"]);
   }
   for (auto it = props->begin(); it != props->end(); ++it) {
-    if (props == &j && (it.key() == "id" || it.key() == "hs_object_id") && out.id.empty()) out.id = scalar_text(it.value());
+    if (props == &j && (it.key() == "id" || it.key() == "hs_object_id") && out.id.empty())
+      out.id = scalar_text(it.value());
     if (props == &j && it.key() == "id") continue;
     out.properties.emplace_back(it.key(), scalar_text(it.value()));
   }

@@ -245,8 +245,10 @@ bool Evaluator::test(std::int32_t i) {
     case NodeKind::kCmpAuto: {
       double x, y;
       std::int64_t dx, dy;
-      if (number(n.a, x) && number(n.b, y)) r = compare(n.cmp, x, y);
-      else if (date(n.a, dx) && date(n.b, dy)) r = compare(n.cmp, dx, dy);
+      if (number(n.a, x) && number(n.b, y))
+        r = compare(n.cmp, x, y);
+      else if (date(n.a, dx) && date(n.b, dy))
+        r = compare(n.cmp, dx, dy);
       break;
     }
     case NodeKind::kCmpBool: {
@@ -490,9 +492,12 @@ void Evaluator::evaluate_slots(const CompiledRuleset& rs, const ContactRecord* c
     if (sla.escalate_after) timer.escalate_ms = ast.settings.calendar.add(timer.started_ms, *sla.escalate_after);
     if (timer.status == SlaTimer::Status::kRunning) {
       set_date(b.started_at, timer.started_ms);
-      if (test(rs.sla_roots[i])) timer.status = SlaTimer::Status::kMet;
-      else if (timer.escalate_ms && at_ms >= *timer.escalate_ms) timer.status = SlaTimer::Status::kEscalated;
-      else if (at_ms >= timer.due_ms) timer.status = SlaTimer::Status::kOverdue;
+      if (test(rs.sla_roots[i]))
+        timer.status = SlaTimer::Status::kMet;
+      else if (timer.escalate_ms && at_ms >= *timer.escalate_ms)
+        timer.status = SlaTimer::Status::kEscalated;
+      else if (at_ms >= timer.due_ms)
+        timer.status = SlaTimer::Status::kOverdue;
     }
     out.sla.push_back(timer);
   }
@@ -572,7 +577,8 @@ void Evaluator::evaluate_slots(const CompiledRuleset& rs, const ContactRecord* c
     if (slot < 0) return;
     std::string v = format_score(value);
     const SlotValue& cur = slots_[static_cast<std::size_t>(slot)];
-    if (!cur.present || cur.text != v) out.writes.push_back({rs.slot_names[static_cast<std::size_t>(slot)], std::move(v), false});
+    if (!cur.present || cur.text != v)
+      out.writes.push_back({rs.slot_names[static_cast<std::size_t>(slot)], std::move(v), false});
   };
   if (!out.fit.empty()) write_score(rs.fit_score_slot, out.fit.front().score);
   write_score(rs.engagement_score_slot, out.engagement.score);

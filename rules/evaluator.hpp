@@ -89,7 +89,9 @@ struct DataQualityFailure {
 };
 
 struct Decision {
-  const CompiledRuleset* ruleset = nullptr;  // the version: ruleset->version (hash + label)
+  // The ruleset that decided, hence its version (ruleset->version: hash + label). Valid for as long
+  // as the caller holds the RulesetPtr it evaluated with (a hot reload does not invalidate it).
+  const CompiledRuleset* ruleset = nullptr;
   std::int64_t at_ms = 0;
   std::int32_t current_stage = -1;  // index in ruleset->ast.stages; -1 when not set or unknown
   std::int32_t target_stage = -1;   // equal to current_stage when nothing changes
@@ -97,8 +99,8 @@ struct Decision {
   std::int32_t returned = -1;       // return_to_nurture rule that applied
   std::vector<ScoreResult> fit;     // per model
   ScoreResult engagement;
-  std::vector<std::int32_t> not_ready;       // not_ready rules that hold
-  std::vector<std::int32_t> blocked;         // qualify rules that held but were held back
+  std::vector<std::int32_t> not_ready;  // not_ready rules that hold
+  std::vector<std::int32_t> blocked;    // qualify rules that held but were held back
   bool in_cool_off = false;
   std::vector<DataQualityFailure> data_quality;
   std::vector<SlaTimer> sla;
@@ -112,8 +114,8 @@ struct Decision {
 };
 
 struct EvalOptions {
-  bool trace = false;         // record each node's result (explanations, coverage)
-  bool plan_actions = true;   // writes, tasks and next state; off for pure scoring
+  bool trace = false;        // record each node's result (explanations, coverage)
+  bool plan_actions = true;  // writes, tasks and next state; off for pure scoring
 };
 
 class Evaluator {

@@ -1,5 +1,6 @@
 #include "rules/explain.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -9,8 +10,10 @@ namespace tandem::rules {
 
 std::string format_points(double v) {
   char buf[32];
-  if (std::fabs(v - std::round(v)) < 0.05) std::snprintf(buf, sizeof buf, "%.0f", std::round(v));
-  else std::snprintf(buf, sizeof buf, "%.1f", v);
+  if (std::fabs(v - std::round(v)) < 0.05)
+    std::snprintf(buf, sizeof buf, "%.0f", std::round(v));
+  else
+    std::snprintf(buf, sizeof buf, "%.1f", v);
   return buf;
 }
 
@@ -37,12 +40,14 @@ std::string value_words(const CompiledRuleset& rs, const Evaluator& ev, std::int
   const auto& b = rs.builtins;
   if (slot == b.now) return {};
   if (static_cast<std::size_t>(slot) >= rs.property_count) {
-    if (slot == b.not_ready || slot == b.data_ok || slot == b.in_cool_off) return name + " is " + (v.number != 0 ? "true" : "false");
+    if (slot == b.not_ready || slot == b.data_ok || slot == b.in_cool_off)
+      return name + " is " + (v.number != 0 ? "true" : "false");
     if (slot == b.started_at) return v.present ? "started at " + format_date(v.ms) : "not started";
     return name + " is " + format_points(v.number);
   }
   if (!v.present) return name + " is not set";
-  if (v.has_date && !v.text.empty() && v.text.find('-') == std::string_view::npos) return name + " is " + format_date(v.ms);
+  if (v.has_date && !v.text.empty() && v.text.find('-') == std::string_view::npos)
+    return name + " is " + format_date(v.ms);
   return name + " is \"" + std::string(v.text) + "\"";
 }
 
@@ -123,10 +128,11 @@ std::string headline(const CompiledRuleset& rs, const Decision& d) {
   const std::string current = d.current_stage >= 0 ? std::string(d.current_stage_name()) : "no stage";
   if (d.returned >= 0) {
     const ReturnRule& r = rs.ast.returns[static_cast<std::size_t>(d.returned)];
-    std::string s = "Return to " + r.stage.value + " (from " + current + "), reason " + r.reason + ": rule \"" + r.name +
-                    "\" (" + line_of(rs, r.pos) + ").";
+    std::string s = "Return to " + r.stage.value + " (from " + current + "), reason " + r.reason + ": rule \"" +
+                    r.name + "\" (" + line_of(rs, r.pos) + ").";
     if (d.next_state.cool_off_until)
-      s += " It may not qualify again before " + format_day(*d.next_state.cool_off_until, rs.ast.settings.calendar.offset_minutes) + ".";
+      s += " It may not qualify again before " +
+           format_day(*d.next_state.cool_off_until, rs.ast.settings.calendar.offset_minutes) + ".";
     s += " Times returned: " + std::to_string(d.next_state.recycle_count) + ".";
     return s;
   }
@@ -181,7 +187,8 @@ std::string short_explanation(const CompiledRuleset& rs, const Decision& d) {
   return out;
 }
 
-std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact, const Decision& d, const Evaluator& ev) {
+std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact, const Decision& d,
+                         const Evaluator& ev) {
   const RulesetAst& ast = rs.ast;
   std::string out;
   const std::string* email = contact.find("email");
@@ -194,7 +201,8 @@ std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact
     for (std::size_t i = 0; i < ast.qualify.size(); ++i) {
       const Transition& t = ast.qualify[i];
       const auto root = rs.qualify_roots[i];
-      if (rs.qualify_stage[i] <= d.target_stage || root < 0 || ev.trace()[static_cast<std::size_t>(root)] != 0) continue;
+      if (rs.qualify_stage[i] <= d.target_stage || root < 0 || ev.trace()[static_cast<std::size_t>(root)] != 0)
+        continue;
       std::string missing;
       const char* sep = rs.nodes[static_cast<std::size_t>(root)].kind == NodeKind::kOr ? " or " : "; ";
       for (const auto& atom : condition_atoms(rs, ev, root)) {
@@ -207,7 +215,8 @@ std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact
   }
   for (auto i : d.blocked) {
     const Transition& t = ast.qualify[static_cast<std::size_t>(i)];
-    out += "Held back: \"" + t.name + "\" (" + line_of(rs, t.pos) + ") would move the contact to " + t.stage.value + ", but ";
+    out += "Held back: \"" + t.name + "\" (" + line_of(rs, t.pos) + ") would move the contact to " + t.stage.value +
+           ", but ";
     if (d.in_cool_off && ev.slots().size() > 0)
       out += "the contact is in its cool-off after being returned to nurture";
     else {
@@ -224,7 +233,8 @@ std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact
     if (model.name != "fit") out += " (" + model.name + ")";
     out += ": " + format_points(d.fit[m].score);
     if (model.min || model.max)
-      out += " (range " + format_points(model.min.value_or(-1e9)) + " to " + format_points(model.max.value_or(1e9)) + ")";
+      out +=
+          " (range " + format_points(model.min.value_or(-1e9)) + " to " + format_points(model.max.value_or(1e9)) + ")";
     if (d.fit[m].raw != d.fit[m].score) out += ", " + format_points(d.fit[m].raw) + " before the range was applied";
     out += "\n";
     for (std::size_t r = 0; r < model.rules.size(); ++r) {
@@ -232,15 +242,18 @@ std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact
       const auto root = rs.fit_roots[m][r];
       const bool held = root < 0 || ev.trace()[static_cast<std::size_t>(root)] == 1;
       char pts[32];
-      std::snprintf(pts, sizeof pts, "%6s", (held ? ((rule.points >= 0 ? "+" : "") + format_points(rule.points)) : std::string("0")).c_str());
-      out += std::string("  ") + pts + "  " + rule.name + (held ? "" : " (does not apply)") + "  [" + line_of(rs, rule.pos) + "]\n";
+      std::snprintf(pts, sizeof pts, "%6s",
+                    (held ? ((rule.points >= 0 ? "+" : "") + format_points(rule.points)) : std::string("0")).c_str());
+      out += std::string("  ") + pts + "  " + rule.name + (held ? "" : " (does not apply)") + "  [" +
+             line_of(rs, rule.pos) + "]\n";
       out += atoms_text(condition_atoms(rs, ev, root), "          ");
     }
   }
 
   if (ast.engagement.present) {
     out += "\nEngagement: " + format_points(d.engagement.score);
-    if (ast.engagement.half_life_ms) out += " (points halve every " + duration_words(*ast.engagement.half_life_ms) + ")";
+    if (ast.engagement.half_life_ms)
+      out += " (points halve every " + duration_words(*ast.engagement.half_life_ms) + ")";
     out += "\n";
     for (std::size_t i = 0; i < ast.engagement.signals.size(); ++i) {
       const Signal& s = ast.engagement.signals[i];
@@ -253,14 +266,18 @@ std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact
       if (c) {
         if (c->age_days >= 0) {
           out += ": " + format_points(c->base) + " points, " + days_words(c->age_days);
-          if (c->factor < 1) out += ", " + std::to_string(static_cast<int>(std::round(c->factor * 100))) + "% left after decay";
+          if (c->factor < 1)
+            out += ", " + std::to_string(static_cast<int>(std::round(c->factor * 100))) + "% left after decay";
         }
       } else {
         out += " (does not count";
-        if (rs.signal_date_slots[i] >= 0 && (rs.signal_roots[i] < 0 || ev.trace()[static_cast<std::size_t>(rs.signal_roots[i])] == 1)) {
+        if (rs.signal_date_slots[i] >= 0 &&
+            (rs.signal_roots[i] < 0 || ev.trace()[static_cast<std::size_t>(rs.signal_roots[i])] == 1)) {
           const SlotValue& dv = ev.slots()[static_cast<std::size_t>(rs.signal_date_slots[i])];
-          if (!dv.has_date) out += ": its date " + s.date_property.value + " is not set";
-          else if (s.window_ms) out += ": older than " + duration_words(*s.window_ms);
+          if (!dv.has_date)
+            out += ": its date " + s.date_property.value + " is not set";
+          else if (s.window_ms)
+            out += ": older than " + duration_words(*s.window_ms);
         }
         out += ")";
       }
@@ -274,7 +291,8 @@ std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact
     for (std::size_t i = 0; i < ast.not_ready.size(); ++i) {
       const NotReadyRule& r = ast.not_ready[i];
       const bool held = ev.trace()[static_cast<std::size_t>(rs.not_ready_roots[i])] == 1;
-      out += std::string("  ") + mark(held ? 1 : 0) + "  " + r.name + " (" + r.reason + ")  [" + line_of(rs, r.pos) + "]\n";
+      out += std::string("  ") + mark(held ? 1 : 0) + "  " + r.name + " (" + r.reason + ")  [" + line_of(rs, r.pos) +
+             "]\n";
       if (held) out += atoms_text(condition_atoms(rs, ev, rs.not_ready_roots[i]), "          ");
     }
   }
@@ -285,11 +303,13 @@ std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact
   }
 
   if (!ast.qualify.empty() || !ast.returns.empty()) {
-    out += "\nStage rules (current stage: " + (d.current_stage >= 0 ? std::string(d.current_stage_name()) : "none") + ")\n";
+    out += "\nStage rules (current stage: " + (d.current_stage >= 0 ? std::string(d.current_stage_name()) : "none") +
+           ")\n";
     for (std::size_t i = 0; i < ast.returns.size(); ++i) {
       const ReturnRule& r = ast.returns[i];
       const int res = ev.trace()[static_cast<std::size_t>(rs.return_roots[i])];
-      out += std::string("  ") + mark(res) + "  return to " + r.stage.value + ": " + r.name + "  [" + line_of(rs, r.pos) + "]\n";
+      out += std::string("  ") + mark(res) + "  return to " + r.stage.value + ": " + r.name + "  [" +
+             line_of(rs, r.pos) + "]\n";
       if (res >= 0) out += atoms_text(condition_atoms(rs, ev, rs.return_roots[i]), "          ");
     }
     for (std::size_t i = 0; i < ast.qualify.size(); ++i) {
@@ -316,10 +336,12 @@ std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact
   if (!d.writes.empty() || !d.tasks.empty()) {
     out += "\nActions:\n";
     for (const auto& w : d.writes)
-      out += "  set " + w.property + " = " + w.value + (w.clear_first ? " (cleared first: HubSpot stages only move forward)" : "") + "\n";
+      out += "  set " + w.property + " = " + w.value +
+             (w.clear_first ? " (cleared first: HubSpot stages only move forward)" : "") + "\n";
     for (const auto& t : d.tasks) {
       RenderedTask r = render_task(rs, contact, d, t);
-      out += "  task (" + r.origin + ", " + r.type + ", " + r.priority + ") \"" + r.subject + "\" for " + r.assignee_role;
+      out +=
+          "  task (" + r.origin + ", " + r.type + ", " + r.priority + ") \"" + r.subject + "\" for " + r.assignee_role;
       out += r.assignee.empty() ? " (unknown: no owner/manager on record)" : " " + r.assignee;
       out += ", due " + format_date(r.due_ms) + "\n";
     }
@@ -327,14 +349,22 @@ std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact
   return out;
 }
 
-nlohmann::json explain_json(const CompiledRuleset& rs, const ContactRecord& contact, const Decision& d, const Evaluator& ev) {
+nlohmann::json explain_json(const CompiledRuleset& rs, const ContactRecord& contact, const Decision& d,
+                            const Evaluator& ev) {
   using nlohmann::json;
   const RulesetAst& ast = rs.ast;
-  auto rule_ref = [&](const std::string& name, Pos p) { return json{{"rule", name}, {"file", ast.file}, {"line", p.line}}; };
+  auto rule_ref = [&](const std::string& name, Pos p) {
+    return json{{"rule", name}, {"file", ast.file}, {"line", p.line}};
+  };
   auto atoms_json = [&](std::int32_t root) {
     json a = json::array();
     for (const auto& atom : condition_atoms(rs, ev, root))
-      a.push_back({{"condition", atom.text}, {"held", atom.result == 1}, {"evaluated", atom.result >= 0}, {"values", atom.values}, {"line", atom.pos.line}, {"column", atom.pos.column}});
+      a.push_back({{"condition", atom.text},
+                   {"held", atom.result == 1},
+                   {"evaluated", atom.result >= 0},
+                   {"values", atom.values},
+                   {"line", atom.pos.line},
+                   {"column", atom.pos.column}});
     return a;
   };
   json j;
@@ -420,12 +450,19 @@ nlohmann::json explain_json(const CompiledRuleset& rs, const ContactRecord& cont
     j["sla"].push_back(e);
   }
   j["writes"] = json::array();
-  for (const auto& w : d.writes) j["writes"].push_back({{"property", w.property}, {"value", w.value}, {"clear_first", w.clear_first}});
+  for (const auto& w : d.writes)
+    j["writes"].push_back({{"property", w.property}, {"value", w.value}, {"clear_first", w.clear_first}});
   j["tasks"] = json::array();
   for (const auto& t : d.tasks) {
     RenderedTask r = render_task(rs, contact, d, t);
-    j["tasks"].push_back({{"origin", r.origin}, {"rule", r.rule}, {"subject", r.subject}, {"body", r.body}, {"type", r.type},
-                          {"priority", r.priority}, {"assignee", r.assignee}, {"assignee_role", r.assignee_role},
+    j["tasks"].push_back({{"origin", r.origin},
+                          {"rule", r.rule},
+                          {"subject", r.subject},
+                          {"body", r.body},
+                          {"type", r.type},
+                          {"priority", r.priority},
+                          {"assignee", r.assignee},
+                          {"assignee_role", r.assignee_role},
                           {"due_at", format_date(r.due_ms)}});
   }
   return j;
@@ -444,16 +481,24 @@ std::string render_template(const std::string& text, const CompiledRuleset& rs, 
     std::string name = text.substr(open + 2, close - open - 2);
     while (!name.empty() && name.front() == ' ') name.erase(name.begin());
     while (!name.empty() && name.back() == ' ') name.pop_back();
-    if (name == "explanation") out += short_explanation(rs, d);
-    else if (name == "fit") out += d.fit.empty() ? "" : format_points(d.fit.front().score);
-    else if (name == "engagement") out += format_points(d.engagement.score);
-    else if (name == "stage") out += std::string(d.target_stage_name());
-    else if (name == "reason") out += d.returned >= 0 ? rs.ast.returns[static_cast<std::size_t>(d.returned)].reason : "";
-    else if (name == "rule") out += t && t->origin == TaskOrigin::kQualify ? rs.ast.qualify[static_cast<std::size_t>(t->rule)].name : "";
+    if (name == "explanation")
+      out += short_explanation(rs, d);
+    else if (name == "fit")
+      out += d.fit.empty() ? "" : format_points(d.fit.front().score);
+    else if (name == "engagement")
+      out += format_points(d.engagement.score);
+    else if (name == "stage")
+      out += std::string(d.target_stage_name());
+    else if (name == "reason")
+      out += d.returned >= 0 ? rs.ast.returns[static_cast<std::size_t>(d.returned)].reason : "";
+    else if (name == "rule")
+      out += t && t->origin == TaskOrigin::kQualify ? rs.ast.qualify[static_cast<std::size_t>(t->rule)].name : "";
     else if (name == "owner") {
       if (const std::string* o = contact.find("hubspot_owner_id")) out += *o;
-    } else if (name == "manager") out += t && t->assignee_kind == AssigneeKind::kManager ? t->assignee : "";
-    else if (name == "due") out += t ? format_date(t->due_ms) : "";
+    } else if (name == "manager")
+      out += t && t->assignee_kind == AssigneeKind::kManager ? t->assignee : "";
+    else if (name == "due")
+      out += t ? format_date(t->due_ms) : "";
     else {
       bool found = false;
       for (std::size_t m = 0; m < rs.ast.fit.size(); ++m)
@@ -470,7 +515,8 @@ std::string render_template(const std::string& text, const CompiledRuleset& rs, 
   return out;
 }
 
-RenderedTask render_task(const CompiledRuleset& rs, const ContactRecord& contact, const Decision& d, const PlannedTask& t) {
+RenderedTask render_task(const CompiledRuleset& rs, const ContactRecord& contact, const Decision& d,
+                         const PlannedTask& t) {
   const TaskSpec& spec = t.spec(rs);
   RenderedTask r;
   r.subject = render_template(spec.subject.value, rs, contact, d, &t);
@@ -478,7 +524,9 @@ RenderedTask render_task(const CompiledRuleset& rs, const ContactRecord& contact
   r.type = spec.type;
   r.priority = spec.priority;
   r.assignee = t.assignee;
-  r.assignee_role = t.assignee_kind == AssigneeKind::kManager ? "manager" : t.assignee_kind == AssigneeKind::kNamed ? "named owner" : "owner";
+  r.assignee_role = t.assignee_kind == AssigneeKind::kManager ? "manager"
+                    : t.assignee_kind == AssigneeKind::kNamed ? "named owner"
+                                                              : "owner";
   r.due_ms = t.due_ms;
   r.origin = origin_name(t.origin);
   switch (t.origin) {

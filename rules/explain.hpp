@@ -22,8 +22,10 @@ struct ConditionAtom {
 std::vector<ConditionAtom> condition_atoms(const CompiledRuleset& rs, const Evaluator& ev, std::int32_t root);
 
 // The full explanation, several lines.
-std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact, const Decision& d, const Evaluator& ev);
-nlohmann::json explain_json(const CompiledRuleset& rs, const ContactRecord& contact, const Decision& d, const Evaluator& ev);
+std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact, const Decision& d,
+                         const Evaluator& ev);
+nlohmann::json explain_json(const CompiledRuleset& rs, const ContactRecord& contact, const Decision& d,
+                            const Evaluator& ev);
 // A few lines for task bodies ({{explanation}}).
 std::string short_explanation(const CompiledRuleset& rs, const Decision& d);
 
@@ -34,7 +36,8 @@ struct RenderedTask {
   std::string rule;
 };
 // Fills {{property}} and {{explanation}} (and fit, engagement, stage, reason, rule, owner, manager, due).
-RenderedTask render_task(const CompiledRuleset& rs, const ContactRecord& contact, const Decision& d, const PlannedTask& t);
+RenderedTask render_task(const CompiledRuleset& rs, const ContactRecord& contact, const Decision& d,
+                         const PlannedTask& t);
 std::string render_template(const std::string& text, const CompiledRuleset& rs, const ContactRecord& contact,
                             const Decision& d, const PlannedTask* t);
 

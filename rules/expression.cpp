@@ -43,9 +43,7 @@ class ExpressionParser {
     return false;
   }
 
-  std::string hint() const {
-    return "(conditions are joined with 'and' / 'or'; text values need double quotes)";
-  }
+  std::string hint() const { return "(conditions are joined with 'and' / 'or'; text values need double quotes)"; }
 
   static bool ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
   static bool ident_char(char c) { return ident_start(c) || (c >= '0' && c <= '9') || c == '.'; }
@@ -75,13 +73,17 @@ class ExpressionParser {
         if (k > j) {
           const std::string_view unit = src_.substr(j, k - j);
           double ms = 0;
-          if (unit == "m" || unit == "min") ms = 60'000.0;
-          else if (unit == "h") ms = 3'600'000.0;
-          else if (unit == "d") ms = 86'400'000.0;
-          else if (unit == "w") ms = 7 * 86'400'000.0;
+          if (unit == "m" || unit == "min")
+            ms = 60'000.0;
+          else if (unit == "h")
+            ms = 3'600'000.0;
+          else if (unit == "d")
+            ms = 86'400'000.0;
+          else if (unit == "w")
+            ms = 7 * 86'400'000.0;
           else
-            return fail(static_cast<int>(j), "unknown duration unit '" + std::string(unit) +
-                                                  "' (use m, h, d or w, e.g. 30d)");
+            return fail(static_cast<int>(j),
+                        "unknown duration unit '" + std::string(unit) + "' (use m, h, d or w, e.g. 30d)");
           t.kind = Tok::kDuration;
           t.value *= ms;
           j = k;
@@ -131,8 +133,17 @@ class ExpressionParser {
         if (!matched) {
           t.length = 1;
           switch (c) {
-            case '<': case '>': case '+': case '-': t.kind = Tok::kOp; t.text = std::string(1, c); break;
-            case '=': t.kind = Tok::kOp; t.text = "=="; break;
+            case '<':
+            case '>':
+            case '+':
+            case '-':
+              t.kind = Tok::kOp;
+              t.text = std::string(1, c);
+              break;
+            case '=':
+              t.kind = Tok::kOp;
+              t.text = "==";
+              break;
             case '(': t.kind = Tok::kLParen; break;
             case ')': t.kind = Tok::kRParen; break;
             case '[': t.kind = Tok::kLBracket; break;
@@ -151,7 +162,9 @@ class ExpressionParser {
     Token end;
     // Just after the last character, so "ends too early" points at the line that ends early.
     std::size_t last = src_.size();
-    while (last > 0 && (src_[last - 1] == ' ' || src_[last - 1] == '\n' || src_[last - 1] == '\r' || src_[last - 1] == '\t')) --last;
+    while (last > 0 &&
+           (src_[last - 1] == ' ' || src_[last - 1] == '\n' || src_[last - 1] == '\r' || src_[last - 1] == '\t'))
+      --last;
     end.offset = static_cast<int>(last);
     tokens_.push_back(end);
     return true;
@@ -190,14 +203,14 @@ class ExpressionParser {
   }
   bool expect_word(std::string_view w, std::string_view context) {
     if (accept_word(w)) return true;
-    return fail(peek().offset, "expected '" + std::string(w) + "' " + std::string(context) + ", found '" +
-                                   token_text(peek()) + "'");
+    return fail(peek().offset,
+                "expected '" + std::string(w) + "' " + std::string(context) + ", found '" + token_text(peek()) + "'");
   }
 
   bool enter(int depth) {
     if (depth > kMaxExpressionDepth)
-      return fail(peek().offset, "the condition is nested too deeply (limit " + std::to_string(kMaxExpressionDepth) +
-                                     " levels)");
+      return fail(peek().offset,
+                  "the condition is nested too deeply (limit " + std::to_string(kMaxExpressionDepth) + " levels)");
     if (++nodes_ > kMaxExpressionNodes)
       return fail(peek().offset, "the condition is too large (limit " + std::to_string(kMaxExpressionNodes) +
                                      " terms); split it into several rules");
@@ -280,8 +293,12 @@ class ExpressionParser {
     if (t.kind == Tok::kOp && t.text != "+" && t.text != "-") {
       binary(ExprKind::kCompare);
       const std::string op = t.text;
-      out.cmp = op == "==" ? CmpOp::kEq : op == "!=" ? CmpOp::kNe : op == "<" ? CmpOp::kLt
-              : op == "<=" ? CmpOp::kLe : op == ">" ? CmpOp::kGt : CmpOp::kGe;
+      out.cmp = op == "=="   ? CmpOp::kEq
+                : op == "!=" ? CmpOp::kNe
+                : op == "<"  ? CmpOp::kLt
+                : op == "<=" ? CmpOp::kLe
+                : op == ">"  ? CmpOp::kGt
+                             : CmpOp::kGe;
       ++pos_;
       out.args.emplace_back();
       if (!parse_sum(out.args.back(), depth + 1)) return false;
@@ -300,8 +317,9 @@ class ExpressionParser {
       if (!parse_list(out.args.back(), depth + 1)) return false;
     } else if (is_word(t, "contains") || is_word(t, "starts") || is_word(t, "ends")) {
       binary(ExprKind::kText);
-      out.text_op = is_word(t, "contains") ? TextOp::kContains : is_word(t, "starts") ? TextOp::kStartsWith
-                                                                                     : TextOp::kEndsWith;
+      out.text_op = is_word(t, "contains") ? TextOp::kContains
+                    : is_word(t, "starts") ? TextOp::kStartsWith
+                                           : TextOp::kEndsWith;
       ++pos_;
       if (out.text_op != TextOp::kContains && !expect_word("with", "('starts with' / 'ends with')")) return false;
       out.args.emplace_back();
@@ -313,7 +331,8 @@ class ExpressionParser {
     } else if (accept_word("is")) {
       binary(ExprKind::kMissing);
       if (accept_word("not")) out.negated = true;
-      if (accept_word("present")) out.negated = !out.negated;
+      if (accept_word("present"))
+        out.negated = !out.negated;
       else if (!accept_word("missing")) {
         if (peek().kind == Tok::kString || peek().kind == Tok::kNumber)
           return fail(peek().offset, "use '==' to compare values; 'is' only goes with 'missing' or 'present'");
@@ -353,8 +372,7 @@ class ExpressionParser {
 
   bool parse_list(Expr& out, int depth) {
     const int start = peek().offset;
-    if (peek().kind != Tok::kLBracket)
-      return fail(peek().offset, "expected a list after 'in', e.g. [\"A\", \"B\"]");
+    if (peek().kind != Tok::kLBracket) return fail(peek().offset, "expected a list after 'in', e.g. [\"A\", \"B\"]");
     ++pos_;
     out = Expr{};
     out.kind = ExprKind::kList;
@@ -382,9 +400,21 @@ class ExpressionParser {
     out.offset = t.offset;
     out.length = t.length;
     switch (t.kind) {
-      case Tok::kNumber: out.kind = ExprKind::kNumber; out.value = t.value; ++pos_; return true;
-      case Tok::kDuration: out.kind = ExprKind::kDuration; out.value = t.value; ++pos_; return true;
-      case Tok::kString: out.kind = ExprKind::kString; out.text = t.text; ++pos_; return true;
+      case Tok::kNumber:
+        out.kind = ExprKind::kNumber;
+        out.value = t.value;
+        ++pos_;
+        return true;
+      case Tok::kDuration:
+        out.kind = ExprKind::kDuration;
+        out.value = t.value;
+        ++pos_;
+        return true;
+      case Tok::kString:
+        out.kind = ExprKind::kString;
+        out.text = t.text;
+        ++pos_;
+        return true;
       case Tok::kOp:
         if (t.text == "-" && (peek(1).kind == Tok::kNumber || peek(1).kind == Tok::kDuration)) {
           ++pos_;
@@ -396,8 +426,9 @@ class ExpressionParser {
         }
         break;
       case Tok::kIdent: {
-        static constexpr std::string_view reserved[] = {"and", "or", "not", "between", "in", "contains", "starts",
-                                                        "ends", "with", "is", "missing", "present", "within", "has"};
+        static constexpr std::string_view reserved[] = {"and",      "or",      "not",    "between", "in",
+                                                        "contains", "starts",  "ends",   "with",    "is",
+                                                        "missing",  "present", "within", "has"};
         for (auto r : reserved)
           if (t.text == r) return fail(t.offset, "expected a property or a value before '" + t.text + "'");
         if (t.text == "true" || t.text == "false") {

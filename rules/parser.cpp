@@ -13,9 +13,9 @@ namespace tandem::rules {
 
 const std::vector<std::string>& default_stages() {
   // HubSpot's default lifecycle stages, in order (lifecyclestage internal values).
-  static const std::vector<std::string> stages = {"subscriber", "lead", "marketingqualifiedlead",
-                                                   "salesqualifiedlead", "opportunity", "customer",
-                                                   "evangelist", "other"};
+  static const std::vector<std::string> stages = {"subscriber",         "lead",        "marketingqualifiedlead",
+                                                  "salesqualifiedlead", "opportunity", "customer",
+                                                  "evangelist",         "other"};
   return stages;
 }
 
@@ -46,10 +46,12 @@ bool nesting_within_limit(std::string_view text, int limit) {
       if (c == quote || c == '\n') quote = 0;
       continue;
     }
-    if (c == '"' || c == '\'') quote = c;
+    if (c == '"' || c == '\'')
+      quote = c;
     else if (c == '[' || c == '{') {
       if (++depth > limit) return false;
-    } else if ((c == ']' || c == '}') && depth > 0) --depth;
+    } else if ((c == ']' || c == '}') && depth > 0)
+      --depth;
   }
   return true;
 }
@@ -125,7 +127,8 @@ class RuleFileParser {
 
   using KeyHandler = std::function<void(const YAML::Node& value, Pos key_pos)>;
   // Walks a mapping, dispatching known keys and reporting unknown ones with a suggestion.
-  void keys(const YAML::Node& map, const std::string& what, const std::vector<std::pair<std::string, KeyHandler>>& handlers) {
+  void keys(const YAML::Node& map, const std::string& what,
+            const std::vector<std::pair<std::string, KeyHandler>>& handlers) {
     std::vector<std::string> names;
     for (auto& h : handlers) names.push_back(h.first);
     std::set<std::string> seen;
@@ -145,7 +148,8 @@ class RuleFileParser {
       if (h == handlers.end()) {
         std::string msg = "unknown key '" + key + "' in " + what;
         const std::string near = nearest_match(key, names);
-        if (!near.empty()) msg += "; did you mean '" + near + "'?";
+        if (!near.empty())
+          msg += "; did you mean '" + near + "'?";
         else {
           msg += " (known keys:";
           for (auto& n : names) msg += " " + n;
@@ -272,22 +276,30 @@ class RuleFileParser {
   void top(const YAML::Node& root, RulesetAst& ast) {
     bool has_stages = false;
     keys(root, "the rule file",
-         {{"version", [&](const YAML::Node& v, Pos kp) { if (auto t = text(v, kp, "version")) ast.version_label = *t; }},
+         {{"version",
+           [&](const YAML::Node& v, Pos kp) {
+             if (auto t = text(v, kp, "version")) ast.version_label = *t;
+           }},
           {"settings", [&](const YAML::Node& v, Pos kp) { settings(v, kp, ast.settings); }},
-          {"stages", [&](const YAML::Node& v, Pos kp) {
+          {"stages",
+           [&](const YAML::Node& v, Pos kp) {
              has_stages = true;
              if (!v.IsSequence()) return error(pos(v, kp), "'stages' is a list of stage names in order");
              for (const auto& s : v) ast.stages.push_back(located(s, kp, "a stage"));
            }},
-          {"fit", [&](const YAML::Node& v, Pos kp) {
+          {"fit",
+           [&](const YAML::Node& v, Pos kp) {
              FitModel model;
              model.name = "fit";
              model.pos = kp;
-             if (v.IsMap()) fit_model(v, kp, model, false);
-             else fit_rules(v, kp, model);
+             if (v.IsMap())
+               fit_model(v, kp, model, false);
+             else
+               fit_rules(v, kp, model);
              ast.fit.insert(ast.fit.begin(), std::move(model));
            }},
-          {"fit_models", [&](const YAML::Node& v, Pos kp) {
+          {"fit_models",
+           [&](const YAML::Node& v, Pos kp) {
              sequence(v, kp, "'fit_models'", [&](const YAML::Node& item, Pos ip) {
                FitModel model;
                model.pos = ip;
@@ -296,14 +308,19 @@ class RuleFileParser {
              });
            }},
           {"engagement", [&](const YAML::Node& v, Pos kp) { engagement(v, kp, ast.engagement); }},
-          {"not_ready", [&](const YAML::Node& v, Pos kp) {
+          {"not_ready",
+           [&](const YAML::Node& v, Pos kp) {
              sequence(v, kp, "'not_ready'", [&](const YAML::Node& item, Pos ip) {
                NotReadyRule r;
                r.pos = ip;
                bool has_when = false;
                keys(item, "a not_ready rule",
                     {{"name", [&](const YAML::Node& x, Pos p) { r.name = text(x, p, "name").value_or(""); }},
-                     {"when", [&](const YAML::Node& x, Pos p) { has_when = true; r.when = condition(x, p, "when"); }},
+                     {"when",
+                      [&](const YAML::Node& x, Pos p) {
+                        has_when = true;
+                        r.when = condition(x, p, "when");
+                      }},
                      {"reason", [&](const YAML::Node& x, Pos p) { r.reason = text(x, p, "reason").value_or(""); }}});
                require(has_when, ip, "when", "a not_ready rule");
                r.name = rule_name(r.name, ip, "not_ready");
@@ -312,37 +329,59 @@ class RuleFileParser {
              });
            }},
           {"data_quality", [&](const YAML::Node& v, Pos kp) { data_quality(v, kp, ast.data_quality); }},
-          {"qualify", [&](const YAML::Node& v, Pos kp) {
+          {"qualify",
+           [&](const YAML::Node& v, Pos kp) {
              sequence(v, kp, "'qualify'", [&](const YAML::Node& item, Pos ip) {
                Transition t;
                t.pos = ip;
                bool has_when = false, has_stage = false;
                keys(item, "a qualify rule",
                     {{"name", [&](const YAML::Node& x, Pos p) { t.name = text(x, p, "name").value_or(""); }},
-                     {"when", [&](const YAML::Node& x, Pos p) { has_when = true; t.when = condition(x, p, "when"); }},
-                     {"stage", [&](const YAML::Node& x, Pos p) { has_stage = true; t.stage = located(x, p, "stage"); }},
-                     {"lead_status", [&](const YAML::Node& x, Pos p) { t.lead_status = text(x, p, "lead_status").value_or(""); }},
+                     {"when",
+                      [&](const YAML::Node& x, Pos p) {
+                        has_when = true;
+                        t.when = condition(x, p, "when");
+                      }},
+                     {"stage",
+                      [&](const YAML::Node& x, Pos p) {
+                        has_stage = true;
+                        t.stage = located(x, p, "stage");
+                      }},
+                     {"lead_status",
+                      [&](const YAML::Node& x, Pos p) { t.lead_status = text(x, p, "lead_status").value_or(""); }},
                      {"handoff", [&](const YAML::Node& x, Pos p) { t.handoff = handoff(x, p); }},
                      {"task", [&](const YAML::Node& x, Pos p) { t.task = task(x, p, "a task", {}); }},
-                     {"ignore_not_ready", [&](const YAML::Node& x, Pos p) { t.ignore_not_ready = boolean(x, p, "ignore_not_ready").value_or(false); }}});
+                     {"ignore_not_ready", [&](const YAML::Node& x, Pos p) {
+                        t.ignore_not_ready = boolean(x, p, "ignore_not_ready").value_or(false);
+                      }}});
                require(has_when, ip, "when", "a qualify rule");
                require(has_stage, ip, "stage", "a qualify rule");
                t.name = rule_name(t.name, ip, "qualify");
                ast.qualify.push_back(std::move(t));
              });
            }},
-          {"return_to_nurture", [&](const YAML::Node& v, Pos kp) {
+          {"return_to_nurture",
+           [&](const YAML::Node& v, Pos kp) {
              sequence(v, kp, "'return_to_nurture'", [&](const YAML::Node& item, Pos ip) {
                ReturnRule r;
                r.pos = ip;
                bool has_when = false, has_stage = false;
                keys(item, "a return_to_nurture rule",
                     {{"name", [&](const YAML::Node& x, Pos p) { r.name = text(x, p, "name").value_or(""); }},
-                     {"when", [&](const YAML::Node& x, Pos p) { has_when = true; r.when = condition(x, p, "when"); }},
-                     {"stage", [&](const YAML::Node& x, Pos p) { has_stage = true; r.stage = located(x, p, "stage"); }},
+                     {"when",
+                      [&](const YAML::Node& x, Pos p) {
+                        has_when = true;
+                        r.when = condition(x, p, "when");
+                      }},
+                     {"stage",
+                      [&](const YAML::Node& x, Pos p) {
+                        has_stage = true;
+                        r.stage = located(x, p, "stage");
+                      }},
                      {"reason", [&](const YAML::Node& x, Pos p) { r.reason = text(x, p, "reason").value_or(""); }},
                      {"cool_off", [&](const YAML::Node& x, Pos p) { r.cool_off = duration(x, p, "cool_off"); }},
-                     {"lead_status", [&](const YAML::Node& x, Pos p) { r.lead_status = text(x, p, "lead_status").value_or(""); }}});
+                     {"lead_status",
+                      [&](const YAML::Node& x, Pos p) { r.lead_status = text(x, p, "lead_status").value_or(""); }}});
                require(has_when, ip, "when", "a return_to_nurture rule");
                require(has_stage, ip, "stage", "a return_to_nurture rule");
                r.name = rule_name(r.name, ip, "return_to_nurture");
@@ -360,9 +399,12 @@ class RuleFileParser {
   static std::string slug(const std::string& name) {
     std::string out;
     for (char c : name) {
-      if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) out += c;
-      else if (c >= 'A' && c <= 'Z') out += static_cast<char>(c - 'A' + 'a');
-      else if (!out.empty() && out.back() != '_') out += '_';
+      if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+        out += c;
+      else if (c >= 'A' && c <= 'Z')
+        out += static_cast<char>(c - 'A' + 'a');
+      else if (!out.empty() && out.back() != '_')
+        out += '_';
     }
     while (!out.empty() && out.back() == '_') out.pop_back();
     return out;
@@ -373,87 +415,109 @@ class RuleFileParser {
     if (!t) return std::nullopt;
     if (*t == "manager_review") return HandoffMode::kManagerReview;
     if (*t == "direct") return HandoffMode::kDirect;
-    error(pos(n, kp), "handoff is 'manager_review' (a manager reviews and assigns) or 'direct' (straight to the owner), not '" + *t + "'");
+    error(pos(n, kp),
+          "handoff is 'manager_review' (a manager reviews and assigns) or 'direct' (straight to the owner), not '" +
+              *t + "'");
     return std::nullopt;
   }
 
   void settings(const YAML::Node& n, Pos kp, Settings& s) {
     if (!n.IsMap()) return error(pos(n, kp), "'settings' is a mapping");
-    keys(n, "settings",
-         {{"time_zone", [&](const YAML::Node& v, Pos p) {
-             auto t = text(v, p, "time_zone");
-             if (!t) return;
-             int minutes = 0;
-             if (*t == "UTC" || *t == "Z") minutes = 0;
-             else if (t->size() == 6 && ((*t)[0] == '+' || (*t)[0] == '-') && (*t)[3] == ':' &&
-                      std::isdigit(static_cast<unsigned char>((*t)[1])) && std::isdigit(static_cast<unsigned char>((*t)[2])) &&
-                      std::isdigit(static_cast<unsigned char>((*t)[4])) && std::isdigit(static_cast<unsigned char>((*t)[5]))) {
-               minutes = ((*t)[1] - '0') * 600 + ((*t)[2] - '0') * 60 + ((*t)[4] - '0') * 10 + ((*t)[5] - '0');
-               if (minutes > 14 * 60) return error(pos(v, p), "time_zone offset must be within ±14:00");
-               if ((*t)[0] == '-') minutes = -minutes;
-             } else {
-               return error(pos(v, p), "time_zone is a fixed UTC offset such as \"+01:00\" or \"-05:00\" (named zones and daylight saving are not supported)");
-             }
-             s.time_zone = *t;
-             s.calendar.offset_minutes = minutes;
-           }},
-          {"business_days", [&](const YAML::Node& v, Pos p) {
-             if (!v.IsSequence()) return error(pos(v, p), "business_days is a list such as [mon, tue, wed, thu, fri]");
-             static const std::vector<std::string> names = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
-             s.calendar.weekday_mask = 0;
-             for (const auto& d : v) {
-               auto t = text(d, p, "a business day");
-               if (!t) continue;
-               auto it = std::find(names.begin(), names.end(), *t);
-               if (it == names.end()) {
-                 error(pos(d, p), "unknown day '" + *t + "' (use mon, tue, wed, thu, fri, sat, sun)");
-                 continue;
-               }
-               s.calendar.weekday_mask |= 1u << (it - names.begin());
-             }
-           }},
-          {"business_hours", [&](const YAML::Node& v, Pos p) {
-             auto t = text(v, p, "business_hours");
-             if (!t) return;
-             int h1, m1, h2, m2;
-             if (std::sscanf(t->c_str(), "%d:%d-%d:%d", &h1, &m1, &h2, &m2) != 4 || h1 < 0 || h1 > 24 || h2 < 0 ||
-                 h2 > 24 || m1 < 0 || m1 > 59 || m2 < 0 || m2 > 59 || h1 * 60 + m1 >= h2 * 60 + m2)
-               return error(pos(v, p), "business_hours looks like \"09:00-17:00\"");
-             s.calendar.day_start_minute = h1 * 60 + m1;
-             s.calendar.day_end_minute = h2 * 60 + m2;
-           }},
-          {"holidays", [&](const YAML::Node& v, Pos p) {
-             if (!v.IsSequence()) return error(pos(v, p), "holidays is a list of dates such as [2026-12-25]");
-             for (const auto& d : v) {
-               auto t = text(d, p, "a holiday");
-               if (!t) continue;
-               auto ms = t->size() == 10 ? parse_date_ms(*t) : std::nullopt;
-               if (!ms) {
-                 error(pos(d, p), "a holiday is a date such as 2026-12-25");
-                 continue;
-               }
-               s.calendar.holidays.push_back(*ms / kMsPerDay);
-             }
-             std::sort(s.calendar.holidays.begin(), s.calendar.holidays.end());
-           }},
-          {"handoff", [&](const YAML::Node& v, Pos p) { if (auto h = handoff(v, p)) s.handoff = *h; }},
-          {"managers", [&](const YAML::Node& v, Pos p) {
-             if (!v.IsMap()) return error(pos(v, p), "managers maps an owner id to their manager's owner id");
-             for (auto it = v.begin(); it != v.end(); ++it) {
-               if (!it->first.IsScalar() || !it->second.IsScalar()) {
-                 error(pos(it->first, p), "managers maps an owner id to their manager's owner id");
-                 continue;
-               }
-               s.managers[it->first.Scalar()] = it->second.Scalar();
-             }
-           }},
-          {"default_manager", [&](const YAML::Node& v, Pos p) { s.default_manager = text(v, p, "default_manager").value_or(""); }},
-          {"score_properties", [&](const YAML::Node& v, Pos p) {
-             if (!v.IsMap()) return error(pos(v, p), "score_properties is a mapping such as {fit: tandem_fit_score, engagement: tandem_engagement_score}");
-             keys(v, "score_properties",
-                  {{"fit", [&](const YAML::Node& x, Pos q) { s.fit_score_property = text(x, q, "fit").value_or(""); }},
-                   {"engagement", [&](const YAML::Node& x, Pos q) { s.engagement_score_property = text(x, q, "engagement").value_or(""); }}});
-           }}});
+    keys(
+        n, "settings",
+        {{"time_zone",
+          [&](const YAML::Node& v, Pos p) {
+            auto t = text(v, p, "time_zone");
+            if (!t) return;
+            int minutes = 0;
+            if (*t == "UTC" || *t == "Z")
+              minutes = 0;
+            else if (t->size() == 6 && ((*t)[0] == '+' || (*t)[0] == '-') && (*t)[3] == ':' &&
+                     std::isdigit(static_cast<unsigned char>((*t)[1])) &&
+                     std::isdigit(static_cast<unsigned char>((*t)[2])) &&
+                     std::isdigit(static_cast<unsigned char>((*t)[4])) &&
+                     std::isdigit(static_cast<unsigned char>((*t)[5]))) {
+              minutes = ((*t)[1] - '0') * 600 + ((*t)[2] - '0') * 60 + ((*t)[4] - '0') * 10 + ((*t)[5] - '0');
+              if (minutes > 14 * 60) return error(pos(v, p), "time_zone offset must be within ±14:00");
+              if ((*t)[0] == '-') minutes = -minutes;
+            } else {
+              return error(pos(v, p),
+                           "time_zone is a fixed UTC offset such as \"+01:00\" or \"-05:00\" (named zones and daylight "
+                           "saving are not supported)");
+            }
+            s.time_zone = *t;
+            s.calendar.offset_minutes = minutes;
+          }},
+         {"business_days",
+          [&](const YAML::Node& v, Pos p) {
+            if (!v.IsSequence()) return error(pos(v, p), "business_days is a list such as [mon, tue, wed, thu, fri]");
+            static const std::vector<std::string> names = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+            s.calendar.weekday_mask = 0;
+            for (const auto& d : v) {
+              auto t = text(d, p, "a business day");
+              if (!t) continue;
+              auto it = std::find(names.begin(), names.end(), *t);
+              if (it == names.end()) {
+                error(pos(d, p), "unknown day '" + *t + "' (use mon, tue, wed, thu, fri, sat, sun)");
+                continue;
+              }
+              s.calendar.weekday_mask |= 1u << (it - names.begin());
+            }
+          }},
+         {"business_hours",
+          [&](const YAML::Node& v, Pos p) {
+            auto t = text(v, p, "business_hours");
+            if (!t) return;
+            int h1, m1, h2, m2;
+            if (std::sscanf(t->c_str(), "%d:%d-%d:%d", &h1, &m1, &h2, &m2) != 4 || h1 < 0 || h1 > 24 || h2 < 0 ||
+                h2 > 24 || m1 < 0 || m1 > 59 || m2 < 0 || m2 > 59 || h1 * 60 + m1 >= h2 * 60 + m2)
+              return error(pos(v, p), "business_hours looks like \"09:00-17:00\"");
+            s.calendar.day_start_minute = h1 * 60 + m1;
+            s.calendar.day_end_minute = h2 * 60 + m2;
+          }},
+         {"holidays",
+          [&](const YAML::Node& v, Pos p) {
+            if (!v.IsSequence()) return error(pos(v, p), "holidays is a list of dates such as [2026-12-25]");
+            for (const auto& d : v) {
+              auto t = text(d, p, "a holiday");
+              if (!t) continue;
+              auto ms = t->size() == 10 ? parse_date_ms(*t) : std::nullopt;
+              if (!ms) {
+                error(pos(d, p), "a holiday is a date such as 2026-12-25");
+                continue;
+              }
+              s.calendar.holidays.push_back(*ms / kMsPerDay);
+            }
+            std::sort(s.calendar.holidays.begin(), s.calendar.holidays.end());
+          }},
+         {"handoff",
+          [&](const YAML::Node& v, Pos p) {
+            if (auto h = handoff(v, p)) s.handoff = *h;
+          }},
+         {"managers",
+          [&](const YAML::Node& v, Pos p) {
+            if (!v.IsMap()) return error(pos(v, p), "managers maps an owner id to their manager's owner id");
+            for (auto it = v.begin(); it != v.end(); ++it) {
+              if (!it->first.IsScalar() || !it->second.IsScalar()) {
+                error(pos(it->first, p), "managers maps an owner id to their manager's owner id");
+                continue;
+              }
+              s.managers[it->first.Scalar()] = it->second.Scalar();
+            }
+          }},
+         {"default_manager",
+          [&](const YAML::Node& v, Pos p) { s.default_manager = text(v, p, "default_manager").value_or(""); }},
+         {"score_properties", [&](const YAML::Node& v, Pos p) {
+            if (!v.IsMap())
+              return error(
+                  pos(v, p),
+                  "score_properties is a mapping such as {fit: tandem_fit_score, engagement: tandem_engagement_score}");
+            keys(v, "score_properties",
+                 {{"fit", [&](const YAML::Node& x, Pos q) { s.fit_score_property = text(x, q, "fit").value_or(""); }},
+                  {"engagement", [&](const YAML::Node& x, Pos q) {
+                     s.engagement_score_property = text(x, q, "engagement").value_or("");
+                   }}});
+          }}});
   }
 
   void fit_rules(const YAML::Node& n, Pos kp, FitModel& model) {
@@ -463,8 +527,15 @@ class RuleFileParser {
       bool has_when = false, has_points = false;
       keys(item, "a fit rule",
            {{"name", [&](const YAML::Node& x, Pos p) { r.name = text(x, p, "name").value_or(""); }},
-            {"when", [&](const YAML::Node& x, Pos p) { has_when = true; r.when = condition(x, p, "when"); }},
-            {"points", [&](const YAML::Node& x, Pos p) { has_points = true; r.points = number(x, p, "points").value_or(0); }}});
+            {"when",
+             [&](const YAML::Node& x, Pos p) {
+               has_when = true;
+               r.when = condition(x, p, "when");
+             }},
+            {"points", [&](const YAML::Node& x, Pos p) {
+               has_points = true;
+               r.points = number(x, p, "points").value_or(0);
+             }}});
       require(has_when, ip, "when", "a fit rule");
       require(has_points, ip, "points", "a fit rule");
       r.name = rule_name(r.name, ip, "fit");
@@ -475,13 +546,18 @@ class RuleFileParser {
   void fit_model(const YAML::Node& n, Pos kp, FitModel& model, bool named) {
     bool has_rules = false;
     std::vector<std::pair<std::string, KeyHandler>> handlers = {
-        {"range", [&](const YAML::Node& v, Pos p) {
+        {"range",
+         [&](const YAML::Node& v, Pos p) {
            if (!v.IsSequence() || v.size() != 2) return error(pos(v, p), "range is [lowest, highest], e.g. [0, 100]");
            model.min = number(v[0], p, "the lowest score");
            model.max = number(v[1], p, "the highest score");
-           if (model.min && model.max && *model.min > *model.max) error(pos(v, p), "range: the lowest score is above the highest");
+           if (model.min && model.max && *model.min > *model.max)
+             error(pos(v, p), "range: the lowest score is above the highest");
          }},
-        {"rules", [&](const YAML::Node& v, Pos p) { has_rules = true; fit_rules(v, p, model); }}};
+        {"rules", [&](const YAML::Node& v, Pos p) {
+           has_rules = true;
+           fit_rules(v, p, model);
+         }}};
     if (named)
       handlers.push_back({"name", [&](const YAML::Node& v, Pos p) { model.name = text(v, p, "name").value_or(""); }});
     keys(n, named ? "a fit model" : "'fit'", handlers);
@@ -494,7 +570,10 @@ class RuleFileParser {
     e.pos = kp;
     if (!n.IsMap()) return error(pos(n, kp), "'engagement' is a mapping with 'half_life' and 'signals'");
     keys(n, "'engagement'",
-         {{"half_life", [&](const YAML::Node& v, Pos p) { if (auto d = duration(v, p, "half_life")) e.half_life_ms = half_life(*d, v, p); }},
+         {{"half_life",
+           [&](const YAML::Node& v, Pos p) {
+             if (auto d = duration(v, p, "half_life")) e.half_life_ms = half_life(*d, v, p);
+           }},
           {"max", [&](const YAML::Node& v, Pos p) { e.max = number(v, p, "max"); }},
           {"signals", [&](const YAML::Node& v, Pos p) {
              sequence(v, p, "'signals'", [&](const YAML::Node& item, Pos ip) {
@@ -504,10 +583,20 @@ class RuleFileParser {
                keys(item, "a signal",
                     {{"name", [&](const YAML::Node& x, Pos q) { s.name = text(x, q, "name").value_or(""); }},
                      {"when", [&](const YAML::Node& x, Pos q) { s.when = condition(x, q, "when"); }},
-                     {"points", [&](const YAML::Node& x, Pos q) { has_points = true; s.points = number(x, q, "points").value_or(0); }},
+                     {"points",
+                      [&](const YAML::Node& x, Pos q) {
+                        has_points = true;
+                        s.points = number(x, q, "points").value_or(0);
+                      }},
                      {"date", [&](const YAML::Node& x, Pos q) { s.date_property = located(x, q, "date"); }},
-                     {"half_life", [&](const YAML::Node& x, Pos q) { if (auto d = duration(x, q, "half_life")) s.half_life_ms = half_life(*d, x, q); }},
-                     {"window", [&](const YAML::Node& x, Pos q) { if (auto d = duration(x, q, "window")) s.window_ms = d->calendar_ms(); }},
+                     {"half_life",
+                      [&](const YAML::Node& x, Pos q) {
+                        if (auto d = duration(x, q, "half_life")) s.half_life_ms = half_life(*d, x, q);
+                      }},
+                     {"window",
+                      [&](const YAML::Node& x, Pos q) {
+                        if (auto d = duration(x, q, "window")) s.window_ms = d->calendar_ms();
+                      }},
                      {"per", [&](const YAML::Node& x, Pos q) { s.per_property = located(x, q, "per"); }},
                      {"max", [&](const YAML::Node& x, Pos q) { s.max_points = number(x, q, "max"); }}});
                require(has_points, ip, "points", "a signal");
@@ -531,18 +620,24 @@ class RuleFileParser {
   void data_quality(const YAML::Node& n, Pos kp, DataQuality& dq) {
     if (!n.IsMap()) return error(pos(n, kp), "'data_quality' is a mapping with 'required' and 'checks'");
     keys(n, "'data_quality'",
-         {{"required", [&](const YAML::Node& v, Pos p) {
+         {{"required",
+           [&](const YAML::Node& v, Pos p) {
              if (!v.IsSequence()) return error(pos(v, p), "required is a list of property names");
              for (const auto& r : v) dq.required.push_back(located(r, p, "a required property"));
            }},
-          {"checks", [&](const YAML::Node& v, Pos p) {
+          {"checks",
+           [&](const YAML::Node& v, Pos p) {
              sequence(v, p, "'checks'", [&](const YAML::Node& item, Pos ip) {
                DataCheck c;
                c.pos = ip;
                bool has_must = false;
                keys(item, "a data-quality check",
                     {{"name", [&](const YAML::Node& x, Pos q) { c.name = text(x, q, "name").value_or(""); }},
-                     {"must", [&](const YAML::Node& x, Pos q) { has_must = true; c.must = condition(x, q, "must"); }},
+                     {"must",
+                      [&](const YAML::Node& x, Pos q) {
+                        has_must = true;
+                        c.must = condition(x, q, "must");
+                      }},
                      {"message", [&](const YAML::Node& x, Pos q) { c.message = text(x, q, "message").value_or(""); }}});
                require(has_must, ip, "must", "a data-quality check");
                c.name = rule_name(c.name, ip, "data_quality");
@@ -553,7 +648,8 @@ class RuleFileParser {
           {"task", [&](const YAML::Node& v, Pos p) { dq.task = task(v, p, "the data-fix task", {}); }}});
   }
 
-  std::optional<TaskSpec> task(const YAML::Node& n, Pos kp, const std::string& what, std::vector<std::pair<std::string, KeyHandler>> extra) {
+  std::optional<TaskSpec> task(const YAML::Node& n, Pos kp, const std::string& what,
+                               std::vector<std::pair<std::string, KeyHandler>> extra) {
     if (!n.IsMap()) {
       error(pos(n, kp), what + " is a mapping with 'subject' and optionally body, type, priority, due, assign");
       return std::nullopt;
@@ -562,15 +658,21 @@ class RuleFileParser {
     t.pos = pos(n, kp);
     bool has_subject = false;
     std::vector<std::pair<std::string, KeyHandler>> handlers = {
-        {"subject", [&](const YAML::Node& v, Pos p) { has_subject = true; t.subject = located(v, p, "subject"); }},
+        {"subject",
+         [&](const YAML::Node& v, Pos p) {
+           has_subject = true;
+           t.subject = located(v, p, "subject");
+         }},
         {"body", [&](const YAML::Node& v, Pos p) { t.body = located(v, p, "body"); }},
-        {"type", [&](const YAML::Node& v, Pos p) {
+        {"type",
+         [&](const YAML::Node& v, Pos p) {
            auto s = text(v, p, "type");
            if (s && *s != "CALL" && *s != "EMAIL" && *s != "TODO")
              return error(pos(v, p), "a task's type is CALL, EMAIL or TODO, not '" + *s + "'");
            if (s) t.type = *s;
          }},
-        {"priority", [&](const YAML::Node& v, Pos p) {
+        {"priority",
+         [&](const YAML::Node& v, Pos p) {
            auto s = text(v, p, "priority");
            if (s && *s != "LOW" && *s != "MEDIUM" && *s != "HIGH")
              return error(pos(v, p), "a task's priority is LOW, MEDIUM or HIGH, not '" + *s + "'");
@@ -580,8 +682,10 @@ class RuleFileParser {
         {"assign", [&](const YAML::Node& v, Pos p) {
            auto s = text(v, p, "assign");
            if (!s) return;
-           if (*s == "owner") t.assign = AssigneeKind::kOwner;
-           else if (*s == "manager") t.assign = AssigneeKind::kManager;
+           if (*s == "owner")
+             t.assign = AssigneeKind::kOwner;
+           else if (*s == "manager")
+             t.assign = AssigneeKind::kManager;
            else if (!s->empty() && std::all_of(s->begin(), s->end(), [](char c) { return c >= '0' && c <= '9'; })) {
              t.assign = AssigneeKind::kNamed;
              t.named_owner = *s;
@@ -601,7 +705,8 @@ class RuleFileParser {
     bool has_starts = false, has_within = false, has_done = false;
     keys(item, "an sla rule",
          {{"name", [&](const YAML::Node& x, Pos p) { s.name = text(x, p, "name").value_or(""); }},
-          {"starts", [&](const YAML::Node& x, Pos p) {
+          {"starts",
+           [&](const YAML::Node& x, Pos p) {
              has_starts = true;
              auto t = text(x, p, "starts");
              if (!t) return;
@@ -612,15 +717,26 @@ class RuleFileParser {
              auto positions = positions_for(x, *t, pos(x, p));
              s.stage.pos = positions[prefix.size()];
            }},
-          {"within", [&](const YAML::Node& x, Pos p) { has_within = true; if (auto d = duration(x, p, "within")) s.within = *d; }},
-          {"done_when", [&](const YAML::Node& x, Pos p) { has_done = true; s.done_when = condition(x, p, "done_when"); }},
+          {"within",
+           [&](const YAML::Node& x, Pos p) {
+             has_within = true;
+             if (auto d = duration(x, p, "within")) s.within = *d;
+           }},
+          {"done_when",
+           [&](const YAML::Node& x, Pos p) {
+             has_done = true;
+             s.done_when = condition(x, p, "done_when");
+           }},
           {"task", [&](const YAML::Node& x, Pos p) { s.task = task(x, p, "the SLA task", {}); }},
           {"escalate", [&](const YAML::Node& x, Pos p) {
              bool has_after = false;
-             s.escalate_task = task(x, p, "the escalation",
-                                    {{"after", [&](const YAML::Node& v, Pos q) { has_after = true; s.escalate_after = duration(v, q, "after"); }}});
+             s.escalate_task = task(x, p, "the escalation", {{"after", [&](const YAML::Node& v, Pos q) {
+                                                                has_after = true;
+                                                                s.escalate_after = duration(v, q, "after");
+                                                              }}});
              if (s.escalate_task && !has_after) error(pos(x, p), "the escalation needs 'after' (e.g. after: 21 days)");
-             if (s.escalate_task && s.escalate_task->assign == AssigneeKind::kDefault) s.escalate_task->assign = AssigneeKind::kManager;
+             if (s.escalate_task && s.escalate_task->assign == AssigneeKind::kDefault)
+               s.escalate_task->assign = AssigneeKind::kManager;
            }}});
     require(has_starts, ip, "starts", "an sla rule");
     require(has_within, ip, "within", "an sla rule");

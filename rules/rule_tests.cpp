@@ -79,7 +79,8 @@ class TestRunner {
       return;
     }
     std::sort(test_files.begin(), test_files.end());
-    if (test_files.empty()) report_.diagnostics.error(path, 0, 0, "no rule tests found (tests/*.yaml next to the rules)");
+    if (test_files.empty())
+      report_.diagnostics.error(path, 0, 0, "no rule tests found (tests/*.yaml next to the rules)");
     for (const auto& f : test_files) run_file(f, rules_hint);
     if (coverage_) coverage_report();
   }
@@ -122,14 +123,17 @@ class TestRunner {
     }
     RulesetPtr rs = rules_for(file, root, hint);
     if (!rs) {
-      report_.diagnostics.error(file, 1, 1, "the rules these tests need do not load; fix them first (tandem rules check)");
+      report_.diagnostics.error(file, 1, 1,
+                                "the rules these tests need do not load; fix them first (tandem rules check)");
       return;
     }
     std::int64_t default_at = 0;
     if (root["at"]) {
       auto ms = root["at"].IsScalar() ? parse_date_ms(root["at"].Scalar()) : std::nullopt;
-      if (!ms) error(file, text, root["at"], "'at' is a date such as 2026-11-20T10:00:00Z");
-      else default_at = *ms;
+      if (!ms)
+        error(file, text, root["at"], "'at' is a date such as 2026-11-20T10:00:00Z");
+      else
+        default_at = *ms;
     }
     for (const auto& t : root["tests"]) {
       try {
@@ -150,7 +154,8 @@ class TestRunner {
     report_.diagnostics.error(file, line, n.Mark().column + 1, msg, source_line_of(text, line));
   }
 
-  bool check_keys(const std::string& file, const std::string& text, const YAML::Node& map, const std::vector<std::string>& known, const std::string& what) {
+  bool check_keys(const std::string& file, const std::string& text, const YAML::Node& map,
+                  const std::vector<std::string>& known, const std::string& what) {
     bool ok = true;
     for (auto it = map.begin(); it != map.end(); ++it) {
       const std::string key = it->first.Scalar();
@@ -164,17 +169,20 @@ class TestRunner {
     return ok;
   }
 
-  void run_case(const CompiledRuleset& rs, const std::string& file, const std::string& text, const YAML::Node& t, std::int64_t default_at) {
+  void run_case(const CompiledRuleset& rs, const std::string& file, const std::string& text, const YAML::Node& t,
+                std::int64_t default_at) {
     if (!t.IsMap()) return error(file, text, t, "each test is a mapping with name, contact and expect");
     if (!check_keys(file, text, t, {"name", "at", "contact", "state", "expect"}, "a test")) return;
-    const std::string name = t["name"] ? t["name"].as<std::string>() : "test at line " + std::to_string(t.Mark().line + 1);
+    const std::string name =
+        t["name"] ? t["name"].as<std::string>() : "test at line " + std::to_string(t.Mark().line + 1);
     std::int64_t at = default_at;
     if (t["at"]) {
       auto ms = parse_date_ms(t["at"].as<std::string>());
       if (!ms) return error(file, text, t["at"], "'at' is a date such as 2026-11-20T10:00:00Z");
       at = *ms;
     }
-    if (at == 0) return error(file, text, t, "the test needs 'at' (here or at the top of the file): decisions depend on time");
+    if (at == 0)
+      return error(file, text, t, "the test needs 'at' (here or at the top of the file): decisions depend on time");
     ContactRecord contact;
     contact.id = name;
     if (t["contact"]) {
@@ -192,21 +200,27 @@ class TestRunner {
           if (it->second.IsSequence())
             for (const auto& v : it->second) value += (value.empty() ? "" : ";") + (v.IsScalar() ? v.Scalar() : "");
           auto found = std::find_if(merged.begin(), merged.end(), [&](auto& kv) { return kv.first == key; });
-          if (found == merged.end()) merged.emplace_back(key, value);
-          else if (override_existing) found->second = value;
+          if (found == merged.end())
+            merged.emplace_back(key, value);
+          else if (override_existing)
+            found->second = value;
         }
       };
       // Explicit keys first, so that they win over merged ones.
       add_entries(t["contact"], true, add_entries);
       for (auto& [key, value] : merged) {
-        if (key == "id") contact.id = value;
-        else contact.properties.emplace_back(key, value);
+        if (key == "id")
+          contact.id = value;
+        else
+          contact.properties.emplace_back(key, value);
       }
     }
     ContactState state;
     if (t["state"]) {
       const YAML::Node& s = t["state"];
-      if (!check_keys(file, text, s, {"stage_entered_at", "recycle_count", "cool_off_until", "last_return_reason", "fired"}, "state")) return;
+      if (!check_keys(file, text, s,
+                      {"stage_entered_at", "recycle_count", "cool_off_until", "last_return_reason", "fired"}, "state"))
+        return;
       auto date = [&](const char* key, std::optional<std::int64_t>& out) {
         if (!s[key]) return true;
         auto ms = parse_date_ms(s[key].as<std::string>());
@@ -229,7 +243,11 @@ class TestRunner {
     Failure f;
     const YAML::Node& e = t["expect"];
     if (!e || !e.IsMap()) return error(file, text, t, "the test needs 'expect'");
-    if (!check_keys(file, text, e, {"stage", "transition", "returned", "fit", "engagement", "not_ready", "held_back", "data_quality", "writes", "tasks", "sla", "next_state"}, "expect")) return;
+    if (!check_keys(file, text, e,
+                    {"stage", "transition", "returned", "fit", "engagement", "not_ready", "held_back", "data_quality",
+                     "writes", "tasks", "sla", "next_state"},
+                    "expect"))
+      return;
     const std::string stage = d.target_stage >= 0 ? std::string(d.target_stage_name()) : "none";
     if (e["stage"] && e["stage"].as<std::string>() != stage) f.add("stage", e["stage"].as<std::string>(), stage);
     if (e["transition"]) {
@@ -245,7 +263,8 @@ class TestRunner {
     auto number_check = [&](const std::string& what, const YAML::Node& want, double got) {
       if (want.IsSequence() && want.size() == 2) {
         const double lo = want[0].as<double>(), hi = want[1].as<double>();
-        if (got < lo - 1e-9 || got > hi + 1e-9) f.add(what, "between " + format_points(lo) + " and " + format_points(hi), format_points(got));
+        if (got < lo - 1e-9 || got > hi + 1e-9)
+          f.add(what, "between " + format_points(lo) + " and " + format_points(hi), format_points(got));
       } else if (std::fabs(want.as<double>() - got) > 0.5) {
         f.add(what, format_points(want.as<double>()), format_points(got));
       }
@@ -254,9 +273,12 @@ class TestRunner {
       if (e["fit"].IsMap()) {
         for (auto it = e["fit"].begin(); it != e["fit"].end(); ++it) {
           const std::string model = it->first.Scalar();
-          auto m = std::find_if(rs.ast.fit.begin(), rs.ast.fit.end(), [&](const FitModel& x) { return x.name == model; });
-          if (m == rs.ast.fit.end()) f.add("fit model", model, "no such model");
-          else number_check("fit " + model, it->second, d.fit[static_cast<std::size_t>(m - rs.ast.fit.begin())].score);
+          auto m =
+              std::find_if(rs.ast.fit.begin(), rs.ast.fit.end(), [&](const FitModel& x) { return x.name == model; });
+          if (m == rs.ast.fit.end())
+            f.add("fit model", model, "no such model");
+          else
+            number_check("fit " + model, it->second, d.fit[static_cast<std::size_t>(m - rs.ast.fit.begin())].score);
         }
       } else if (!d.fit.empty()) {
         number_check("fit", e["fit"], d.fit.front().score);
@@ -266,19 +288,22 @@ class TestRunner {
     if (e["not_ready"]) {
       std::vector<std::string> got;
       for (auto i : d.not_ready) got.push_back(rs.ast.not_ready[static_cast<std::size_t>(i)].reason);
-      if (!same_set(strings(e["not_ready"]), got)) f.add("not_ready", list_text(strings(e["not_ready"])), list_text(got));
+      if (!same_set(strings(e["not_ready"]), got))
+        f.add("not_ready", list_text(strings(e["not_ready"])), list_text(got));
     }
     if (e["held_back"]) {
       std::vector<std::string> got;
       for (auto i : d.blocked) got.push_back(rs.ast.qualify[static_cast<std::size_t>(i)].name);
-      if (!same_set(strings(e["held_back"]), got)) f.add("held_back", list_text(strings(e["held_back"])), list_text(got));
+      if (!same_set(strings(e["held_back"]), got))
+        f.add("held_back", list_text(strings(e["held_back"])), list_text(got));
     }
     if (e["data_quality"]) {
       std::vector<std::string> got;
       for (const auto& q : d.data_quality)
         got.push_back(q.required ? rs.ast.data_quality.required[static_cast<std::size_t>(q.index)].value
                                  : rs.ast.data_quality.checks[static_cast<std::size_t>(q.index)].name);
-      if (!same_set(strings(e["data_quality"]), got)) f.add("data_quality", list_text(strings(e["data_quality"])), list_text(got));
+      if (!same_set(strings(e["data_quality"]), got))
+        f.add("data_quality", list_text(strings(e["data_quality"])), list_text(got));
     }
     if (e["writes"]) {
       for (auto it = e["writes"].begin(); it != e["writes"].end(); ++it) {
@@ -297,24 +322,34 @@ class TestRunner {
       std::vector<std::string> got_subjects;
       for (const auto& r : tasks) got_subjects.push_back(r.subject);
       std::vector<std::string> want_subjects;
-      for (const auto& w : want) want_subjects.push_back(w.IsMap() ? w["subject"].as<std::string>("") : w.as<std::string>());
-      if (!same_set(want_subjects, got_subjects)) f.add("tasks", list_text(want_subjects), list_text(got_subjects));
+      for (const auto& w : want)
+        want_subjects.push_back(w.IsMap() ? w["subject"].as<std::string>("") : w.as<std::string>());
+      if (!same_set(want_subjects, got_subjects))
+        f.add("tasks", list_text(want_subjects), list_text(got_subjects));
       else
         for (const auto& w : want) {
           if (!w.IsMap()) continue;
           const std::string subject = w["subject"].as<std::string>("");
-          auto r = std::find_if(tasks.begin(), tasks.end(), [&](const RenderedTask& x) { return x.subject == subject; });
+          auto r =
+              std::find_if(tasks.begin(), tasks.end(), [&](const RenderedTask& x) { return x.subject == subject; });
           for (auto it = w.begin(); it != w.end(); ++it) {
             const std::string key = it->first.Scalar(), value = it->second.Scalar();
             std::string got;
             if (key == "subject") continue;
-            if (key == "type") got = r->type;
-            else if (key == "priority") got = r->priority;
-            else if (key == "assignee") got = r->assignee;
-            else if (key == "assignee_role") got = r->assignee_role;
-            else if (key == "due") got = format_date(r->due_ms);
-            else if (key == "body_contains") got = r->body.find(value) != std::string::npos ? value : r->body;
-            else got = "(unknown key " + key + ")";
+            if (key == "type")
+              got = r->type;
+            else if (key == "priority")
+              got = r->priority;
+            else if (key == "assignee")
+              got = r->assignee;
+            else if (key == "assignee_role")
+              got = r->assignee_role;
+            else if (key == "due")
+              got = format_date(r->due_ms);
+            else if (key == "body_contains")
+              got = r->body.find(value) != std::string::npos ? value : r->body;
+            else
+              got = "(unknown key " + key + ")";
             if (got != value) f.add("task \"" + subject + "\" " + key, value, got);
           }
         }
@@ -368,8 +403,10 @@ class TestRunner {
     }
     const auto& trace = ev_.trace();
     for (std::size_t i = 0; i < trace.size(); ++i)
-      if (trace[i] == 1) seen[i] |= 1;
-      else if (trace[i] == 0) seen[i] |= 2;
+      if (trace[i] == 1)
+        seen[i] |= 1;
+      else if (trace[i] == 0)
+        seen[i] |= 2;
   }
 
   void coverage_report() {
@@ -382,37 +419,48 @@ class TestRunner {
       auto rule = [&](std::int32_t root, const std::string& kind, const std::string& name, Pos p) {
         ++total_rules;
         if (root >= 0 && !(seen[static_cast<std::size_t>(root)] & 1))
-          rules.push_back("  " + ast.file + ":" + std::to_string(p.line) + ": " + kind + " \"" + name + "\" never applied");
+          rules.push_back("  " + ast.file + ":" + std::to_string(p.line) + ": " + kind + " \"" + name +
+                          "\" never applied");
       };
       for (std::size_t m = 0; m < ast.fit.size(); ++m)
-        for (std::size_t r = 0; r < ast.fit[m].rules.size(); ++r) rule(rs->fit_roots[m][r], "fit rule", ast.fit[m].rules[r].name, ast.fit[m].rules[r].pos);
-      for (std::size_t i = 0; i < ast.engagement.signals.size(); ++i) rule(rs->signal_roots[i], "signal", ast.engagement.signals[i].name, ast.engagement.signals[i].pos);
+        for (std::size_t r = 0; r < ast.fit[m].rules.size(); ++r)
+          rule(rs->fit_roots[m][r], "fit rule", ast.fit[m].rules[r].name, ast.fit[m].rules[r].pos);
+      for (std::size_t i = 0; i < ast.engagement.signals.size(); ++i)
+        rule(rs->signal_roots[i], "signal", ast.engagement.signals[i].name, ast.engagement.signals[i].pos);
       for (std::size_t i = 0; i < ast.data_quality.checks.size(); ++i) {
         ++total_rules;
         const auto root = rs->check_roots[i];
         if (root >= 0 && !(seen[static_cast<std::size_t>(root)] & 2))
-          rules.push_back("  " + ast.file + ":" + std::to_string(ast.data_quality.checks[i].pos.line) + ": data check \"" + ast.data_quality.checks[i].name + "\" never failed");
+          rules.push_back("  " + ast.file + ":" + std::to_string(ast.data_quality.checks[i].pos.line) +
+                          ": data check \"" + ast.data_quality.checks[i].name + "\" never failed");
       }
-      for (std::size_t i = 0; i < ast.not_ready.size(); ++i) rule(rs->not_ready_roots[i], "not_ready rule", ast.not_ready[i].name, ast.not_ready[i].pos);
-      for (std::size_t i = 0; i < ast.returns.size(); ++i) rule(rs->return_roots[i], "return_to_nurture rule", ast.returns[i].name, ast.returns[i].pos);
-      for (std::size_t i = 0; i < ast.qualify.size(); ++i) rule(rs->qualify_roots[i], "qualify rule", ast.qualify[i].name, ast.qualify[i].pos);
-      for (std::size_t i = 0; i < ast.sla.size(); ++i) rule(rs->sla_roots[i], "sla done_when", ast.sla[i].name, ast.sla[i].pos);
+      for (std::size_t i = 0; i < ast.not_ready.size(); ++i)
+        rule(rs->not_ready_roots[i], "not_ready rule", ast.not_ready[i].name, ast.not_ready[i].pos);
+      for (std::size_t i = 0; i < ast.returns.size(); ++i)
+        rule(rs->return_roots[i], "return_to_nurture rule", ast.returns[i].name, ast.returns[i].pos);
+      for (std::size_t i = 0; i < ast.qualify.size(); ++i)
+        rule(rs->qualify_roots[i], "qualify rule", ast.qualify[i].name, ast.qualify[i].pos);
+      for (std::size_t i = 0; i < ast.sla.size(); ++i)
+        rule(rs->sla_roots[i], "sla done_when", ast.sla[i].name, ast.sla[i].pos);
       // Leaf conditions that never held, or never failed, in any test.
       std::vector<std::string> conditions;
       int total_conditions = 0;
       for (std::size_t i = 0; i < rs->nodes.size(); ++i) {
         const Node& n = rs->nodes[i];
-        if (n.kind < NodeKind::kTrue || n.kind == NodeKind::kAnd || n.kind == NodeKind::kOr || n.kind == NodeKind::kNot || !n.condition || !n.expr) continue;
+        if (n.kind < NodeKind::kTrue || n.kind == NodeKind::kAnd || n.kind == NodeKind::kOr ||
+            n.kind == NodeKind::kNot || !n.condition || !n.expr)
+          continue;
         ++total_conditions;
         if ((seen[i] & 3) == 3) continue;
         const Pos p = n.condition->at(n.expr->offset);
         const char* what = seen[i] == 0 ? "never evaluated" : (seen[i] & 1) ? "never false" : "never true";
-        conditions.push_back("  " + ast.file + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " + to_source(*n.expr) + " (" + what + ")");
+        conditions.push_back("  " + ast.file + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " +
+                             to_source(*n.expr) + " (" + what + ")");
       }
       out += "Coverage of " + ast.file + ": " + std::to_string(total_rules - static_cast<int>(rules.size())) + " of " +
              std::to_string(total_rules) + " rules exercised, " +
-             std::to_string(total_conditions - static_cast<int>(conditions.size())) + " of " + std::to_string(total_conditions) +
-             " conditions seen both true and false\n";
+             std::to_string(total_conditions - static_cast<int>(conditions.size())) + " of " +
+             std::to_string(total_conditions) + " conditions seen both true and false\n";
       if (!rules.empty()) {
         out += "Rules no test exercised:\n";
         for (const auto& r : rules) out += r + "\n";

@@ -18,18 +18,39 @@
 namespace tandem::rules {
 
 struct RulesetVersion {
-  std::string hash;   // sha256 of the rule file's bytes, lowercase hex
-  std::string label;  // the file's own `version:`
+  std::string hash;                             // sha256 of the rule file's bytes, lowercase hex
+  std::string label;                            // the file's own `version:`
   [[nodiscard]] std::string to_string() const;  // "label (sha256:0123456789ab)"
 };
 
 enum class NodeKind : std::uint8_t {
   // operands
-  kSlot, kNumber, kString, kDate, kDuration, kArith,
+  kSlot,
+  kNumber,
+  kString,
+  kDate,
+  kDuration,
+  kArith,
   // conditions
-  kTrue, kFalse, kTruthy, kNot, kAnd, kOr,
-  kCmpNumber, kCmpDate, kCmpString, kCmpBool, kCmpAuto,
-  kBetweenNumber, kBetweenDate, kInString, kInNumber, kText, kHas, kMissing, kWithin,
+  kTrue,
+  kFalse,
+  kTruthy,
+  kNot,
+  kAnd,
+  kOr,
+  kCmpNumber,
+  kCmpDate,
+  kCmpString,
+  kCmpBool,
+  kCmpAuto,
+  kBetweenNumber,
+  kBetweenDate,
+  kInString,
+  kInNumber,
+  kText,
+  kHas,
+  kMissing,
+  kWithin,
 };
 
 struct Node {
@@ -43,7 +64,7 @@ struct Node {
   std::int32_t slot = -1;
   double number = 0;
   std::int64_t ms = 0;
-  std::string text;  // literals; lower-cased for text comparisons (which ignore case)
+  std::string text;            // literals; lower-cased for text comparisons (which ignore case)
   const Expr* expr = nullptr;  // source, for explanations
   const Condition* condition = nullptr;
 };

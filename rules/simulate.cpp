@@ -1,5 +1,6 @@
 #include "rules/simulate.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "rules/contacts.hpp"
@@ -66,7 +67,8 @@ SimulateResult simulate(const CompiledRuleset& rules, const CompiledRuleset* bas
     if (baseline) {
       old_ev.evaluate(*baseline, contact, state, options.at_ms, old_d);
       count(*baseline, old_d, result.baseline);
-      if (old_d.target_stage_name() != now_d.target_stage_name() || (old_d.target_stage < 0) != (now_d.target_stage < 0)) {
+      if (old_d.target_stage_name() != now_d.target_stage_name() ||
+          (old_d.target_stage < 0) != (now_d.target_stage < 0)) {
         ++result.changed;
         StageChange c{contact.id, stage_name(old_d), stage_name(now_d), why(*baseline, old_d), why(rules, now_d)};
         ++result.change_groups[c.before + " -> " + c.after + ": now " + c.why_after + ", before " + c.why_before];
@@ -137,7 +139,8 @@ std::string format_simulation(const CompiledRuleset& rules, const CompiledRulese
            " contacts change stage\n";
     std::vector<std::pair<std::size_t, std::string>> groups;
     for (const auto& [k, v] : r.change_groups) groups.emplace_back(v, k);
-    std::sort(groups.begin(), groups.end(), [](auto& a, auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+    std::sort(groups.begin(), groups.end(),
+              [](auto& a, auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
     for (const auto& [n, k] : groups) {
       std::snprintf(buf, sizeof buf, "  %10zu  ", n);
       out += buf + k + "\n";
@@ -145,8 +148,8 @@ std::string format_simulation(const CompiledRuleset& rules, const CompiledRulese
     if (!r.changes.empty()) {
       out += "\nFirst " + std::to_string(r.changes.size()) + " changed contacts:\n";
       for (const auto& c : r.changes)
-        out += "  " + (c.contact.empty() ? std::string("(no id)") : c.contact) + ": " + c.before + " -> " + c.after + " (now " +
-               c.why_after + "; before " + c.why_before + ")\n";
+        out += "  " + (c.contact.empty() ? std::string("(no id)") : c.contact) + ": " + c.before + " -> " + c.after +
+               " (now " + c.why_after + "; before " + c.why_before + ")\n";
     }
   }
   return out;

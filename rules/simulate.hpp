@@ -31,12 +31,12 @@ struct StageChange {
 struct SimulateSummary {
   std::size_t contacts = 0;
   std::size_t malformed = 0;
-  std::vector<std::string> errors;  // the first few malformed lines
+  std::vector<std::string> errors;            // the first few malformed lines
   std::map<std::string, std::size_t> stages;  // target stage -> contacts
   std::size_t stage_moves = 0;                // contacts whose stage would change
   std::map<std::string, std::size_t> tasks;   // origin -> tasks
   std::size_t task_total = 0;
-  std::map<std::string, std::size_t> rules;   // qualify / return rule -> contacts moved by it
+  std::map<std::string, std::size_t> rules;  // qualify / return rule -> contacts moved by it
   std::map<std::string, std::size_t> not_ready;
   std::size_t data_quality_failures = 0;
 };
@@ -51,6 +51,7 @@ struct SimulateResult {
 };
 
 SimulateResult simulate(const CompiledRuleset& rules, const CompiledRuleset* baseline, const SimulateOptions& options);
-std::string format_simulation(const CompiledRuleset& rules, const CompiledRuleset* baseline, const SimulateResult& result);
+std::string format_simulation(const CompiledRuleset& rules, const CompiledRuleset* baseline,
+                              const SimulateResult& result);
 
 }  // namespace tandem::rules

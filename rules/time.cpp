@@ -59,8 +59,7 @@ std::optional<std::int64_t> parse_date_ms(std::string_view s) {
     return v;
   }
   int y, mo, d;
-  if (!digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
-      !digits(s, 8, 2, d))
+  if (!digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' || !digits(s, 8, 2, d))
     return std::nullopt;
   if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
   std::int64_t ms = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * kMsPerDay;
@@ -185,11 +184,16 @@ std::optional<DurationSpec> parse_duration(std::string_view text, std::string* e
   skip();
   if (p != text.size()) return fail("unexpected words after the duration's unit");
   using U = DurationSpec::Unit;
-  if (unit == "m" || unit == "min" || unit == "mins" || unit == "minute" || unit == "minutes") out.unit = U::kMinutes;
-  else if (unit == "h" || unit == "hour" || unit == "hours") out.unit = U::kHours;
-  else if (unit == "d" || unit == "day" || unit == "days") out.unit = U::kDays;
-  else if (unit == "w" || unit == "week" || unit == "weeks") out.unit = U::kWeeks;
-  else return fail("a duration's unit is one of minutes, hours, days, weeks (or m, h, d, w)");
+  if (unit == "m" || unit == "min" || unit == "mins" || unit == "minute" || unit == "minutes")
+    out.unit = U::kMinutes;
+  else if (unit == "h" || unit == "hour" || unit == "hours")
+    out.unit = U::kHours;
+  else if (unit == "d" || unit == "day" || unit == "days")
+    out.unit = U::kDays;
+  else if (unit == "w" || unit == "week" || unit == "weeks")
+    out.unit = U::kWeeks;
+  else
+    return fail("a duration's unit is one of minutes, hours, days, weeks (or m, h, d, w)");
   if (out.business && out.unit != U::kDays && out.unit != U::kHours)
     return fail("only days and hours can be business days or business hours");
   return out;

@@ -86,13 +86,15 @@ int run_check(const CheckArgs& args, std::ostream& out, std::ostream& err) {
       const auto& ast = r.ruleset->ast;
       std::size_t fit_rules = 0;
       for (const auto& m : ast.fit) fit_rules += m.rules.size();
-      out << f << ": " << (r.diagnostics.error_count() ? "errors" : "ok") << ", version " << r.ruleset->version.to_string()
-          << ": " << fit_rules << " fit rules, " << ast.engagement.signals.size() << " signals, " << ast.not_ready.size()
-          << " not-ready rules, " << ast.qualify.size() << " qualify rules, " << ast.returns.size()
-          << " return rules, " << ast.sla.size() << " SLAs; reads " << r.ruleset->property_count << " properties\n";
+      out << f << ": " << (r.diagnostics.error_count() ? "errors" : "ok") << ", version "
+          << r.ruleset->version.to_string() << ": " << fit_rules << " fit rules, " << ast.engagement.signals.size()
+          << " signals, " << ast.not_ready.size() << " not-ready rules, " << ast.qualify.size() << " qualify rules, "
+          << ast.returns.size() << " return rules, " << ast.sla.size() << " SLAs; reads " << r.ruleset->property_count
+          << " properties\n";
     }
   }
-  out << errors << (errors == 1 ? " error, " : " errors, ") << warnings << (warnings == 1 ? " warning\n" : " warnings\n");
+  out << errors << (errors == 1 ? " error, " : " errors, ") << warnings
+      << (warnings == 1 ? " warning\n" : " warnings\n");
   return errors ? 1 : 0;
 }
 
@@ -137,8 +139,10 @@ int run_explain(const ExplainArgs& args, std::int64_t now_ms, std::ostream& out,
   Evaluator ev;
   Decision d;
   ev.evaluate(*rs, contact, state, at, d, EvalOptions{true, true});
-  if (args.json) out << explain_json(*rs, contact, d, ev).dump(2) << "\n";
-  else out << explain_text(*rs, contact, d, ev);
+  if (args.json)
+    out << explain_json(*rs, contact, d, ev).dump(2) << "\n";
+  else
+    out << explain_text(*rs, contact, d, ev);
   return 0;
 }
 
@@ -157,8 +161,9 @@ int run_simulate(const SimulateArgs& args, std::int64_t now_ms, std::ostream& ou
       const int width = 40;
       const double f = total ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
       const int filled = static_cast<int>(f * width);
-      err << "\r[" << std::string(static_cast<std::size_t>(filled), '#') << std::string(static_cast<std::size_t>(width - filled), ' ')
-          << "] " << static_cast<int>(f * 100) << "%" << (done >= total ? "\n" : "") << std::flush;
+      err << "\r[" << std::string(static_cast<std::size_t>(filled), '#')
+          << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << static_cast<int>(f * 100) << "%"
+          << (done >= total ? "\n" : "") << std::flush;
     };
   }
   SimulateResult result = simulate(*rs, base.get(), options);

@@ -32,11 +32,18 @@ TEST_CASE("the evaluation fast path does not allocate per contact") {
   REQUIRE(r.ruleset);
   const CompiledRuleset& rs = *r.ruleset;
   std::vector<ContactRecord> contacts = {
-      {"1", {{"email", "ada@northwind-retail.com"}, {"company", "Northwind"}, {"country", "Germany"},
-             {"jobtitle", "Head of Data"}, {"numberofemployees", "850"}, {"tech_stack", "Snowflake;dbt"},
-             {"lifecyclestage", "lead"}, {"recent_conversion_event_name", "Demo request"},
-             {"recent_conversion_date", "2026-11-19T10:00:00Z"}, {"hs_analytics_num_page_views", "12"},
-             {"hs_analytics_last_visit_timestamp", "1795000000000"}}},
+      {"1",
+       {{"email", "ada@northwind-retail.com"},
+        {"company", "Northwind"},
+        {"country", "Germany"},
+        {"jobtitle", "Head of Data"},
+        {"numberofemployees", "850"},
+        {"tech_stack", "Snowflake;dbt"},
+        {"lifecyclestage", "lead"},
+        {"recent_conversion_event_name", "Demo request"},
+        {"recent_conversion_date", "2026-11-19T10:00:00Z"},
+        {"hs_analytics_num_page_views", "12"},
+        {"hs_analytics_last_visit_timestamp", "1795000000000"}}},
       {"2", {{"email", "x@gmail.com"}, {"jobtitle", "working student"}, {"lifecyclestage", "subscriber"}}},
       {"3", {}}};
   Evaluator ev;

@@ -29,7 +29,8 @@ TEST_CASE("every problem in a rule file is reported at once, in file order, with
 }
 
 TEST_CASE("the example rules are clean against the property list's names they share") {
-  LoadResult r = compile_ruleset("lead-rules.yaml", read_text(std::string(TANDEM_SOURCE_DIR) + "/examples/rules/lead-rules.yaml"));
+  LoadResult r =
+      compile_ruleset("lead-rules.yaml", read_text(std::string(TANDEM_SOURCE_DIR) + "/examples/rules/lead-rules.yaml"));
   INFO(r.diagnostics.format());
   REQUIRE(r.ruleset);
   CHECK(r.diagnostics.empty());
@@ -38,15 +39,21 @@ TEST_CASE("the example rules are clean against the property list's names they sh
 }
 
 TEST_CASE("without a property list, near-misses of built-in names are warnings") {
-  const std::string out = diagnostics_for("fit:\n  - name: a\n    when: x > 1\n    points: 1\nqualify:\n  - name: q\n    when: fitt >= 50\n    stage: lead\n");
-  CHECK(out == "rules.yaml:7:11: warning: 'fitt' is read as a contact property; did you mean 'fit'?\n"
-               "      when: fitt >= 50\n"
-               "            ^\n");
+  const std::string out = diagnostics_for(
+      "fit:\n  - name: a\n    when: x > 1\n    points: 1\nqualify:\n  - name: q\n    when: fitt >= 50\n    stage: "
+      "lead\n");
+  CHECK(out ==
+        "rules.yaml:7:11: warning: 'fitt' is read as a contact property; did you mean 'fit'?\n"
+        "      when: fitt >= 50\n"
+        "            ^\n");
 }
 
 TEST_CASE("built-ins are only usable where they have a value") {
   const std::string out = diagnostics_for("fit:\n  - name: a\n    when: engagement > 1\n    points: 1\n");
-  CHECK(out.find("rules.yaml:3:11: error: 'engagement' can only be used in not_ready, qualify and return_to_nurture rules") == 0);
+  CHECK(
+      out.find(
+          "rules.yaml:3:11: error: 'engagement' can only be used in not_ready, qualify and return_to_nurture rules") ==
+      0);
 }
 
 TEST_CASE("carets land inside quoted and folded conditions") {
@@ -67,7 +74,8 @@ TEST_CASE("structural mistakes are reported with their position") {
   CHECK(diagnostics_for("") == "rules.yaml:1:1: error: the rule file is empty\n");
   CHECK(diagnostics_for("- a\n- b\n").find("rules.yaml:1:1: error: a rule file is a mapping") == 0);
   CHECK(diagnostics_for("fit: [").find("rules.yaml:1:") == 0);
-  CHECK(diagnostics_for("qualify:\n  - when: x == 1\n").find("rules.yaml:2:5: error: a qualify rule needs 'stage'") == 0);
+  CHECK(diagnostics_for("qualify:\n  - when: x == 1\n").find("rules.yaml:2:5: error: a qualify rule needs 'stage'") ==
+        0);
   std::string deep(200, '[');
   CHECK(diagnostics_for("fit: " + deep).find("nests brackets more than") != std::string::npos);
 }
@@ -94,5 +102,7 @@ TEST_CASE("contradictions and overlaps are warnings, disjoint rules are not") {
   const std::string out = diagnostics_for(text);
   CHECK(out.find("overlap") == std::string::npos);
   CHECK(out.find("both move contacts") == std::string::npos);
-  CHECK(out.find("rules.yaml:14:5: warning: the qualify rule 'C' can never apply: its conditions contradict each other") == 0);
+  CHECK(out.find(
+            "rules.yaml:14:5: warning: the qualify rule 'C' can never apply: its conditions contradict each other") ==
+        0);
 }

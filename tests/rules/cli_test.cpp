@@ -46,14 +46,14 @@ TEST_CASE("tandem rules: exit codes 0 ok, 1 problems, 2 usage") {
   CHECK(test.out == "20 passed, 0 failed\n");
   CHECK(tandem_cli({"rules", "test", "tests/data/rules/failing-test.yaml"}).code == 1);
 
-  const Run explain = tandem_cli({"rules", "explain", "--rules", "examples/rules", "--contact", "examples/rules/contacts/ada.json",
-                                  "--at", "2026-11-20T10:00:00Z", "--json"});
+  const Run explain = tandem_cli({"rules", "explain", "--rules", "examples/rules", "--contact",
+                                  "examples/rules/contacts/ada.json", "--at", "2026-11-20T10:00:00Z", "--json"});
   CHECK(explain.code == 0);
   CHECK(explain.out.find("\"target_stage\": \"lead\"") != std::string::npos);
   CHECK(tandem_cli({"rules", "explain", "--rules", "examples/rules"}).code == 2);
 
-  const Run simulate = tandem_cli({"rules", "simulate", "--rules", "examples/rules", "--contacts", "tests/data/rules/contacts.csv",
-                                   "--at", "2026-11-20T10:00:00Z"});
+  const Run simulate = tandem_cli({"rules", "simulate", "--rules", "examples/rules", "--contacts",
+                                   "tests/data/rules/contacts.csv", "--at", "2026-11-20T10:00:00Z"});
   CHECK(simulate.code == 0);
   CHECK(simulate.out.find("over 3 contacts") != std::string::npos);
 }

@@ -19,7 +19,8 @@ RulesetPtr compile(const std::string& text) {
 }
 
 // One not_ready rule per condition: decision.not_ready tells which held.
-std::vector<bool> holds(const std::vector<std::string>& conditions, const ContactRecord& contact, std::int64_t at = kAt) {
+std::vector<bool> holds(const std::vector<std::string>& conditions, const ContactRecord& contact,
+                        std::int64_t at = kAt) {
   std::string text = "not_ready:\n";
   for (std::size_t i = 0; i < conditions.size(); ++i)
     text += "  - name: c" + std::to_string(i) + "\n    when: '" + conditions[i] + "'\n";
@@ -34,7 +35,9 @@ std::vector<bool> holds(const std::vector<std::string>& conditions, const Contac
 
 bool holds1(const std::string& condition, const ContactRecord& contact) { return holds({condition}, contact)[0]; }
 
-ContactRecord contact(std::vector<std::pair<std::string, std::string>> props) { return ContactRecord{"c1", std::move(props)}; }
+ContactRecord contact(std::vector<std::pair<std::string, std::string>> props) {
+  return ContactRecord{"c1", std::move(props)};
+}
 
 }  // namespace
 
@@ -84,7 +87,8 @@ TEST_CASE("fit scores are clamped to their range and engagement decays with its 
       "    - {name: p, per: views, points: 2, max: 15}\n");
   Evaluator ev;
   Decision d;
-  ev.evaluate(*rs, contact({{"x", "5"}, {"d", "2026-11-10T10:00:00Z"}, {"e", "2026-11-10T10:00:00Z"}, {"views", "30"}}), {}, kAt, d);
+  ev.evaluate(*rs, contact({{"x", "5"}, {"d", "2026-11-10T10:00:00Z"}, {"e", "2026-11-10T10:00:00Z"}, {"views", "30"}}),
+              {}, kAt, d);
   CHECK(d.fit[0].raw == 70);
   CHECK(d.fit[0].score == 50);
   CHECK(d.engagement.score == Approx(20 + 15));  // 40 halved once; the 10-day-old event is outside its 5-day window
@@ -103,7 +107,8 @@ TEST_CASE("business days skip weekends and holidays in the account's offset") {
   const auto two_days = *parse_duration("2 business days");
   CHECK(format_date(cal.add(kAt, two_days)) == "2026-11-25T10:00:00Z");  // Fri -> Mon, (Tue holiday) -> Wed
   CHECK(format_date(cal.add(kAt, *parse_duration("4 business hours"))) == "2026-11-20T14:00:00Z");
-  CHECK(format_date(cal.add(kAt, *parse_duration("8 business hours"))) == "2026-11-23T10:00:00Z");  // 6h on Friday, 2h on Monday from 09:00 local
+  CHECK(format_date(cal.add(kAt, *parse_duration("8 business hours"))) ==
+        "2026-11-23T10:00:00Z");  // 6h on Friday, 2h on Monday from 09:00 local
   CHECK(format_date(cal.add(kAt, *parse_duration("3 days"))) == "2026-11-23T10:00:00Z");
   const std::int64_t saturday = *parse_date_ms("2026-11-21T12:00:00Z");
   // From a Saturday, counting starts at Monday 09:00 local; +1 business day is Tuesday, a holiday here.
@@ -130,7 +135,8 @@ TEST_CASE("one compiled ruleset is shared by threads and gives the same decision
       "engagement:\n  half_life: 7d\n  signals:\n    - {name: s, when: d is present, date: d, points: 20}\n");
   std::vector<ContactRecord> contacts;
   for (int i = 0; i < 200; ++i)
-    contacts.push_back(contact({{"n", std::to_string(i)}, {"email", i % 2 ? "a@x.com" : "a@y.com"},
+    contacts.push_back(contact({{"n", std::to_string(i)},
+                                {"email", i % 2 ? "a@x.com" : "a@y.com"},
                                 {"d", format_date(kAt - i * kMsPerHour)}}));
   auto run = [&](std::vector<double>& out) {
     Evaluator ev;
@@ -152,7 +158,8 @@ TEST_CASE("one compiled ruleset is shared by threads and gives the same decision
 TEST_CASE("several named fit models, each usable in conditions by name") {
   auto rs = compile(
       "fit:\n  - {name: size, when: n >= 100, points: 60}\n"
-      "fit_models:\n  - name: partner_fit\n    range: [0, 10]\n    rules:\n      - {name: agency, when: industry == \"MARKETING\", points: 25}\n"
+      "fit_models:\n  - name: partner_fit\n    range: [0, 10]\n    rules:\n      - {name: agency, when: industry == "
+      "\"MARKETING\", points: 25}\n"
       "qualify:\n  - {name: partner, when: partner_fit >= 10 and fit < 50, stage: opportunity}\n"
       "  - {name: customer, when: fit >= 50, stage: marketingqualifiedlead}\n");
   Evaluator ev;
@@ -168,7 +175,8 @@ TEST_CASE("several named fit models, each usable in conditions by name") {
 
 TEST_CASE("the fast path does not depend on tracing: same decision with and without a trace") {
   auto rs = compile(
-      "fit:\n  - {name: a, when: x > 1 or y == \"a\", points: 10}\n  - {name: b, when: x > 1 and y == \"b\", points: 5}\n"
+      "fit:\n  - {name: a, when: x > 1 or y == \"a\", points: 10}\n  - {name: b, when: x > 1 and y == \"b\", points: "
+      "5}\n"
       "not_ready:\n  - {name: n, when: z is present}\n"
       "qualify:\n  - {name: q, when: fit >= 10, stage: lead}\n");
   Evaluator ev;

@@ -14,7 +14,8 @@ std::string round_trip(const std::string& text) {
 }  // namespace
 
 TEST_CASE("conditions parse with the documented precedence") {
-  CHECK(round_trip("fit >= 50 and engagement >= 40 and not not_ready") == "fit >= 50 and engagement >= 40 and not not_ready");
+  CHECK(round_trip("fit >= 50 and engagement >= 40 and not not_ready") ==
+        "fit >= 50 and engagement >= 40 and not not_ready");
   CHECK(round_trip("a == 1 or b == 2 and c == 3") == "a == 1 or (b == 2 and c == 3)");
   CHECK(round_trip("(a == 1 or b == 2) and c == 3") == "(a == 1 or b == 2) and c == 3");
   CHECK(round_trip("numberofemployees between 50 and 5000") == "numberofemployees between 50 and 5000");
@@ -37,9 +38,12 @@ TEST_CASE("syntax errors point at the offending token") {
   CHECK(round_trip("a == 1 b == 2") ==
         "error at 7: unexpected 'b' (conditions are joined with 'and' / 'or'; text values need double quotes)");
   CHECK(round_trip("x == \"open") == "error at 5: this text value has no closing quote");
-  CHECK(round_trip("x between 1 or 2") == "error at 12: expected 'and' between the two bounds of 'between', found 'or'");
-  CHECK(round_trip("x is \"A\"") == "error at 5: use '==' to compare values; 'is' only goes with 'missing' or 'present'");
-  CHECK(round_trip("d within 3 parsecs") == "error at 11: unexpected 'parsecs' (conditions are joined with 'and' / 'or'; text values need double quotes)");
+  CHECK(round_trip("x between 1 or 2") ==
+        "error at 12: expected 'and' between the two bounds of 'between', found 'or'");
+  CHECK(round_trip("x is \"A\"") ==
+        "error at 5: use '==' to compare values; 'is' only goes with 'missing' or 'present'");
+  CHECK(round_trip("d within 3 parsecs") ==
+        "error at 11: unexpected 'parsecs' (conditions are joined with 'and' / 'or'; text values need double quotes)");
   CHECK(round_trip("d within 3y") == "error at 10: unknown duration unit 'y' (use m, h, d or w, e.g. 30d)");
   CHECK(round_trip("x in \"A\"") == "error at 5: expected a list after 'in', e.g. [\"A\", \"B\"]");
   CHECK(round_trip("x ~ 1") == "error at 2: unexpected character '~'");

@@ -17,9 +17,10 @@ using namespace tandem::rules;
 namespace {
 
 std::string mutate(std::string text, std::mt19937& rng) {
-  static const std::string pieces[] = {"[", "]", "{", "}", ":", "- ", "\"", "'", "\n", "  ", "\t", "&a ", "*a", "<<: ",
-                                       "#", "|", ">", "!!str ", "\xff\xfe", "%YAML 1.2\n", "---\n", "...\n", "when: ",
-                                       "((", "))", " and ", " or not ", " between ", "{{", "}}", "1e999", "-", "?"};
+  static const std::string pieces[] = {
+      "[",      "]",  "{",    "}",     ":",        "- ",        "\"",     "'",        "\n",          "  ",    "\t",
+      "&a ",    "*a", "<<: ", "#",     "|",        ">",         "!!str ", "\xff\xfe", "%YAML 1.2\n", "---\n", "...\n",
+      "when: ", "((", "))",   " and ", " or not ", " between ", "{{",     "}}",       "1e999",       "-",     "?"};
   const int edits = 1 + static_cast<int>(rng() % 4);
   for (int e = 0; e < edits && !text.empty(); ++e) {
     const std::size_t pos = rng() % text.size();
@@ -50,8 +51,12 @@ TEST_CASE("mutated rule files never crash or hang the parser, checker, compiler 
   const std::string original = testing::read_text(std::string(TANDEM_SOURCE_DIR) + "/examples/rules/lead-rules.yaml");
   REQUIRE(!original.empty());
   std::mt19937 rng(20261120);
-  ContactRecord contact{"1", {{"email", "a@b.com"}, {"numberofemployees", "300"}, {"jobtitle", "Head of Data"},
-                              {"lifecyclestage", "lead"}, {"recent_conversion_date", "2026-11-19T10:00:00Z"}}};
+  ContactRecord contact{"1",
+                        {{"email", "a@b.com"},
+                         {"numberofemployees", "300"},
+                         {"jobtitle", "Head of Data"},
+                         {"lifecyclestage", "lead"},
+                         {"recent_conversion_date", "2026-11-19T10:00:00Z"}}};
   Evaluator ev;
   Decision d;
   int compiled = 0, rejected = 0;

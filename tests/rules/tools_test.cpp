@@ -27,7 +27,8 @@ TEST_CASE("rules check: clean rules exit 0, mistakes exit 1 with every diagnosti
   CHECK(run_check({{"examples/rules"}, "tests/data/rules/properties.json"}, out, err) == 1);
   // The example reads custom properties that the test property list does not have: reported as such.
   CHECK(out.str().find("error: unknown property 'tech_stack'") == std::string::npos);
-  CHECK(out.str().find("error: unknown property 'tandem_return_reason' (not in the property list)") != std::string::npos);
+  CHECK(out.str().find("error: unknown property 'tandem_return_reason' (not in the property list)") !=
+        std::string::npos);
 
   std::ostringstream out2, err2;
   CHECK(run_check({{"examples/rules"}, ""}, out2, err2) == 0);
@@ -64,32 +65,37 @@ TEST_CASE("rules test: the example tests pass; failures show expected vs actual 
 TEST_CASE("rules explain: words for a sales rep, JSON for machines") {
   InSourceDir here;
   std::ostringstream out, err;
-  CHECK(run_explain({"examples/rules", "examples/rules/contacts/ada.json", "", "2026-11-20T10:00:00Z", false}, kNow, out, err) == 0);
+  CHECK(run_explain({"examples/rules", "examples/rules/contacts/ada.json", "", "2026-11-20T10:00:00Z", false}, kNow,
+                    out, err) == 0);
   check_golden("explain-ada.expected", out.str());
 
   std::ostringstream out2, err2;
-  CHECK(run_explain({"examples/rules", "examples/rules/contacts/ada.json", "", "2026-11-20T10:00:00Z", true}, kNow, out2, err2) == 0);
+  CHECK(run_explain({"examples/rules", "examples/rules/contacts/ada.json", "", "2026-11-20T10:00:00Z", true}, kNow,
+                    out2, err2) == 0);
   check_golden("explain-ada.json", out2.str());
 
   std::ostringstream out3, err3;
-  CHECK(run_explain({"examples/rules", "examples/rules/contacts/ada.json", "", "yesterday", false}, kNow, out3, err3) == 2);
+  CHECK(run_explain({"examples/rules", "examples/rules/contacts/ada.json", "", "yesterday", false}, kNow, out3, err3) ==
+        2);
   CHECK(err3.str() == "--at: 'yesterday' is not a date such as 2026-11-20T10:00:00Z\n");
   std::ostringstream out4, err4;
-  CHECK(run_explain({"tests/data/rules/errors.yaml", "examples/rules/contacts/ada.json", "", "", false}, kNow, out4, err4) == 1);
+  CHECK(run_explain({"tests/data/rules/errors.yaml", "examples/rules/contacts/ada.json", "", "", false}, kNow, out4,
+                    err4) == 1);
 }
 
 TEST_CASE("rules simulate: stage and task counts, and what changes against a baseline") {
   InSourceDir here;
   std::ostringstream out, err;
-  CHECK(run_simulate({"examples/rules/lead-rules.yaml", "tests/data/rules/contacts.jsonl", "tests/data/rules/baseline-rules.yaml",
-                      "2026-11-20T10:00:00Z", false},
+  CHECK(run_simulate({"examples/rules/lead-rules.yaml", "tests/data/rules/contacts.jsonl",
+                      "tests/data/rules/baseline-rules.yaml", "2026-11-20T10:00:00Z", false},
                      kNow, out, err) == 0);
   CHECK(err.str().empty());  // no progress bar unless asked
   check_golden("simulate-baseline.expected", out.str());
 
   std::ostringstream out2, err2;
-  CHECK(run_simulate({"examples/rules/lead-rules.yaml", "tests/data/rules/contacts.csv", "", "2026-11-20T10:00:00Z", false}, kNow,
-                     out2, err2) == 0);
+  CHECK(run_simulate(
+            {"examples/rules/lead-rules.yaml", "tests/data/rules/contacts.csv", "", "2026-11-20T10:00:00Z", false},
+            kNow, out2, err2) == 0);
   check_golden("simulate-csv.expected", out2.str());
 
   std::ostringstream out3, err3;
