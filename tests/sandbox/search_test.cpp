@@ -127,7 +127,7 @@ TEST_CASE_METHOD(SearchFixture, "sandbox search limits: page size, 10,000 cap, f
   CHECK(status({{"filterGroups", {{{"filters", {filter("email", "LIKE", "x")}}}}}}) == 400);
 }
 
-TEST_CASE("sandbox loads 100,000 contacts in under 5 s and searches and batch-updates them quickly") {
+TEST_CASE("sandbox loads 100k contacts in under 5 s and searches and batch-updates them quickly") {
   auto cfg = test_config();
   SandboxFixture f(cfg);
   json contacts = json::array();
