@@ -615,10 +615,18 @@ class RuleChecker {
       for (auto* a : q) qs.insert(to_source(*a));
       for (auto& n : ast_.not_ready) {
         if (!n.when.parsed) continue;
-        std::vector<const Expr*> na;
-        conjuncts(n.when.expr, na);
-        const bool implied =
-            std::all_of(na.begin(), na.end(), [&](const Expr* a) { return qs.count(to_source(*a)) > 0; });
+        // The not-ready rule holds whenever one of its alternatives ("a or b") has all its parts
+        // among the qualify rule's own conditions.
+        std::vector<const Expr*> alternatives;
+        if (n.when.expr.kind == ExprKind::kOr)
+          for (const auto& a : n.when.expr.args) alternatives.push_back(&a);
+        else
+          alternatives.push_back(&n.when.expr);
+        const bool implied = std::any_of(alternatives.begin(), alternatives.end(), [&](const Expr* alt) {
+          std::vector<const Expr*> na;
+          conjuncts(*alt, na);
+          return std::all_of(na.begin(), na.end(), [&](const Expr* a) { return qs.count(to_source(*a)) > 0; });
+        });
         if (implied) {
           warning(t.pos, "the qualify rule '" + t.name + "' can never apply: whenever it holds, the not_ready rule '" +
                              n.name + "' (" + where(n.pos) + ") holds too and keeps the contact in nurture");

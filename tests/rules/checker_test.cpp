@@ -106,3 +106,22 @@ TEST_CASE("contradictions and overlaps are warnings, disjoint rules are not") {
             "rules.yaml:14:5: warning: the qualify rule 'C' can never apply: its conditions contradict each other") ==
         0);
 }
+
+TEST_CASE("a qualify rule that implies one alternative of a not-ready rule is reported as dead") {
+  const std::string text =
+      "not_ready:\n"
+      "  - name: Student\n"
+      "    when: jobtitle contains \"student\" or jobtitle contains \"intern\"\n"
+      "qualify:\n"
+      "  - name: Interns with demos\n"
+      "    when: jobtitle contains \"intern\" and engagement >= 10\n"
+      "    stage: salesqualifiedlead\n"
+      "  - name: Anyone engaged\n"
+      "    when: engagement >= 10\n"
+      "    stage: marketingqualifiedlead\n";
+  const std::string out = diagnostics_for(text);
+  CHECK(
+      out.find("rules.yaml:5:5: warning: the qualify rule 'Interns with demos' can never apply: whenever it holds, the "
+               "not_ready rule 'Student' (rules.yaml:2) holds too") == 0);
+  CHECK(out.find("Anyone engaged") == std::string::npos);
+}
