@@ -90,13 +90,7 @@ std::string sv(EventState s) { return std::string(webhooks::to_string(s)); }
 
 struct SqliteInbox::Statements {
   explicit Statements(Database& db)
-      : insert(db,
-               "INSERT INTO inbox_events (portal_id, subscription_id, subscription_type, object_id, event_id, "
-               "occurred_at, app_id, attempt_number, property_name, property_value, change_source, source_id, "
-               "object_type_id, known_type, own_echo, payload, received_at, state, available_at) "
-               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?17) "
-               "ON CONFLICT DO NOTHING"),
-        expire_dead(db,
+      : expire_dead(db,
                     "UPDATE inbox_events SET state = 'dead', lease_owner = NULL, "
                     "last_error = 'lease expired after ' || attempts || ' claims' || "
                     "CASE WHEN last_error = '' THEN '' ELSE '; last error: ' || last_error END "
@@ -140,7 +134,6 @@ struct SqliteInbox::Statements {
   static constexpr std::size_t kMaxRowsPerInsert = 100;
   std::map<std::size_t, std::unique_ptr<Statement>> insert_many;
 
-  Statement insert;
   Statement expire_dead;
   Statement expire_retry;
   Statement claim;
@@ -160,9 +153,62 @@ SqliteInbox::SqliteInbox(const StoreConfig& config, const Clock& clock) : config
   db_->exec("PRAGMA cache_size = -8192");
   db_->exec(kSchema);
   st_ = std::make_unique<Statements>(*db_);
+  // Replaces SQLite's automatic checkpoint (which would run inside the committing transaction).
+  sqlite3_wal_hook(db_->handle(), &SqliteInbox::on_wal_commit, this);
+  checkpointer_ = std::thread([this] { run_checkpointer(); });
 }
 
-SqliteInbox::~SqliteInbox() = default;
+SqliteInbox::~SqliteInbox() {
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_stop_ = true;
+  }
+  checkpoint_wake_.notify_all();
+  checkpointer_.join();
+}
+
+namespace {
+// SQLite's default automatic checkpoint threshold, in pages.
+constexpr int kCheckpointPages = 1000;
+}  // namespace
+
+int SqliteInbox::on_wal_commit(void* self, sqlite3*, const char*, int pages) {
+  auto* inbox = static_cast<SqliteInbox*>(self);
+  if (pages >= kCheckpointPages) {
+    {
+      std::lock_guard lock(inbox->checkpoint_mutex_);
+      inbox->checkpoint_due_ = true;
+    }
+    inbox->checkpoint_wake_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteInbox::run_checkpointer() {
+  std::unique_ptr<Database> db;
+  try {
+    db = std::make_unique<Database>(config_.path);
+    sqlite3_busy_timeout(db->handle(), static_cast<int>(config_.busy_timeout.count()));
+    // A connection learns the journal mode when it first reads the file; until then a
+    // checkpoint is a no-op. The checkpoint's fsyncs follow this connection's setting.
+    db->exec("PRAGMA journal_mode = WAL");
+    db->exec(config_.synchronous == StoreConfig::Synchronous::kFull ? "PRAGMA synchronous = FULL"
+                                                                      : "PRAGMA synchronous = NORMAL");
+  } catch (const SqliteError&) {
+    return;  // the main connection opened the same file; without this one, WAL just grows
+  }
+  std::unique_lock lock(checkpoint_mutex_);
+  for (;;) {
+    checkpoint_wake_.wait(lock, [this] { return checkpoint_due_ || checkpoint_stop_; });
+    if (checkpoint_stop_) break;
+    checkpoint_due_ = false;
+    lock.unlock();
+    int wal_pages = 0;
+    int copied = 0;
+    sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+    lock.lock();
+  }
+}
 
 std::optional<InboxError> SqliteInbox::append(std::span<const std::vector<Event>* const> batches,
                                               std::vector<AppendOutcome>& outcomes) {

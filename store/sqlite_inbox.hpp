@@ -3,12 +3,16 @@
 // One connection guarded by a mutex: the webhook committer is the only writer on the hot path
 // and batches many requests per transaction, so a second connection would buy little.
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "common/clock.hpp"
 #include "store/config.hpp"
 #include "webhooks/inbox.hpp"
+
+struct sqlite3;
 
 namespace tandem::store {
 
@@ -36,11 +40,22 @@ class SqliteInbox final : public webhooks::Inbox {
 
  private:
   struct Statements;
+  static int on_wal_commit(void* self, ::sqlite3* db, const char* name, int pages);
+  void run_checkpointer();
+
   StoreConfig config_;
   const Clock& clock_;
   std::mutex mutex_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<Statements> st_;
+
+  // WAL checkpoints run on their own connection and thread, so that copying the WAL back into the
+  // database (and its fsync) never sits inside a group commit. PASSIVE: never blocks the writer.
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wake_;
+  bool checkpoint_due_ = false;
+  bool checkpoint_stop_ = false;
+  std::thread checkpointer_;
 };
 
 }  // namespace tandem::store

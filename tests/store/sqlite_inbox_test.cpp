@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <thread>
 #include <sys/stat.h>
 
 #include "store/sqlite.hpp"
@@ -308,4 +309,27 @@ TEST_CASE("opening a database that cannot be created is a start-up error") {
   StoreConfig config = f.config;
   config.path = f.dir.file("missing-dir/inbox.db");
   CHECK_THROWS_AS(SqliteInbox(config, f.clock), store::SqliteError);
+}
+
+TEST_CASE("the WAL is checkpointed into the database in the background") {
+  Fixture f;
+  SqliteInbox inbox(f.config, f.clock);
+  const auto initial = std::filesystem::file_size(f.config.path);
+  std::vector<Event> batch;
+  for (int i = 0; i < 100; ++i) {
+    batch.push_back(make_event(i));
+    batch.back().payload = std::string(2000, 'x');
+  }
+  // ~6 MB of WAL: beyond the 1000-page threshold that wakes the checkpointer.
+  for (int round = 0; round < 30; ++round) {
+    for (int i = 0; i < 100; ++i) batch[i].event_id = round * 100 + i;
+    append(inbox, {batch});
+  }
+  bool copied = false;
+  for (int i = 0; i < 300 && !copied; ++i) {
+    copied = std::filesystem::file_size(f.config.path) > initial + 1024 * 1024;
+    if (!copied) std::this_thread::sleep_for(10ms);
+  }
+  CHECK(copied);
+  CHECK(inbox.stats().pending == 3000);
 }
