@@ -534,9 +534,12 @@ json Store::snapshot() const {
     json objects = json::object();
     for (int t = 0; t < kObjectTypeCount; ++t) {
       json list = json::array();
-      for (const auto& [oid, o] : p.objects[t])
-        list.push_back({{"id", oid}, {"props", o.props}, {"createdMs", o.created_ms}, {"updatedMs", o.updated_ms},
+      for (const auto& [oid, o] : p.objects[t]) {
+        json props = json::object();
+        for (const auto& [k, v] : o.props) props[k] = v;
+        list.push_back({{"id", oid}, {"props", std::move(props)}, {"createdMs", o.created_ms}, {"updatedMs", o.updated_ms},
                         {"archived", o.archived}, {"archivedMs", o.archived_ms}});
+      }
       objects[std::string(object_type_name(static_cast<ObjectType>(t)))] = std::move(list);
     }
     json assoc = json::array();
@@ -585,7 +588,7 @@ std::optional<std::string> Store::restore(const json& s) {
         for (const auto& oj : pj.at("objects").at(std::string(object_type_name(static_cast<ObjectType>(t))))) {
           CrmObject o;
           o.id = oj.at("id");
-          o.props = oj.at("props").get<std::map<std::string, std::string>>();
+          for (const auto& [k, v] : oj.at("props").items()) o.props[k] = v.get<std::string>();
           o.created_ms = oj.at("createdMs");
           o.updated_ms = oj.at("updatedMs");
           o.archived = oj.at("archived");

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sandbox/config.hpp"
+#include "sandbox/property_map.hpp"
 #include "sandbox/wire.hpp"
 
 namespace tandem::sandbox {
@@ -42,7 +43,7 @@ struct PropertyDef {
 
 struct CrmObject {
   std::int64_t id = 0;
-  std::map<std::string, std::string> props;
+  PropertyMap props;
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;
   bool archived = false;
