@@ -1,4 +1,6 @@
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include <catch2/catch.hpp>
 
@@ -297,4 +299,37 @@ TEST_CASE("sandbox archive removes associations and frees the email") {
   CHECK(f.call_json("GET", "/crm/v4/objects/tasks/" + t.at("id").get<std::string>() + "/associations/contacts").at("results").empty());
   // The email is free again once the contact is archived.
   f.call_json("POST", "/crm/v3/objects/contacts", contact("del@example.com"), 201);
+}
+
+TEST_CASE("sandbox batch update rejects duplicate ids") {
+  SandboxFixture f(test_config());
+  auto a = f.call_json("POST", "/crm/v3/objects/contacts", contact("dupid@example.com"), 201);
+  auto r = f.call("POST", "/crm/v3/objects/contacts/batch/update",
+                  json{{"inputs", {{{"id", a.at("id")}, {"properties", {{"hs_lead_status", "NEW"}}}},
+                                   {{"id", a.at("id")}, {"properties", {{"hs_lead_status", "OPEN"}}}}}}}.dump());
+  CHECK(r.status == 400);
+  CHECK(f.call_json("GET", "/crm/v3/objects/contacts/" + a.at("id").get<std::string>() + "?properties=hs_lead_status")
+            .at("properties").at("hs_lead_status").is_null());
+}
+
+TEST_CASE("sandbox seed file: owners, teams, contacts with ids and read-only values, tasks with associations") {
+  SandboxFixture f(test_config());
+  std::ifstream in(std::string(TANDEM_TEST_DATA_DIR) + "/sandbox/seed.json");
+  REQUIRE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto error = f.server->seed(json::parse(ss.str()));
+  REQUIRE(!error);
+  auto lena = f.call_json("GET", "/crm/v3/objects/contacts/5001?properties=notes_last_contacted,hs_analytics_source");
+  CHECK(lena.at("properties").at("notes_last_contacted") == "2026-10-01T10:00:00.000Z");
+  CHECK(lena.at("createdAt") == "2026-09-15T08:30:00.000Z");
+  CHECK(f.call_json("GET", "/crm/v3/owners/206").at("teams").at(0).at("name") == "Partner Sales");
+  CHECK(f.call_json("GET", "/crm/v4/objects/contacts/5002/associations/tasks").at("results").size() == 1);
+  // New ids continue after the seeded ones.
+  auto next = f.call_json("POST", "/crm/v3/objects/contacts", contact("after-seed@example.com"), 201);
+  CHECK(std::stoll(next.at("id").get<std::string>()) > 5002);
+  // A seed with a mistake is rejected with a message naming the record.
+  auto bad = f.server->seed(json::parse(R"({"contacts":[{"properties":{"email":"x@example.com","hs_lead_status":"MAYBE"}}]})"));
+  REQUIRE(bad);
+  CHECK_THAT(*bad, Catch::Contains("seed contacts[0]"));
 }
