@@ -2,97 +2,16 @@
 
 #include <cctype>
 #include <charconv>
-#include <ctime>
 
 #include "common/crypto.hpp"
+#include "common/time_format.hpp"
 
 namespace tandem::sandbox {
 
-namespace {
+// Timestamps go through common/time_format so every module agrees on the accepted forms.
+std::string iso8601_ms(std::int64_t epoch_ms) { return format_iso8601_ms(epoch_ms); }
 
-// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-bool read_int(std::string_view s, std::size_t pos, std::size_t len, int& out) {
-  if (pos + len > s.size()) return false;
-  int v = 0;
-  for (std::size_t i = pos; i < pos + len; ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  out = v;
-  return true;
-}
-
-}  // namespace
-
-std::string iso8601_ms(std::int64_t epoch_ms) {
-  std::int64_t secs = epoch_ms >= 0 ? epoch_ms / 1000 : (epoch_ms - 999) / 1000;
-  int ms = static_cast<int>(epoch_ms - secs * 1000);
-  std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  return buf;
-}
-
-std::optional<std::int64_t> parse_datetime_ms(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  bool digits = true;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(s[i])) && !(i == 0 && s[i] == '-')) digits = false;
-  }
-  if (digits) {
-    std::int64_t v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-    return v;
-  }
-  int y, mo, d;
-  if (!read_int(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !read_int(s, 5, 2, mo) || s[7] != '-' ||
-      !read_int(s, 8, 2, d))
-    return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
-  std::int64_t ms = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86'400'000;
-  if (s.size() == 10) return ms;
-  int h, mi, se;
-  if (s[10] != 'T' || !read_int(s, 11, 2, h) || s.size() < 19 || s[13] != ':' || !read_int(s, 14, 2, mi) ||
-      s[16] != ':' || !read_int(s, 17, 2, se))
-    return std::nullopt;
-  if (h > 23 || mi > 59 || se > 60) return std::nullopt;
-  ms += (h * 3600LL + mi * 60LL + se) * 1000;
-  std::size_t pos = 19;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    int frac = 0, n = 0;
-    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
-      if (n < 3) frac = frac * 10 + (s[pos] - '0');
-      ++n;
-      ++pos;
-    }
-    if (n == 0) return std::nullopt;
-    for (int i = n; i < 3; ++i) frac *= 10;
-    ms += frac;
-  }
-  std::string_view rest = s.substr(pos);
-  if (rest == "Z" || rest == "+00:00" || rest == "z") return ms;
-  if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
-    int oh, om;
-    if (!read_int(rest, 1, 2, oh) || !read_int(rest, 4, 2, om)) return std::nullopt;
-    std::int64_t off = (oh * 60LL + om) * 60'000;
-    return rest[0] == '+' ? ms - off : ms + off;
-  }
-  return std::nullopt;
-}
+std::optional<std::int64_t> parse_datetime_ms(std::string_view text) { return parse_timestamp_ms(text); }
 
 std::string to_lower(std::string_view s) {
   std::string out(s);
