@@ -92,6 +92,14 @@ void Evaluator::clear_slots(const CompiledRuleset& rs) {
   }
 }
 
+void Evaluator::load_slots(const CompiledRuleset& rs, const SlotValue* properties) {
+  if (rs_ != &rs || slots_.size() != rs.slot_names.size()) {
+    rs_ = &rs;
+    slots_.assign(rs.slot_names.size(), SlotValue{});
+  }
+  std::copy(properties, properties + rs.property_count, slots_.begin());
+}
+
 void Evaluator::bind_value(const CompiledRuleset& rs, std::int32_t slot, std::string_view text) {
   if (slot < 0 || static_cast<std::size_t>(slot) >= rs.property_count) return;
   SlotValue& v = slots_[static_cast<std::size_t>(slot)];

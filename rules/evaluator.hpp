@@ -130,6 +130,10 @@ class Evaluator {
   void bind(const CompiledRuleset& rs, const ContactRecord& contact);
   void bind_value(const CompiledRuleset& rs, std::int32_t slot, std::string_view text);
   void clear_slots(const CompiledRuleset& rs);
+  // Property slots bound earlier (a copy of slots() after bind()), for callers that bind once and
+  // evaluate the same contact at several times, or measure evaluation alone. Views into the
+  // original contact must still be valid.
+  void load_slots(const CompiledRuleset& rs, const SlotValue* properties);
 
   // After evaluate(..., trace): per node, -1 not evaluated, 0 false, 1 true.
   [[nodiscard]] const std::vector<std::int8_t>& trace() const { return trace_; }
