@@ -1,5 +1,7 @@
 #include "sandbox/sandbox_server.hpp"
 
+#include <charconv>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -235,6 +237,19 @@ http::Response ServerImpl::api(const http::Request& request, const std::vector<s
     return r;
   }
   ApiContext ctx{request, seg, {}, portal, &token, events, now, {"INTEGRATION", std::to_string(options.config.app.id)}};
+  // Outside HubSpot's surface: X-Sandbox-Acting-User: <userId> makes a write look like a person
+  // editing in HubSpot's UI (changeSource CRM_UI, sourceId "userId:<id>", as observed on HubSpot),
+  // so demos and tests can play marketing and sales without the write being the app's own echo.
+  if (auto acting = request.headers.get("X-Sandbox-Acting-User")) {
+    std::int64_t user_id = 0;
+    auto [end, ec] = std::from_chars(acting->data(), acting->data() + acting->size(), user_id);
+    if (ec != std::errc() || end != acting->data() + acting->size() || user_id <= 0) {
+      auto r = error_response(400, "VALIDATION_ERROR", "X-Sandbox-Acting-User must be a positive user id");
+      add_headers(r);
+      return r;
+    }
+    ctx.source = {"CRM_UI", "userId:" + std::to_string(user_id)};
+  }
   auto q = parse_query(request.query());
   if (!q) {
     auto r = error_response(400, "VALIDATION_ERROR", "Malformed query string");

@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/crypto.hpp"
+#include "common/http_client.hpp"
 #include "common/http_server.hpp"
 #include "sandbox/webhook_dispatcher.hpp"
 #include "tests/sandbox/sandbox_fixture.hpp"
@@ -294,4 +295,31 @@ TEST_CASE("sandbox webhook signatures match the contract's test vectors") {
   CHECK(sign_v3(secret, "POST", "https://www.example.com/webhook_uri?source=push%2Fv3", R"({"example_field":"example_value"})",
                 "1693657560000") == "60VJyLO4DBiQv4ucFDliDzCfcQSWcN0VrSocAUuwELc=");
   CHECK(v3_signed_uri("https://x.example/a%3a%2Fb?q=%40%20") == "https://x.example/a:/b?q=@%20");
+}
+
+TEST_CASE("sandbox webhooks: a write made as a HubSpot user is delivered as a UI change, not the app's echo") {
+  SandboxFixture f(test_config());
+  Receiver receiver;
+  point_at(f, receiver);
+  http::Request request;
+  request.method = "POST";
+  request.target = "/crm/v3/objects/contacts";
+  request.headers.set("Authorization", "Bearer " + f.token);
+  request.headers.set("Content-Type", "application/json");
+  request.headers.set("X-Sandbox-Acting-User", "9002");
+  request.body = R"({"properties":{"email":"ui@example.com"}})";
+  auto result = http::fetch(f.base, request);
+  REQUIRE(std::holds_alternative<http::Response>(result));
+  CHECK(std::get<http::Response>(result).status == 201);
+  json events = all_events(receiver.wait_for(1));
+  REQUIRE(!events.empty());
+  for (const auto& e : events) {
+    CHECK(e.at("changeSource") == "CRM_UI");
+    CHECK(e.at("sourceId") == "userId:9002");
+  }
+
+  request.headers.set("X-Sandbox-Acting-User", "not-a-user");
+  auto rejected = http::fetch(f.base, request);
+  REQUIRE(std::holds_alternative<http::Response>(rejected));
+  CHECK(std::get<http::Response>(rejected).status == 400);
 }
