@@ -223,28 +223,28 @@ std::optional<InboxError> SqliteInbox::append(std::span<const std::vector<Event>
         const std::size_t rows = std::min(Statements::kMaxRowsPerInsert, events.size() - first);
         Statement& ins = st_->insert_rows(*db_, rows);
         ins.reset();
-        int p = 0;
         for (std::size_t r = 0; r < rows; ++r) {
           const Event& e = events[first + r];
-          ins.bind(++p, e.portal_id)
-              .bind(++p, e.subscription_id)
-              .bind_static(++p, e.subscription_type)
-              .bind(++p, e.object_id)
-              .bind(++p, e.event_id)
-              .bind(++p, e.occurred_at)
-              .bind(++p, e.app_id)
-              .bind(++p, e.attempt_number)
-              .bind_static(++p, e.property_name)
-              .bind_static(++p, e.property_value)
-              .bind_static(++p, e.change_source)
-              .bind_static(++p, e.source_id)
-              .bind_static(++p, e.object_type_id)
-              .bind(++p, std::int64_t{e.known_type ? 1 : 0})
-              .bind(++p, std::int64_t{e.own_echo ? 1 : 0})
-              .bind_static(++p, e.payload)
-              .bind(++p, now)
-              .bind_static(++p, e.own_echo ? std::string_view("skipped") : std::string_view("pending"))
-              .bind(++p, now);
+          const int p = static_cast<int>(r) * Statements::kInsertColumns;
+          ins.bind(p + 1, e.portal_id)
+              .bind(p + 2, e.subscription_id)
+              .bind_static(p + 3, e.subscription_type)
+              .bind(p + 4, e.object_id)
+              .bind(p + 5, e.event_id)
+              .bind(p + 6, e.occurred_at)
+              .bind(p + 7, e.app_id)
+              .bind(p + 8, e.attempt_number)
+              .bind_static(p + 9, e.property_name)
+              .bind_static(p + 10, e.property_value)
+              .bind_static(p + 11, e.change_source)
+              .bind_static(p + 12, e.source_id)
+              .bind_static(p + 13, e.object_type_id)
+              .bind(p + 14, std::int64_t{e.known_type ? 1 : 0})
+              .bind(p + 15, std::int64_t{e.own_echo ? 1 : 0})
+              .bind_static(p + 16, e.payload)
+              .bind(p + 17, now)
+              .bind_static(p + 18, e.own_echo ? std::string_view("skipped") : std::string_view("pending"))
+              .bind(p + 19, now);
         }
         ins.step();
         // ON CONFLICT DO NOTHING also skips a repeat inside the same statement; changes() counts

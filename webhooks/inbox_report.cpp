@@ -15,26 +15,21 @@ std::string format_epoch_ms(std::int64_t ms) {
   }
   std::tm tm{};
   gmtime_r(&seconds, &tm);
-  char buffer[40];
+  char buffer[80];  // 24 bytes in practice; room for any int the compiler imagines
   std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
   return buffer;
 }
 
 std::string render_stats(const InboxStats& s) {
-  char buffer[512];
-  std::snprintf(buffer, sizeof buffer,
-                "unprocessed  %lld (claimed %lld)\n"
-                "done         %lld\n"
-                "dead         %lld\n"
-                "skipped      %lld (own echoes)\n"
-                "unknown type %lld\n"
-                "oldest unprocessed event: %.3f s old\n",
-                static_cast<long long>(s.pending), static_cast<long long>(s.claimed), static_cast<long long>(s.done),
-                static_cast<long long>(s.dead), static_cast<long long>(s.skipped),
-                static_cast<long long>(s.unknown_types),
-                std::chrono::duration<double>(s.oldest_unprocessed_age).count());
-  return buffer;
+  char age[64];
+  std::snprintf(age, sizeof age, "%.3f", std::chrono::duration<double>(s.oldest_unprocessed_age).count());
+  return "unprocessed  " + std::to_string(s.pending) + " (claimed " + std::to_string(s.claimed) + ")\n" +
+         "done         " + std::to_string(s.done) + "\n" +
+         "dead         " + std::to_string(s.dead) + "\n" +
+         "skipped      " + std::to_string(s.skipped) + " (own echoes)\n" +
+         "unknown type " + std::to_string(s.unknown_types) + "\n" +
+         "oldest unprocessed event: " + age + " s old\n";
 }
 
 nlohmann::json stats_to_json(const InboxStats& s) {

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <map>
@@ -25,7 +26,7 @@ using namespace std::chrono_literals;
 namespace {
 
 std::string read_fixture(const std::string& name) {
-  std::ifstream in(std::string(TANDEM_TEST_DATA_DIR) + "/webhooks/" + name, std::ios::binary);
+  std::ifstream in(std::filesystem::path(TANDEM_TEST_DATA_DIR) / "webhooks" / name, std::ios::binary);
   REQUIRE(in);
   std::ostringstream out;
   out << in.rdbuf();
