@@ -153,6 +153,8 @@ SqliteInbox::SqliteInbox(const StoreConfig& config, const Clock& clock) : config
   db_->exec("PRAGMA cache_size = -8192");
   db_->exec(kSchema);
   st_ = std::make_unique<Statements>(*db_);
+  reader_ = std::make_unique<Database>(config_.path);
+  sqlite3_busy_timeout(reader_->handle(), static_cast<int>(config_.busy_timeout.count()));
   // Replaces SQLite's automatic checkpoint (which would run inside the committing transaction).
   sqlite3_wal_hook(db_->handle(), &SqliteInbox::on_wal_commit, this);
   checkpointer_ = std::thread([this] { run_checkpointer(); });
@@ -338,9 +340,9 @@ std::size_t SqliteInbox::replay(std::optional<std::int64_t> id, EventState from)
 }
 
 webhooks::InboxStats SqliteInbox::stats() {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(reader_mutex_);
   webhooks::InboxStats out;
-  Statement s(*db_, "SELECT state, count(*) FROM inbox_events GROUP BY state");
+  Statement s(*reader_, "SELECT state, count(*) FROM inbox_events GROUP BY state");
   while (s.step()) {
     auto state = webhooks::parse_event_state(s.column_text(0));
     std::int64_t n = s.column_int(1);
@@ -353,9 +355,9 @@ webhooks::InboxStats SqliteInbox::stats() {
       case EventState::kSkipped: out.skipped += n; break;
     }
   }
-  Statement u(*db_, "SELECT count(*) FROM inbox_events WHERE known_type = 0");
+  Statement u(*reader_, "SELECT count(*) FROM inbox_events WHERE known_type = 0");
   if (u.step()) out.unknown_types = u.column_int(0);
-  Statement o(*db_, "SELECT min(received_at) FROM inbox_events WHERE state IN ('pending', 'claimed')");
+  Statement o(*reader_, "SELECT min(received_at) FROM inbox_events WHERE state IN ('pending', 'claimed')");
   if (o.step() && !o.column_is_null(0)) {
     std::int64_t age = to_epoch_ms(clock_.now()) - o.column_int(0);
     out.oldest_unprocessed_age = std::chrono::milliseconds{std::max<std::int64_t>(age, 0)};
@@ -364,11 +366,11 @@ webhooks::InboxStats SqliteInbox::stats() {
 }
 
 std::vector<StoredEvent> SqliteInbox::list(const webhooks::ListFilter& filter) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(reader_mutex_);
   std::string sql = std::string("SELECT ") + kColumns + " FROM inbox_events WHERE id > ?1";
   if (filter.state) sql += " AND state = ?3";
   sql += " ORDER BY id LIMIT ?2";
-  Statement s(*db_, sql);
+  Statement s(*reader_, sql);
   s.bind(1, filter.after_id).bind(2, static_cast<std::int64_t>(filter.limit));
   if (filter.state) s.bind(3, sv(*filter.state));
   std::vector<StoredEvent> out;

@@ -48,6 +48,10 @@ class SqliteInbox final : public webhooks::Inbox {
   std::mutex mutex_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<Statements> st_;
+  // stats() and list() read through their own connection: in WAL mode readers never wait for
+  // the writer, so counting a large inbox for /metrics does not delay a group commit.
+  std::mutex reader_mutex_;
+  std::unique_ptr<Database> reader_;
 
   // WAL checkpoints run on their own connection and thread, so that copying the WAL back into the
   // database (and its fsync) never sits inside a group commit. PASSIVE: never blocks the writer.

@@ -48,6 +48,7 @@ WebhookReceiver::WebhookReceiver(const WebhooksConfig& config, Inbox& inbox, con
   parse_options_.max_events = config_.max_events_per_request;
   parse_options_.own_app_id = config_.app_id;
   committer_ = std::thread([this] { run_committer(); });
+  prober_ = std::thread([this] { run_prober(); });
 }
 
 WebhookReceiver::~WebhookReceiver() { stop(); }
@@ -168,35 +169,43 @@ void WebhookReceiver::handle_delivery(http::Request request, http::Responder res
 
 bool WebhookReceiver::enqueue_probe(Probe probe) {
   {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return false;
+    std::lock_guard lock(probe_mutex_);
+    if (probes_stopping_) return false;
     probes_.push_back(std::move(probe));
   }
-  wake_.notify_one();
+  probe_wake_.notify_one();
   return true;
+}
+
+void WebhookReceiver::run_prober() {
+  std::unique_lock lock(probe_mutex_);
+  for (;;) {
+    probe_wake_.wait(lock, [this] { return probes_stopping_ || !probes_.empty(); });
+    if (probes_.empty()) return;  // stopping and drained
+    Probe probe = std::move(probes_.front());
+    probes_.pop_front();
+    lock.unlock();
+    probe();
+    lock.lock();
+  }
 }
 
 void WebhookReceiver::run_committer() {
   std::vector<Pending> group;
-  std::deque<Probe> probes;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
       // Wakes at least once a minute so that the purge runs on an idle receiver too.
-      wake_.wait_for(lock, std::chrono::minutes(1),
-                     [this] { return stopping_ || !queue_.empty() || !probes_.empty(); });
-      if (stopping_ && queue_.empty() && probes_.empty()) return;  // stopping and drained
+      wake_.wait_for(lock, std::chrono::minutes(1), [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_ && queue_.empty()) return;  // stopping and drained
       group.clear();
       group.reserve(queue_.size());
       for (auto& p : queue_) group.push_back(std::move(p));
       queue_.clear();
-      probes.swap(probes_);
       queue_depth_.set(0);
     }
     if (!group.empty()) commit(group);
     purge_if_due();
-    for (auto& probe : probes) probe();
-    probes.clear();
   }
 }
 
@@ -256,11 +265,16 @@ void WebhookReceiver::refresh_inbox_gauges() {
 void WebhookReceiver::stop() {
   {
     std::lock_guard lock(mutex_);
-    if (stopping_ && !committer_.joinable()) return;
     stopping_ = true;
   }
   wake_.notify_all();
+  {
+    std::lock_guard lock(probe_mutex_);
+    probes_stopping_ = true;
+  }
+  probe_wake_.notify_all();
   if (committer_.joinable() && committer_.get_id() != std::this_thread::get_id()) committer_.join();
+  if (prober_.joinable() && prober_.get_id() != std::this_thread::get_id()) prober_.join();
 }
 
 }  // namespace tandem::webhooks

@@ -36,7 +36,8 @@ class WebhookReceiver {
   WebhookReceiver& operator=(const WebhookReceiver&) = delete;
 
   // The HttpServer handler. Never blocks: verification and parsing are CPU-only and bounded by
-  // the body limit; storage and probes run on the committer thread.
+  // the body limit; storage runs on the committer thread, /readyz and /metrics on a prober thread
+  // (so that counting a large inbox never delays a commit).
   [[nodiscard]] http::Handler handler();
   void handle(http::Request request, http::Responder respond);
 
@@ -62,6 +63,7 @@ class WebhookReceiver {
   void handle_delivery(http::Request request, http::Responder respond);
   void respond_counted(http::Responder& respond, http::Response response);
   void run_committer();
+  void run_prober();
   void commit(std::vector<Pending>& group);
   void refresh_inbox_gauges();
   void purge_if_due();
@@ -93,9 +95,14 @@ class WebhookReceiver {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Pending> queue_;
-  std::deque<Probe> probes_;
   bool stopping_ = false;
   std::thread committer_;
+
+  std::mutex probe_mutex_;
+  std::condition_variable probe_wake_;
+  std::deque<Probe> probes_;
+  bool probes_stopping_ = false;
+  std::thread prober_;
 };
 
 }  // namespace tandem::webhooks
