@@ -198,6 +198,13 @@ net::awaitable<void> HttpServer::State::serve(Stream stream, std::string remote,
         },
         net::use_awaitable);
 
+    if (response.headers.get(kAbortHeader)) {
+      beast::error_code ignored;
+      lowest(stream).socket().set_option(net::socket_base::linger(true, 0), ignored);
+      lowest(stream).socket().close(ignored);
+      idle.erase(id);
+      co_return;
+    }
     if (auto connection = response.headers.get("Connection"); connection && iequals(*connection, "close")) {
       keep_alive = false;
     }
@@ -229,6 +236,10 @@ net::awaitable<void> HttpServer::State::session(tcp::socket socket) {
     ~Count() { --n; }
   } count{connections};
   std::uint64_t id = next_id++;
+  // Without TCP_NODELAY a response written in two segments waits for the peer's delayed ACK
+  // (about 40 ms on Linux) before its second half leaves.
+  beast::error_code nodelay_ignored;
+  socket.set_option(tcp::no_delay(true), nodelay_ignored);
   beast::tcp_stream tcp_stream(std::move(socket));
   if (connections.load() > options.max_connections) {
     // Overload: answer at once rather than queue without bound; HubSpot retries later.

@@ -57,6 +57,11 @@ class Responder {
   Send send_;
 };
 
+// A response carrying this header is not sent: the connection is closed with a TCP reset instead
+// (SO_LINGER 0), so the client cannot tell whether the request was applied. For fault injection
+// (the sandbox); production handlers never set it.
+inline constexpr const char* kAbortHeader = "X-Tandem-Abort";
+
 // Called on the io_context's thread for every complete request. It must not block: slow work
 // goes elsewhere and calls the Responder when done.
 using Handler = std::function<void(Request, Responder)>;

@@ -160,13 +160,10 @@ void ServerImpl::handle(http::Request request, http::Responder responder) {
       if (fault.reset_after) fault_name = "reset_after";
     }
     if (fault.reset_before || fault.reset_after) {
-      // Connection reset: the client must not learn whether the write happened. The common
-      // HTTP server aborts the connection when it sees X-Tandem-Abort; a server that does not
-      // know the header still answers 502 with "Connection: close", a failure with the same
-      // ambiguity for the client.
+      // Connection reset: the client must not learn whether the write happened. The HTTP server
+      // resets the connection (SO_LINGER 0) instead of sending a response with this header.
       response = error_response(502, "BAD_GATEWAY", "connection reset (sandbox fault)");
-      response.headers.set("X-Tandem-Abort", "reset");
-      response.headers.set("Connection", "close");
+      response.headers.set(http::kAbortHeader, "reset");
     }
     {
       std::unique_lock lock(self->mutex);

@@ -280,3 +280,17 @@ TEST_CASE("form encoding round-trips and rejects malformed escapes") {
   CHECK_FALSE(parse_form("a=%zz"));
   CHECK_FALSE(parse_form("a=%4"));
 }
+
+TEST_CASE("a handler can make the server reset the connection instead of answering") {
+  Served s({}, sync_handler([](const Request&) {
+    auto r = Response::text(200, "never sent");
+    r.headers.set(kAbortHeader, "reset");
+    return r;
+  }));
+  Request r;
+  r.method = "POST";
+  r.body = "{}";
+  auto error = failed(fetch(s.server->base_url(), r));
+  CHECK(error.kind == ClientError::Kind::kConnectionLost);
+  CHECK(error.maybe_applied);
+}
