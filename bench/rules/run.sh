@@ -2,11 +2,11 @@
 # Rules benchmark, one run: generate contacts, check that Tandem, json-logic-js and
 # json-logic-engine (compiled) agree on every contact, report evaluations/s per core and ratios,
 # then time `tandem rules simulate` over the same contacts with peak memory.
-#   bench/rules/run.sh [COUNT]        (default 1000000; BUILD_DIR defaults to build/dev-rules)
-# Not part of the test suite. Builds are serialised with the shared build lock.
+#   bench/rules/run.sh [COUNT]        (default 1000000; BUILD_DIR defaults to build/release, made by scripts/build)
+# Not part of the test suite.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-build=${BUILD_DIR:-$root/build/dev-rules}
+build=${BUILD_DIR:-$root/build/release}
 count=${1:-1000000}
 work=$build/bench-rules
 at=2026-11-20T10:00:00Z
@@ -14,8 +14,8 @@ mkdir -p "$work"
 cd "$root"
 
 echo "== building"
-flock /tmp/tandem-build.lock cmake --build "$build" -j2 --target tandem_rules tandem >/dev/null
-flock /tmp/tandem-build.lock g++ -O2 -std=c++20 -I"$root" bench/rules/rules_bench.cpp \
+BUILD_DIR= "$root/scripts/build" release --target tandem_rules tandem >/dev/null
+g++ -O2 -std=c++20 -I"$root" bench/rules/rules_bench.cpp \
   "$build/rules/libtandem_rules.a" "$build/common/libtandem_common.a" -lyaml-cpp -lssl -lcrypto -pthread \
   -o "$work/rules_bench"
 

@@ -6,7 +6,7 @@
 #   bench/sandbox/run.sh [path/to/tandem] [duration, default 10s]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-tandem=${1:-$here/../../build/dev-sandbox/connector/tandem}
+tandem=${1:-$here/../../build/release/connector/tandem}
 duration=${2:-10s}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "python3 is needed to generate the seed" >&2; exit 2; }
