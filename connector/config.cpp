@@ -51,6 +51,11 @@ void read_webhooks(config::ConfigSection s, webhooks::WebhooksConfig& w) {
   w.max_pending_requests =
       static_cast<std::size_t>(s.integer("max_pending_requests", static_cast<std::int64_t>(w.max_pending_requests), 1, 1'000'000));
   w.retry_after_seconds = static_cast<int>(s.integer("retry_after_seconds", w.retry_after_seconds, 1, 3600));
+  w.dedup_retention = s.duration("dedup_retention", w.dedup_retention);
+  // HubSpot retries for up to 24 h; a key dropped sooner than 48 h could let a retry through twice.
+  if (w.dedup_retention < std::chrono::hours(48)) s.error("dedup_retention", "must be at least 48h");
+  w.purge_interval = s.duration("purge_interval", w.purge_interval);
+  if (w.purge_interval < std::chrono::minutes(1)) s.error("purge_interval", "must be at least 1m");
   s.finish();
 }
 

@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -44,6 +45,12 @@ std::unique_ptr<store::SqliteInbox> open_inbox(const InboxArgs& args) {
     store_config = config.store;
   } else {
     std::cerr << "tandem inbox: give --config FILE or --db FILE\n";
+    return nullptr;
+  }
+  // An admin command only reads what serve wrote: a mistyped path must be an error, not a new,
+  // empty database that reports zero events.
+  if (!std::filesystem::exists(store_config.path)) {
+    std::cerr << "tandem inbox: no inbox at " << store_config.path << " (tandem serve creates it)\n";
     return nullptr;
   }
   try {

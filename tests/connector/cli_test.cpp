@@ -33,3 +33,10 @@ TEST_CASE("config check exits 1 on a bad file and 0 on a valid one") {
   CHECK(run({"config", "check", "--config", path}) == 1);
   CHECK(run({"config", "check", "--config", std::string(TANDEM_SOURCE_DIR) + "/examples/tandem.yaml"}) == 0);
 }
+
+TEST_CASE("inbox commands refuse a database that does not exist instead of creating one") {
+  std::string path = std::string(TANDEM_TEST_DATA_DIR) + "/no-such-inbox.db";
+  CHECK(run({"inbox", "stats", "--db", path}) == 1);
+  std::ifstream created(path);
+  CHECK_FALSE(created.good());
+}
