@@ -7,7 +7,6 @@
 #include "common/config.hpp"
 #include "connector/commands.hpp"
 #include "connector/config.hpp"
-#include "connector/intake_commands.hpp"
 
 namespace tandem::connector {
 namespace {

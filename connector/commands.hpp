@@ -12,5 +12,10 @@ namespace tandem::connector {
 void add_rules_command(CLI::App& app, int& exit_code);
 // `tandem sandbox` (sandbox_command.cpp).
 void add_sandbox_command(CLI::App& app, int& exit_code);
+// `tandem serve --config FILE`: the webhook listener (/webhooks/hubspot, /healthz, /readyz,
+// /metrics) over the SQLite inbox, until SIGINT/SIGTERM (serve_command.cpp).
+void add_serve_command(CLI::App& app, int& exit_code);
+// `tandem inbox stats|list|replay` for admins (inbox_command.cpp).
+void add_inbox_command(CLI::App& app, int& exit_code);
 
 }  // namespace tandem::connector

@@ -8,7 +8,7 @@
 #include "common/clock.hpp"
 #include "common/config.hpp"
 #include "connector/config.hpp"
-#include "connector/intake_commands.hpp"
+#include "connector/commands.hpp"
 #include "store/sqlite_inbox.hpp"
 #include "webhooks/inbox_report.hpp"
 

@@ -9,7 +9,7 @@
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "connector/config.hpp"
-#include "connector/intake_commands.hpp"
+#include "connector/commands.hpp"
 #include "store/sqlite_inbox.hpp"
 #include "webhooks/intake_server.hpp"
 

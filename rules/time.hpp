@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/time_format.hpp"
+
 namespace tandem::rules {
 
 inline constexpr std::int64_t kMsPerMinute = 60'000;
@@ -52,8 +54,9 @@ struct BusinessCalendar {
   [[nodiscard]] std::int64_t add(std::int64_t from_ms, const DurationSpec& duration) const;
 };
 
-// Days since 1970-01-01 for a civil date, and back.
-std::int64_t days_from_civil(int y, unsigned m, unsigned d);
-void civil_from_days(std::int64_t z, int& y, unsigned& m, unsigned& d);
+// Days since 1970-01-01 for a civil date, and back (common/time_format.hpp).
+using tandem::civil_from_days;
+using tandem::days_from_civil;
+using tandem::floor_div;
 
 }  // namespace tandem::rules

@@ -3,7 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "connector/intake_commands.hpp"
+#include "connector/commands.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"tandem (intake commands only)"};
