@@ -191,14 +191,18 @@ class TestRunner {
       std::vector<std::pair<std::string, std::string>> merged;
       auto add_entries = [&](const YAML::Node& map, bool override_existing, auto&& self) -> void {
         for (auto it = map.begin(); it != map.end(); ++it) {
-          const std::string key = it->first.Scalar();
+          // Copies (Node is a handle): it->first/second live in yaml-cpp's iterator proxy, a
+          // temporary, and ASan caught the recursive call reading one after its scope.
+          const YAML::Node key_node = it->first;
+          const YAML::Node value_node = it->second;
+          const std::string key = key_node.Scalar();
           if (key == "<<") {
-            if (it->second.IsMap()) self(it->second, false, self);
+            if (value_node.IsMap()) self(value_node, false, self);
             continue;
           }
-          std::string value = it->second.IsScalar() ? it->second.Scalar() : "";
-          if (it->second.IsSequence())
-            for (const auto& v : it->second) value += (value.empty() ? "" : ";") + (v.IsScalar() ? v.Scalar() : "");
+          std::string value = value_node.IsScalar() ? value_node.Scalar() : "";
+          if (value_node.IsSequence())
+            for (const auto& v : value_node) value += (value.empty() ? "" : ";") + (v.IsScalar() ? v.Scalar() : "");
           auto found = std::find_if(merged.begin(), merged.end(), [&](auto& kv) { return kv.first == key; });
           if (found == merged.end())
             merged.emplace_back(key, value);
@@ -207,7 +211,8 @@ class TestRunner {
         }
       };
       // Explicit keys first, so that they win over merged ones.
-      add_entries(t["contact"], true, add_entries);
+      const YAML::Node contact_node = t["contact"];
+      add_entries(contact_node, true, add_entries);
       for (auto& [key, value] : merged) {
         if (key == "id")
           contact.id = value;
