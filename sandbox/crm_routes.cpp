@@ -77,6 +77,18 @@ json standard_error(const ApiError& e, json context) {
   return out;
 }
 
+// The 207 entry for a failed batch input, tied back to the caller's input by its trace id.
+json traced_error(const ApiError& e, const json& input) {
+  return standard_error(e, {{"objectWriteTraceId", {input.at("objectWriteTraceId")}}});
+}
+
+// Without objectWriteTraceIds a batch is all or nothing: its first problem fails it.
+const ApiError* first_problem(const std::vector<std::optional<ApiError>>& problems) {
+  for (const auto& p : problems)
+    if (p) return &*p;
+  return nullptr;
+}
+
 http::Response multi_status(std::int64_t now_ms, json results, json errors, int ok_status) {
   json body = batch_envelope(now_ms, std::move(results));
   if (errors.empty()) return json_response(ok_status, body);
@@ -499,22 +511,18 @@ class CrmRoutes {
           problems[i] = ApiError{409, error_body("CONFLICT", "Duplicate email " + e + " within the batch")};
       }
     }
-    if (!partial) {
-      // Without objectWriteTraceIds the batch is all or nothing: the first problem fails it.
-      for (const auto& pr : problems)
-        if (pr) return from_error(*pr);
-    }
+    if (const ApiError* problem = partial ? nullptr : first_problem(problems)) return from_error(*problem);
     json results = json::array();
     json errors = json::array();
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       if (problems[i]) {
-        errors.push_back(standard_error(*problems[i], {{"objectWriteTraceId", {inputs[i].at("objectWriteTraceId")}}}));
+        errors.push_back(traced_error(*problems[i], inputs[i]));
         continue;
       }
       auto r = s_.store.create(p_, t, inputs[i].at("properties"), assocs[i], c_.now_ms, c_.source, c_.events);
       if (auto* e = std::get_if<ApiError>(&r)) {
         if (!partial) return from_error(*e);
-        errors.push_back(standard_error(*e, {{"objectWriteTraceId", {inputs[i].at("objectWriteTraceId")}}}));
+        errors.push_back(traced_error(*e, inputs[i]));
         continue;
       }
       json j = s_.store.to_public(p_, t, *std::get<const CrmObject*>(r), {}, true);
@@ -552,16 +560,13 @@ class CrmRoutes {
       }
       problems[i] = s_.store.validate_update(p_, t, targets[i]->id, in.at("properties"));
     }
-    if (!partial) {
-      for (const auto& pr : problems)
-        if (pr) return from_error(*pr);
-    }
+    if (const ApiError* problem = partial ? nullptr : first_problem(problems)) return from_error(*problem);
     json results = json::array();
     json errors = json::array();
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       if (!targets[i]) continue;
       if (problems[i]) {
-        errors.push_back(standard_error(*problems[i], {{"objectWriteTraceId", {inputs[i].at("objectWriteTraceId")}}}));
+        errors.push_back(traced_error(*problems[i], inputs[i]));
         continue;
       }
       auto r = s_.store.update(p_, t, targets[i]->id, inputs[i].at("properties"), c_.now_ms, c_.source, c_.events);
