@@ -44,12 +44,12 @@ struct ParseError {
 
 using ParseResult = std::variant<std::vector<Event>, ParseError>;
 
-// Parses a delivery: a JSON array of event objects, UTF-8, at most max_events.
+// Parses a delivery: a JSON array of event objects, UTF-8, at most max_events. The whole body is
+// validated (UTF-8, JSON syntax, numbers), including fields Tandem does not read.
 // Required per event: eventId, portalId, occurredAt and subscriptionType (or eventType).
 // Ids are int64 (JSON integers, or strings of digits). Never throws.
 ParseResult parse_events(std::string_view body, const ParseOptions& options);
 
 bool is_known_subscription_type(std::string_view type);
-bool is_valid_utf8(std::string_view text);
 
 }  // namespace tandem::webhooks

@@ -122,14 +122,16 @@ TEST_CASE("at most max_events per request") {
   CHECK(parse_error(tandem::testing::events_body(4), options) == "too many events: more than 3");
 }
 
-TEST_CASE("valid UTF-8 passes, including 4-byte sequences") {
-  CHECK(is_valid_utf8("plain"));
-  CHECK(is_valid_utf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));
-  CHECK_FALSE(is_valid_utf8("\xF0\x9F\x98"));  // truncated
-  CHECK_FALSE(is_valid_utf8("\xF5\x80\x80\x80"));
-  CHECK_FALSE(is_valid_utf8("\x80"));
-  auto events = parse_ok(R"([{"eventId":1,"portalId":1,"occurredAt":1,"subscriptionType":"contact.propertyChange","propertyValue":"Zoë 😀"}])");
-  CHECK(events[0].property_value == "Zoë 😀");
+TEST_CASE("valid UTF-8 passes, including 4-byte sequences; invalid UTF-8 anywhere is rejected") {
+  auto events = parse_ok(
+      "[{\"eventId\":1,\"portalId\":1,\"occurredAt\":1,\"subscriptionType\":\"contact.propertyChange\","
+      "\"propertyValue\":\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"}]");
+  CHECK(events[0].property_value == "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+  const std::string event = R"({"eventId":1,"portalId":1,"occurredAt":1,"subscriptionType":"x","other":")";
+  CHECK(parse_error("[" + event + "\xF0\x9F\x98\"}]") == "body is not valid UTF-8");      // truncated
+  CHECK(parse_error("[" + event + "\xF5\x80\x80\x80\"}]") == "body is not valid UTF-8");  // beyond U+10FFFF
+  CHECK(parse_error("[" + event + "\x80\"}]") == "body is not valid UTF-8");               // lone continuation
+  CHECK(parse_error("[" + event + "ok\"}]\xFF") == "body is not valid UTF-8");            // after the JSON
 }
 
 TEST_CASE("each event's payload is its bytes exactly as received") {
