@@ -25,6 +25,9 @@ class SqliteError : public std::runtime_error {
 
 class Statement;
 
+// One connection. Not for two threads at once: it is opened with SQLITE_OPEN_NOMUTEX, since every
+// user already serialises its calls (a mutex per connection in SqliteInbox), and SQLite's own
+// per-call mutex cost a few percent of a group commit.
 class Database {
  public:
   // Opens (creating if needed) the file; ":memory:" for tests that need no durability.
@@ -61,6 +64,8 @@ class Statement {
   Statement& bind_static(int index, std::string_view value);
   Statement& bind_static(int index, const std::optional<std::string>& value);
   Statement& bind_static(int index, const std::string& value) { return bind_static(index, std::string_view(value)); }
+  // A BLOB, bound without copying like bind_static.
+  Statement& bind_blob_static(int index, std::string_view bytes);
   // True while a row is available.
   bool step();
   void reset();  // also clears bindings

@@ -6,7 +6,9 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "store/config.hpp"
@@ -48,6 +50,7 @@ class SqliteInbox final : public webhooks::Inbox {
   std::mutex mutex_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<Statements> st_;
+  std::vector<std::string> keys_;  // dedup keys of the rows being inserted (bound without copying)
   // stats() and list() read through their own connection: in WAL mode readers never wait for
   // the writer, so counting a large inbox for /metrics does not delay a group commit.
   std::mutex reader_mutex_;

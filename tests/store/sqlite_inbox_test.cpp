@@ -129,6 +129,9 @@ TEST_CASE("the database runs in WAL mode with synchronous FULL by default") {
   REQUIRE(mode.step());
   CHECK(mode.column_text(0) == "wal");
   CHECK(std::filesystem::exists(f.config.path + "-wal"));
+  store::Statement page(db, "PRAGMA page_size");
+  REQUIRE(page.step());
+  CHECK(page.column_int(0) == 16384);
 }
 
 TEST_CASE("claim leases the oldest events; acknowledge completes them") {
@@ -320,7 +323,7 @@ TEST_CASE("the WAL is checkpointed into the database in the background") {
     batch.push_back(make_event(i));
     batch.back().payload = std::string(2000, 'x');
   }
-  // ~6 MB of WAL: beyond the 1000-page threshold that wakes the checkpointer.
+  // ~6 MB of WAL: beyond the 4 MB (250 pages of 16 KiB) that wake the checkpointer.
   for (int round = 0; round < 30; ++round) {
     for (int i = 0; i < 100; ++i) batch[i].event_id = round * 100 + i;
     append(inbox, {batch});
@@ -332,4 +335,24 @@ TEST_CASE("the WAL is checkpointed into the database in the background") {
   }
   CHECK(copied);
   CHECK(inbox.stats().pending == 3000);
+}
+
+TEST_CASE("an inbox of an earlier layout is refused at start-up, never read as empty") {
+  Fixture f;
+  {
+    store::Database old(f.config.path);
+    old.exec("CREATE TABLE inbox_events (id INTEGER PRIMARY KEY, portal_id INTEGER NOT NULL)");
+    old.exec("INSERT INTO inbox_events (portal_id) VALUES (1)");
+  }
+  try {
+    SqliteInbox inbox(f.config, f.clock);
+    FAIL("opened an inbox of layout version 0");
+  } catch (const store::SqliteError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("layout version 0") && Catch::Contains("reads version 2"));
+  }
+  // A new file gets the current layout, and reopening it is fine.
+  Fixture g;
+  { SqliteInbox inbox(g.config, g.clock); }
+  SqliteInbox inbox(g.config, g.clock);
+  CHECK(inbox.stats().pending == 0);
 }
