@@ -21,22 +21,13 @@ CREATE TABLE IF NOT EXISTS inbox_events (
   -- No AUTOINCREMENT: it costs a sqlite_sequence write per row. Ids still only grow while the
   -- newest row exists, and purge() never deletes unprocessed (hence never the newest) rows.
   id                INTEGER PRIMARY KEY,
-  portal_id         INTEGER NOT NULL,
-  subscription_id   INTEGER NOT NULL,
-  subscription_type TEXT    NOT NULL,
-  object_id         INTEGER NOT NULL,
-  event_id          INTEGER NOT NULL,
-  occurred_at       INTEGER NOT NULL,
-  app_id            INTEGER NOT NULL,
-  attempt_number    INTEGER NOT NULL,
-  property_name     TEXT,
-  property_value    TEXT,
-  change_source     TEXT    NOT NULL,
-  source_id         TEXT    NOT NULL,
-  object_type_id    TEXT    NOT NULL,
+  -- The event object exactly as HubSpot sent it. Its typed fields (portal, object, property...)
+  -- are parsed back from it when an event is read: storing them in columns of their own as well
+  -- cost a third of the append time (every column is work per row in SQLite's VM) and nothing
+  -- queries them.
+  payload           TEXT    NOT NULL,
   known_type        INTEGER NOT NULL,
   own_echo          INTEGER NOT NULL,
-  payload           TEXT    NOT NULL,
   received_at       INTEGER NOT NULL,
   state             TEXT    NOT NULL,
   attempts          INTEGER NOT NULL DEFAULT 0,
@@ -46,7 +37,7 @@ CREATE TABLE IF NOT EXISTS inbox_events (
   last_error        TEXT    NOT NULL DEFAULT '',
   -- The dedup key (portal, subscriptionId, subscriptionType, objectId, eventId, occurredAt) as one
   -- BLOB (see dedup_key()): eventId alone is not unique (hubspot-contract.md §3.2). One column
-  -- compares with a memcmp where the six-column key cost a typed comparison per column at every
+  -- compares with a memcmp where a six-column key costs a typed comparison per column at every
   -- step of every b-tree seek. The row, and so the key, stays until purge() removes processed
   -- rows older than the retention (>= 48 h).
   dedup_key         BLOB    NOT NULL UNIQUE
@@ -54,9 +45,9 @@ CREATE TABLE IF NOT EXISTS inbox_events (
 CREATE INDEX IF NOT EXISTS inbox_events_queue ON inbox_events (state, available_at, id);
 )sql";
 
-// PRAGMA user_version of the layout above. 0 with an existing inbox_events table is the layout
-// of earlier development builds (six-column UNIQUE key), which this build does not migrate.
-constexpr int kSchemaVersion = 2;
+// PRAGMA user_version of the layout above. Earlier development builds wrote 0 (typed columns and
+// a six-column UNIQUE key) or 2 (typed columns and this key); this build does not migrate them.
+constexpr int kSchemaVersion = 3;
 
 // occurredAt, eventId, portalId, subscriptionId, objectId as 8 big-endian bytes each (sign bit
 // flipped, so that memcmp orders them as numbers), then subscriptionType. occurredAt first: new
@@ -71,35 +62,23 @@ void dedup_key(const Event& e, std::string& out) {
 }
 
 constexpr const char* kColumns =
-    "id, portal_id, subscription_id, subscription_type, object_id, event_id, occurred_at, app_id, attempt_number, "
-    "property_name, property_value, change_source, source_id, object_type_id, known_type, own_echo, payload, "
-    "received_at, state, attempts, last_error, lease_until";
+    "id, payload, known_type, own_echo, received_at, state, attempts, last_error, lease_until";
 
 StoredEvent read_row(const Statement& s) {
   StoredEvent r;
   r.id = s.column_int(0);
-  Event& e = r.event;
-  e.portal_id = s.column_int(1);
-  e.subscription_id = s.column_int(2);
-  e.subscription_type = s.column_text(3);
-  e.object_id = s.column_int(4);
-  e.event_id = s.column_int(5);
-  e.occurred_at = s.column_int(6);
-  e.app_id = s.column_int(7);
-  e.attempt_number = s.column_int(8);
-  if (!s.column_is_null(9)) e.property_name = s.column_text(9);
-  if (!s.column_is_null(10)) e.property_value = s.column_text(10);
-  e.change_source = s.column_text(11);
-  e.source_id = s.column_text(12);
-  e.object_type_id = s.column_text(13);
-  e.known_type = s.column_int(14) != 0;
-  e.own_echo = s.column_int(15) != 0;
-  e.payload = s.column_text(16);
-  r.received_at = s.column_int(17);
-  r.state = webhooks::parse_event_state(s.column_text(18)).value_or(EventState::kPending);
-  r.attempts = static_cast<int>(s.column_int(19));
-  r.last_error = s.column_text(20);
-  r.lease_until = s.column_int(21);
+  std::string payload = s.column_text(1);
+  // Every stored payload passed the same parser at intake; should one not parse (a file edited by
+  // hand), the event keeps its payload and flags, and its consumer reports it.
+  if (auto parsed = webhooks::parse_event(payload)) r.event = std::move(*parsed);
+  r.event.payload = std::move(payload);
+  r.event.known_type = s.column_int(2) != 0;
+  r.event.own_echo = s.column_int(3) != 0;
+  r.received_at = s.column_int(4);
+  r.state = webhooks::parse_event_state(s.column_text(5)).value_or(EventState::kPending);
+  r.attempts = static_cast<int>(s.column_int(6));
+  r.last_error = s.column_text(7);
+  r.lease_until = s.column_int(8);
   return r;
 }
 
@@ -136,9 +115,8 @@ struct SqliteInbox::Statements {
     auto& slot = insert_many[rows];
     if (!slot) {
       std::string sql =
-          "INSERT INTO inbox_events (portal_id, subscription_id, subscription_type, object_id, event_id, "
-          "occurred_at, app_id, attempt_number, property_name, property_value, change_source, source_id, "
-          "object_type_id, known_type, own_echo, payload, received_at, state, available_at, dedup_key) VALUES ";
+          "INSERT INTO inbox_events (payload, known_type, own_echo, received_at, state, available_at, dedup_key) "
+          "VALUES ";
       for (std::size_t r = 0; r < rows; ++r) {
         sql += r ? ",(" : "(";
         for (int c = 0; c < kInsertColumns; ++c) sql += c ? ",?" : "?";
@@ -149,7 +127,7 @@ struct SqliteInbox::Statements {
     }
     return *slot;
   }
-  static constexpr int kInsertColumns = 20;
+  static constexpr int kInsertColumns = 7;
   static constexpr std::size_t kMaxRowsPerInsert = 100;
   std::map<std::size_t, std::unique_ptr<Statement>> insert_many;
 
@@ -269,26 +247,13 @@ std::optional<InboxError> SqliteInbox::append(std::span<const std::vector<Event>
           const Event& e = events[first + r];
           dedup_key(e, keys_[r]);
           const int p = static_cast<int>(r) * Statements::kInsertColumns;
-          ins.bind(p + 1, e.portal_id)
-              .bind(p + 2, e.subscription_id)
-              .bind_static(p + 3, e.subscription_type)
-              .bind(p + 4, e.object_id)
-              .bind(p + 5, e.event_id)
-              .bind(p + 6, e.occurred_at)
-              .bind(p + 7, e.app_id)
-              .bind(p + 8, e.attempt_number)
-              .bind_static(p + 9, e.property_name)
-              .bind_static(p + 10, e.property_value)
-              .bind_static(p + 11, e.change_source)
-              .bind_static(p + 12, e.source_id)
-              .bind_static(p + 13, e.object_type_id)
-              .bind(p + 14, std::int64_t{e.known_type ? 1 : 0})
-              .bind(p + 15, std::int64_t{e.own_echo ? 1 : 0})
-              .bind_static(p + 16, e.payload)
-              .bind(p + 17, now)
-              .bind_static(p + 18, e.own_echo ? std::string_view("skipped") : std::string_view("pending"))
-              .bind(p + 19, now)
-              .bind_blob_static(p + 20, keys_[r]);
+          ins.bind_static(p + 1, e.payload)
+              .bind(p + 2, std::int64_t{e.known_type ? 1 : 0})
+              .bind(p + 3, std::int64_t{e.own_echo ? 1 : 0})
+              .bind(p + 4, now)
+              .bind_static(p + 5, e.own_echo ? std::string_view("skipped") : std::string_view("pending"))
+              .bind(p + 6, now)
+              .bind_blob_static(p + 7, keys_[r]);
         }
         ins.step();
         // ON CONFLICT DO NOTHING also skips a repeat inside the same statement; changes() counts

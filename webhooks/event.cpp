@@ -226,12 +226,29 @@ std::string read_event(dom::object object, std::size_t index, const ParseOptions
   return {};
 }
 
+// One parser per thread: its buffers grow to the largest body seen (bounded by the body limit)
+// and are reused, so a delivery costs no allocation inside simdjson.
+dom::parser& thread_parser() {
+  thread_local dom::parser parser;
+  return parser;
+}
+
 }  // namespace
 
+std::optional<Event> parse_event(std::string_view object_json) {
+  dom::element root;
+  dom::object object;
+  if (thread_parser().parse(object_json.data(), object_json.size()).get(root) || root.get_object().get(object)) {
+    return std::nullopt;
+  }
+  Event e;
+  if (!read_event(object, 0, ParseOptions{}, e).empty()) return std::nullopt;
+  e.payload.assign(object_json);
+  return e;
+}
+
 ParseResult parse_events(std::string_view body, const ParseOptions& options) {
-  // One parser per thread: its buffers grow to the largest body seen (bounded by the body limit)
-  // and are reused, so a delivery costs no allocation inside simdjson.
-  thread_local dom::parser parser;
+  dom::parser& parser = thread_parser();
   dom::element root;
   if (const auto error = parser.parse(body.data(), body.size()).get(root)) {
     if (error == simdjson::UTF8_ERROR) return ParseError{"body is not valid UTF-8"};

@@ -50,6 +50,10 @@ using ParseResult = std::variant<std::vector<Event>, ParseError>;
 // Ids are int64 (JSON integers, or strings of digits). Never throws.
 ParseResult parse_events(std::string_view body, const ParseOptions& options);
 
+// One event object, as stored in Event::payload: the typed fields parsed back, own_echo false (it
+// depends on the app id; the inbox keeps it). nullopt when it is not a valid event object.
+std::optional<Event> parse_event(std::string_view object_json);
+
 bool is_known_subscription_type(std::string_view type);
 
 }  // namespace tandem::webhooks

@@ -64,7 +64,7 @@ Event make_event(std::int64_t id, const char* type = "contact.propertyChange") {
   e.subscription_type = type;
   e.known_type = is_known_subscription_type(type);
   if (std::string(type) == "contact.propertyChange") e.property_name = "lifecyclestage";
-  e.payload = R"({"eventId":)" + std::to_string(id) + "}";
+  e.payload = payload_of(e);
   return e;
 }
 

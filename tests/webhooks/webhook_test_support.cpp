@@ -1,5 +1,7 @@
 #include "tests/webhooks/webhook_test_support.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -43,6 +45,18 @@ std::string event_json(std::int64_t event_id, std::int64_t object_id, std::int64
     << R"(,"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":)" << object_id
     << R"(,"propertyName":"lifecyclestage","propertyValue":"lead","changeSource":"CRM_UI","sourceId":"userId:98499705"})";
   return o.str();
+}
+
+std::string payload_of(const webhooks::Event& e) {
+  nlohmann::json j = {{"eventId", e.event_id},           {"subscriptionId", e.subscription_id},
+                      {"portalId", e.portal_id},         {"appId", e.app_id},
+                      {"occurredAt", e.occurred_at},     {"subscriptionType", e.subscription_type},
+                      {"attemptNumber", e.attempt_number}, {"objectId", e.object_id},
+                      {"changeSource", e.change_source}, {"sourceId", e.source_id}};
+  if (e.property_name) j["propertyName"] = *e.property_name;
+  if (e.property_value) j["propertyValue"] = *e.property_value;
+  if (!e.object_type_id.empty()) j["objectTypeId"] = e.object_type_id;
+  return j.dump();
 }
 
 std::string events_body(int count, std::int64_t first_id) {

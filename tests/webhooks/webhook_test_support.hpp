@@ -43,6 +43,9 @@ webhooks::WebhooksConfig test_webhooks_config();
 // One event object as HubSpot sends it (subscriptionType contact.propertyChange).
 std::string event_json(std::int64_t event_id, std::int64_t object_id = 123, std::int64_t occurred_at = 1700000000000,
                        std::int64_t portal_id = 62515);
+// The payload HubSpot would have sent for `e`: its typed fields as one JSON event object (the
+// inbox stores the payload and parses the fields back from it).
+std::string payload_of(const webhooks::Event& e);
 // A JSON array of `count` events with event ids first_id, first_id + 1, ...
 std::string events_body(int count, std::int64_t first_id = 1);
 
