@@ -3,6 +3,7 @@
 // One connection guarded by a mutex: the webhook committer is the only writer on the hot path
 // and batches many requests per transaction, so a second connection would buy little.
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -27,8 +28,10 @@ class SqliteInbox final : public webhooks::Inbox {
   SqliteInbox(const StoreConfig& config, const Clock& clock);
   ~SqliteInbox() override;
 
-  std::optional<webhooks::InboxError> append(std::span<const std::vector<webhooks::Event>* const> batches,
-                                             std::vector<webhooks::AppendOutcome>& outcomes) override;
+  std::optional<webhooks::InboxError> append_committed(std::span<const std::vector<webhooks::Event>* const> batches,
+                                                       std::vector<webhooks::AppendOutcome>& outcomes,
+                                                       webhooks::AppendTicket& ticket) override;
+  std::optional<webhooks::InboxError> sync(webhooks::AppendTicket ticket) override;
   std::vector<webhooks::StoredEvent> claim(std::size_t max, std::chrono::milliseconds lease,
                                            const std::string& consumer) override;
   bool acknowledge(std::int64_t id, const std::string& consumer) override;
@@ -43,6 +46,10 @@ class SqliteInbox final : public webhooks::Inbox {
  private:
   struct Statements;
   static int on_wal_commit(void* self, ::sqlite3* db, const char* name, int pages);
+  // Counts a committed write transaction; returns its sequence number.
+  std::uint64_t note_commit();
+  // For the admin and pipeline writes (claim, acknowledge...): durable before they return.
+  void sync_or_throw();
   void run_checkpointer();
 
   StoreConfig config_;
@@ -50,7 +57,13 @@ class SqliteInbox final : public webhooks::Inbox {
   std::mutex mutex_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<Statements> st_;
-  std::vector<std::string> keys_;  // dedup keys of the rows being inserted (bound without copying)
+  std::vector<std::string> keys_;
+  // Durability (kFull): write transactions committed so far, and how many of them a flush of the
+  // WAL (wal_fd_, -1 with kNormal) is known to cover.
+  std::atomic<std::uint64_t> committed_{0};
+  std::mutex sync_mutex_;
+  std::uint64_t synced_ = 0;
+  int wal_fd_ = -1;  // dedup keys of the rows being inserted (bound without copying)
   // stats() and list() read through their own connection: in WAL mode readers never wait for
   // the writer, so counting a large inbox for /metrics does not delay a group commit.
   std::mutex reader_mutex_;

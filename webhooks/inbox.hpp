@@ -19,6 +19,11 @@ struct AppendOutcome {
   std::size_t duplicates = 0;  // already in the inbox (same dedup key)
 };
 
+// Names one committed append transaction (see Inbox::append_committed).
+struct AppendTicket {
+  std::uint64_t sequence = 0;
+};
+
 // Error of the storage layer (disk full, I/O error, database locked past the timeout...).
 struct InboxError {
   std::string message;
@@ -59,13 +64,29 @@ class Inbox {
  public:
   virtual ~Inbox() = default;
 
-  // Stores every batch (one per request) in ONE durable transaction, deduplicated on
+  // Stores every batch (one per request) in ONE transaction, deduplicated on
   // (portal, subscriptionId, subscriptionType, objectId, eventId, occurredAt) — eventId alone is
-  // not unique — including duplicates inside the same transaction. When this returns a value, the
-  // events survive a crash or power loss; on error nothing of any batch is stored.
-  // Own echoes are stored as kSkipped. Thread-safe.
-  virtual std::optional<InboxError> append(std::span<const std::vector<Event>* const> batches,
-                                           std::vector<AppendOutcome>& outcomes) = 0;
+  // not unique — including duplicates inside the same transaction. On success the transaction has
+  // committed (it is visible, and it survives a crash of this process) and `ticket` names it; it
+  // survives power loss once sync(ticket) has returned no error. On error nothing of any batch is
+  // stored. Own echoes are stored as kSkipped. Thread-safe.
+  //
+  // The split lets a caller commit the next group while the disk flushes the previous one
+  // (pipelined group commit): the receiver answers HubSpot only after sync().
+  virtual std::optional<InboxError> append_committed(std::span<const std::vector<Event>* const> batches,
+                                                     std::vector<AppendOutcome>& outcomes, AppendTicket& ticket) = 0;
+  // Returns once every transaction up to and including `ticket` is durable; one flush covers all
+  // transactions committed before it starts, whoever waits for them. Thread-safe; may block on the
+  // disk. An error means durability is unknown: treat those events as not acknowledged (they
+  // are committed, so HubSpot's retry is deduplicated).
+  virtual std::optional<InboxError> sync(AppendTicket ticket) = 0;
+  // append_committed() then sync(): durable when it returns no error.
+  std::optional<InboxError> append(std::span<const std::vector<Event>* const> batches,
+                                   std::vector<AppendOutcome>& outcomes) {
+    AppendTicket ticket;
+    if (auto error = append_committed(batches, outcomes, ticket)) return error;
+    return sync(ticket);
+  }
 
   // Leases up to `max` events, oldest first, to `consumer` for `lease`. An event whose lease
   // expires without acknowledge() goes back to the queue; after max_attempts claims it goes to
@@ -89,7 +110,7 @@ class Inbox {
   // Deletes processed (done/skipped) events received before now - retention (never less than
   // 48 h), which also ends their deduplication. Returns how many were deleted.
   //
-  // Every call except append() throws std::runtime_error on a storage failure: they serve the
+  // Every call except append_committed(), sync() and append() throws std::runtime_error on a storage failure: they serve the
   // pipeline and admin tools, which retry or report.
   virtual std::size_t purge(std::chrono::milliseconds retention) = 0;
 };

@@ -33,7 +33,7 @@ WebhookReceiver::WebhookReceiver(const WebhooksConfig& config, Inbox& inbox, con
                                        "Events caused by Tandem's own writes (stored as skipped)")),
       store_failures_(metrics.counter("tandem_inbox_commit_failures_total",
                                       "Inbox transactions that failed (requests answered 503)")),
-      commit_seconds_(metrics.histogram("tandem_inbox_commit_seconds", "Duration of one inbox group commit",
+      commit_seconds_(metrics.histogram("tandem_inbox_commit_seconds", "Time from the start of a group's inbox transaction until it is durable",
                                         MetricsRegistry::latency_buckets())),
       commit_group_requests_(metrics.histogram("tandem_inbox_commit_group_requests",
                                                "Requests sharing one inbox transaction", group_buckets())),
@@ -48,6 +48,7 @@ WebhookReceiver::WebhookReceiver(const WebhooksConfig& config, Inbox& inbox, con
   parse_options_.max_events = config_.max_events_per_request;
   parse_options_.own_app_id = config_.app_id;
   committer_ = std::thread([this] { run_committer(); });
+  syncer_ = std::thread([this] { run_syncer(); });
   prober_ = std::thread([this] { run_prober(); });
 }
 
@@ -226,28 +227,63 @@ void WebhookReceiver::commit(std::vector<Pending>& group) {
   std::vector<const std::vector<Event>*> batches;
   batches.reserve(group.size());
   for (const auto& p : group) batches.push_back(&p.events);
-  std::vector<AppendOutcome> outcomes;
-  const auto started = std::chrono::steady_clock::now();
-  std::optional<InboxError> error = inbox_.append(batches, outcomes);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  commit_seconds_.observe(seconds);
+  Committed committed;
+  committed.started = std::chrono::steady_clock::now();
+  std::optional<InboxError> error = inbox_.append_committed(batches, committed.outcomes, committed.ticket);
   commit_group_requests_.observe(static_cast<double>(group.size()));
   if (error) {
-    store_failures_.inc();
-    log_.error("inbox commit failed; deliveries answered 503 for HubSpot to retry",
-               {{"error", error->message}, {"requests", group.size()}});
-    for (auto& p : group) {
-      auto response = error_response(503, "store unavailable");
-      response.headers.set("Retry-After", std::to_string(config_.retry_after_seconds));
-      respond_counted(p.respond, std::move(response));
-    }
+    answer_failed(group, *error);
     return;
   }
-  for (std::size_t i = 0; i < group.size(); ++i) {
-    events_stored_.inc(outcomes[i].stored);
-    events_duplicate_.inc(outcomes[i].duplicates);
-    nlohmann::json body = {{"stored", outcomes[i].stored}, {"duplicates", outcomes[i].duplicates}};
-    respond_counted(group[i].respond, http::Response::json(200, body.dump()));
+  committed.group = std::move(group);
+  group.clear();  // moved from: make it empty for the next round
+  {
+    std::lock_guard lock(sync_mutex_);
+    committed_.push_back(std::move(committed));
+  }
+  sync_wake_.notify_one();
+}
+
+void WebhookReceiver::run_syncer() {
+  std::vector<Committed> ready;
+  std::unique_lock lock(sync_mutex_);
+  for (;;) {
+    sync_wake_.wait(lock, [this] { return sync_stopping_ || !committed_.empty(); });
+    if (committed_.empty()) return;  // stopping and drained
+    ready.clear();
+    for (auto& c : committed_) ready.push_back(std::move(c));
+    committed_.clear();
+    lock.unlock();
+    // One flush for every group committed so far: the committer goes on with the next group
+    // meanwhile, so a group's cost is its inserts, not inserts plus a flush.
+    std::optional<InboxError> error = inbox_.sync(ready.back().ticket);
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& c : ready) {
+      commit_seconds_.observe(std::chrono::duration<double>(now - c.started).count());
+      if (error) {
+        answer_failed(c.group, *error);
+        continue;
+      }
+      for (std::size_t i = 0; i < c.group.size(); ++i) {
+        events_stored_.inc(c.outcomes[i].stored);
+        events_duplicate_.inc(c.outcomes[i].duplicates);
+        nlohmann::json body = {{"stored", c.outcomes[i].stored}, {"duplicates", c.outcomes[i].duplicates}};
+        respond_counted(c.group[i].respond, http::Response::json(200, body.dump()));
+      }
+    }
+    ready.clear();  // releases the groups' events before waiting again
+    lock.lock();
+  }
+}
+
+void WebhookReceiver::answer_failed(std::vector<Pending>& group, const InboxError& error) {
+  store_failures_.inc();
+  log_.error("inbox commit failed; deliveries answered 503 for HubSpot to retry",
+             {{"error", error.message}, {"requests", group.size()}});
+  for (auto& p : group) {
+    auto response = error_response(503, "store unavailable");
+    response.headers.set("Retry-After", std::to_string(config_.retry_after_seconds));
+    respond_counted(p.respond, std::move(response));
   }
 }
 
@@ -274,6 +310,13 @@ void WebhookReceiver::stop() {
   }
   probe_wake_.notify_all();
   if (committer_.joinable() && committer_.get_id() != std::this_thread::get_id()) committer_.join();
+  // After the committer: it hands its last groups to the syncer, which answers them and stops.
+  {
+    std::lock_guard lock(sync_mutex_);
+    sync_stopping_ = true;
+  }
+  sync_wake_.notify_all();
+  if (syncer_.joinable() && syncer_.get_id() != std::this_thread::get_id()) syncer_.join();
   if (prober_.joinable() && prober_.get_id() != std::this_thread::get_id()) prober_.join();
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 // The webhook receiver: POST <config.path> verifies the signature on the raw bytes, parses the
 // events, hands them to a committer thread and answers 2xx only after the inbox transaction that
-// holds them has committed. Concurrent requests share one transaction (group commit), so the cost
-// is one fsync per group, not per request. Also serves /healthz, /readyz and /metrics.
+// holds them is durable. Concurrent requests share one transaction (group commit), and commits
+// are pipelined: a syncer thread waits for the flush of committed groups (one flush covers all
+// of them) while the committer writes the next group. Also serves /healthz, /readyz and /metrics.
 //
 // Statuses: 200 stored (body {"stored":n,"duplicates":d}); 400 malformed body (reason in the
 // body); 401 missing/invalid signature; 404/405 other routes; 413 body too large; 503 + Retry-After
@@ -58,6 +59,16 @@ class WebhookReceiver {
     http::Responder respond;
     Clock::SteadyTime queued_at;
   };
+  // A group whose transaction has committed, waiting for the flush that makes it durable.
+  struct Committed {
+    Committed() = default;
+    Committed(Committed&&) noexcept = default;  // so that vectors move them rather than copy
+    Committed& operator=(Committed&&) noexcept = default;
+    std::vector<Pending> group;
+    std::vector<AppendOutcome> outcomes;
+    AppendTicket ticket;
+    std::chrono::steady_clock::time_point started;
+  };
   using Probe = std::function<void()>;
 
   void handle_delivery(http::Request request, http::Responder respond);
@@ -65,6 +76,8 @@ class WebhookReceiver {
   void run_committer();
   void run_prober();
   void commit(std::vector<Pending>& group);
+  void run_syncer();
+  void answer_failed(std::vector<Pending>& group, const InboxError& error);
   void refresh_inbox_gauges();
   void purge_if_due();
   bool enqueue_probe(Probe probe);
@@ -97,6 +110,12 @@ class WebhookReceiver {
   std::deque<Pending> queue_;
   bool stopping_ = false;
   std::thread committer_;
+
+  std::mutex sync_mutex_;
+  std::condition_variable sync_wake_;
+  std::deque<Committed> committed_;
+  bool sync_stopping_ = false;
+  std::thread syncer_;
 
   std::mutex probe_mutex_;
   std::condition_variable probe_wake_;

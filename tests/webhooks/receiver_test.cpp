@@ -37,8 +37,8 @@ struct Fixture {
 class ControlledInbox final : public Inbox {
  public:
   explicit ControlledInbox(Inbox& inner) : inner_(inner) {}
-  std::optional<InboxError> append(std::span<const std::vector<Event>* const> batches,
-                                   std::vector<AppendOutcome>& outcomes) override {
+  std::optional<InboxError> append_committed(std::span<const std::vector<Event>* const> batches,
+                                             std::vector<AppendOutcome>& outcomes, AppendTicket& ticket) override {
     {
       std::unique_lock lock(mutex_);
       ++appends_entered_;
@@ -46,7 +46,11 @@ class ControlledInbox final : public Inbox {
       changed_.wait(lock, [this] { return !held_; });
       if (failing_) return InboxError{"disk I/O error"};
     }
-    return inner_.append(batches, outcomes);
+    return inner_.append_committed(batches, outcomes, ticket);
+  }
+  std::optional<InboxError> sync(AppendTicket ticket) override {
+    if (sync_failing_) return InboxError{"cannot flush the WAL: Input/output error"};
+    return inner_.sync(ticket);
   }
   std::vector<StoredEvent> claim(std::size_t m, std::chrono::milliseconds l, const std::string& c) override {
     return inner_.claim(m, l, c);
@@ -70,6 +74,7 @@ class ControlledInbox final : public Inbox {
     std::lock_guard lock(mutex_);
     failing_ = on;
   }
+  void set_sync_failing(bool on) { sync_failing_ = on; }
   void wait_for_appends(int n) {
     std::unique_lock lock(mutex_);
     changed_.wait(lock, [&] { return appends_entered_ >= n; });
@@ -81,6 +86,7 @@ class ControlledInbox final : public Inbox {
   std::condition_variable changed_;
   bool held_ = false;
   std::atomic<bool> failing_{false};
+  std::atomic<bool> sync_failing_{false};
   int appends_entered_ = 0;
 };
 
@@ -289,6 +295,24 @@ TEST_CASE("a failed commit answers 503 so HubSpot retries, and /readyz turns unr
   CHECK(h.get("/readyz").status == 200);
   h.receiver().set_listening(false);
   CHECK(h.get("/readyz").status == 503);
+}
+
+TEST_CASE("a delivery whose flush to disk fails is answered 503, and HubSpot's retry stores nothing twice") {
+  Fixture f;
+  ControlledInbox controlled(*f.inbox);
+  ReceiverHarness h(controlled, f.clock);
+  controlled.set_sync_failing(true);
+  const std::string body = events_body(3);
+  auto r = h.post(signed_request(body, f.clock.now()));
+  CHECK(r.status == 503);
+  CHECK(r.headers.get("Retry-After").has_value());
+  // The transaction committed before the flush failed: the retry finds the events and is a
+  // duplicate, so nothing is lost and nothing is stored twice.
+  controlled.set_sync_failing(false);
+  r = h.post(signed_request(body, f.clock.now()));
+  CHECK(r.status == 200);
+  CHECK(json_of(r) == nlohmann::json{{"stored", 0}, {"duplicates", 3}});
+  CHECK(f.stored() == 3);
 }
 
 TEST_CASE("/healthz and /metrics report requests, failures, duplicates and inbox depth") {
