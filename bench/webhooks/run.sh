@@ -15,7 +15,7 @@
 # Environment:
 #   PEERS    peers to run, in order (default "tandem r2 r1"). Without tandem, TANDEM_BINARY is
 #            not used (pass anything, e.g. -). Phase 2 needs r2 and runs for tandem and r2.
-#   POOL_MB  memory budget in MB for the wrk scripts' pre-signed pools, all threads (1024)
+#   POOL_MB  memory budget in MB for the wrk scripts' pre-signed pools, all threads (1536)
 #   SIZES    events per request to run (default "1 10 100")
 set -euo pipefail
 
@@ -24,7 +24,7 @@ tandem="${1:?usage: run.sh TANDEM_BINARY [DURATION_SECONDS] [CONNECTIONS]}"
 duration="${2:-10}"
 connections="${3:-32}"
 peers="${PEERS:-tandem r2 r1}"
-pool_mb="${POOL_MB:-1024}"
+pool_mb="${POOL_MB:-1536}"
 sizes="${SIZES:-1 10 100}"
 threads=2
 warmup=2
@@ -75,7 +75,7 @@ new_id_base() { run_no=$((run_no + 1)); id_base=$((run_no * 100000000000)); }
 
 # Rate guesses (req/s) per batch size: the warm-up's pool, and the floor for the measured run's pool,
 # which otherwise follows the warm-up's rate (a cold warm-up can be slower than the run).
-guess_rate() { case "$1" in 1) echo 15000 ;; 10) echo 6000 ;; *) echo 1500 ;; esac; }
+guess_rate() { case "$1" in 1) echo 20000 ;; 10) echo 8000 ;; *) echo 3000 ;; esac; }
 
 # pool_size EVENTS REQ_PER_S SECONDS: requests per wrk thread to pre-sign, enough for REQ_PER_S (at
 # least the batch size's guess) over SECONDS with 50% headroom, capped by POOL_MB (a request is
