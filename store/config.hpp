@@ -8,12 +8,14 @@ namespace tandem::store {
 struct StoreConfig {
   // The SQLite file (next to the configuration file by default).
   std::string path = "tandem.db";
-  // Durability of a commit. kFull (default): with WAL, SQLite fsyncs the WAL on every commit, so a
-  // commit that returned survives power loss — the receiver answers HubSpot 2xx only after that,
-  // and an acknowledged-then-lost event is a lead nobody follows up. kNormal fsyncs only at
-  // checkpoints: still safe against a process crash (kill -9), but the last commits can vanish on
-  // power loss or an OS crash. Group commit makes the cost of kFull one fsync per group, not per
-  // request, which is why we can afford it.
+  // Durability of a commit. kFull (default): an append is acknowledged only after the WAL holding
+  // it has been flushed (fdatasync), so an event that got its 2xx survives power loss — an
+  // acknowledged-then-lost event is a lead nobody follows up. The flush is Tandem's own, not
+  // SQLite's synchronous=FULL: the connection runs NORMAL and SqliteInbox::sync() flushes the WAL
+  // once for every transaction committed so far, so the next group commits while the disk
+  // flushes the last (pipelined group commit: one flush per group at most, usually fewer).
+  // kNormal never flushes at commit (only at checkpoints): still safe against a process crash
+  // (kill -9), but the last acknowledged commits can vanish on power loss or an OS crash.
   enum class Synchronous { kFull, kNormal };
   Synchronous synchronous = Synchronous::kFull;
   // Claims of one event before it is dead-lettered.

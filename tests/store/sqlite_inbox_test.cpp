@@ -357,3 +357,29 @@ TEST_CASE("an inbox of an earlier layout is refused at start-up, never read as e
   SqliteInbox inbox(g.config, g.clock);
   CHECK(inbox.stats().pending == 0);
 }
+
+TEST_CASE("append_committed is visible at once; sync makes it durable, a later flush covering earlier tickets") {
+  Fixture f;
+  SqliteInbox inbox(f.config, f.clock);
+  std::vector<Event> first{make_event(1)};
+  std::vector<Event> second{make_event(2), make_event(1)};
+  const std::vector<Event>* one[] = {&first};
+  const std::vector<Event>* two[] = {&second};
+  std::vector<AppendOutcome> outcomes;
+  AppendTicket t1;
+  AppendTicket t2;
+  REQUIRE_FALSE(inbox.append_committed(one, outcomes, t1));
+  REQUIRE_FALSE(inbox.append_committed(two, outcomes, t2));
+  CHECK(t2.sequence > t1.sequence);
+  CHECK(outcomes[0].stored == 1);
+  CHECK(outcomes[0].duplicates == 1);  // event 1 of the first, still unflushed, transaction
+  // Committed transactions are visible to other connections (and survive a crash of the process)
+  // before any flush.
+  {
+    SqliteInbox other(f.config, f.clock);
+    CHECK(other.list({}).size() == 2);
+  }
+  CHECK_FALSE(inbox.sync(t2));
+  CHECK_FALSE(inbox.sync(t1));  // covered by the flush for t2
+  CHECK(inbox.stats().pending == 2);
+}
