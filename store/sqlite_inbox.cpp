@@ -224,8 +224,9 @@ void SqliteInbox::sync_or_throw() {
 }
 
 namespace {
-// SQLite's default automatic checkpoint threshold is 1000 pages of 4 KiB: the same ~4 MB of WAL.
-constexpr int kCheckpointPages = 250;
+// A checkpoint pass per 16 MiB of WAL (SQLite's automatic one is per ~4 MB): every pass ends with
+// an fsync of the database, and fewer, larger passes measured ~10% more events/s under load.
+constexpr int kCheckpointPages = 1024;
 // WAL size (64 MiB) from which a checkpoint holds the writer back (~15-30 ms here) to let the WAL
 // restart: at 16 MiB the writer stood still ~10% of the time under a steady 75 MB/s of events.
 constexpr int kRestartPages = 4096;
