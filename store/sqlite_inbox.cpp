@@ -230,6 +230,10 @@ constexpr int kCheckpointPages = 1024;
 // WAL size (64 MiB) from which a checkpoint holds the writer back (~15-30 ms here) to let the WAL
 // restart: at 16 MiB the writer stood still ~10% of the time under a steady 75 MB/s of events.
 constexpr int kRestartPages = 4096;
+// Before the held pass: at most this many catch-up passes, stopping once one finds no more than
+// kHeldResidualPages (4 MiB) new.
+constexpr int kCatchUpPasses = 6;
+constexpr int kHeldResidualPages = 256;
 }  // namespace
 
 int SqliteInbox::on_wal_commit(void* self, sqlite3*, const char*, int pages) {
@@ -270,14 +274,22 @@ void SqliteInbox::run_checkpointer() {
     // held_at: the WAL's size at the last held pass; until a commit restarts the WAL, another
     // held pass would find nothing to copy.
     if (wal_pages >= kRestartPages && wal_pages != held_at) {
-      held_at = wal_pages;
       // Under a steady stream the writer appends while a PASSIVE checkpoint copies, so the WAL
       // is never fully copied and never starts over: it grew by hundreds of MB in seconds, every
       // commit wrote fresh blocks (ext4 allocation, and a journal commit in every fdatasync for
-      // the new size). Holding the writer's mutex for one more pass copies the rest (a few MB);
-      // the next commit then starts the WAL over, overwriting blocks that already exist.
+      // the new size). So: more passes without the writer until one finds little new (each
+      // copies only what the writer added during the last), then one while holding the writer's
+      // mutex, which copies the rest; the next commit starts the WAL over, overwriting blocks
+      // that already exist. The held pass is short because the residual is (a copy of a few
+      // hundred pages and an fsync).
+      for (int pass = 0; pass < kCatchUpPasses; ++pass) {
+        const int before = wal_pages;
+        sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+        if (wal_pages - before <= kHeldResidualPages) break;
+      }
       std::lock_guard writer(mutex_);
       sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+      held_at = wal_pages;
     }
     lock.lock();
   }

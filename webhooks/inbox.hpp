@@ -110,8 +110,8 @@ class Inbox {
   // Deletes processed (done/skipped) events received before now - retention (never less than
   // 48 h), which also ends their deduplication. Returns how many were deleted.
   //
-  // Every call except append_committed(), sync() and append() throws std::runtime_error on a storage failure: they serve the
-  // pipeline and admin tools, which retry or report.
+  // Every call except append_committed(), sync() and append() throws std::runtime_error on a
+  // storage failure: they serve the pipeline and admin tools, which retry or report.
   virtual std::size_t purge(std::chrono::milliseconds retention) = 0;
 };
 

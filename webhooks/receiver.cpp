@@ -33,7 +33,8 @@ WebhookReceiver::WebhookReceiver(const WebhooksConfig& config, Inbox& inbox, con
                                        "Events caused by Tandem's own writes (stored as skipped)")),
       store_failures_(metrics.counter("tandem_inbox_commit_failures_total",
                                       "Inbox transactions that failed (requests answered 503)")),
-      commit_seconds_(metrics.histogram("tandem_inbox_commit_seconds", "Time from the start of a group's inbox transaction until it is durable",
+      commit_seconds_(metrics.histogram("tandem_inbox_commit_seconds",
+                                        "Time from the start of a group's inbox transaction until it is durable",
                                         MetricsRegistry::latency_buckets())),
       commit_group_requests_(metrics.histogram("tandem_inbox_commit_group_requests",
                                                "Requests sharing one inbox transaction", group_buckets())),
@@ -278,7 +279,7 @@ void WebhookReceiver::run_syncer() {
 
 void WebhookReceiver::answer_failed(std::vector<Pending>& group, const InboxError& error) {
   store_failures_.inc();
-  log_.error("inbox commit failed; deliveries answered 503 for HubSpot to retry",
+  log_.error("inbox commit or flush failed; deliveries answered 503 for HubSpot to retry",
              {{"error", error.message}, {"requests", group.size()}});
   for (auto& p : group) {
     auto response = error_response(503, "store unavailable");

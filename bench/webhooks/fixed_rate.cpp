@@ -66,7 +66,7 @@ struct Options {
   double grace = 10;
 };
 
-[[noreturn]] void usage(const std::string &message) {
+[[noreturn]] void usage(const std::string& message) {
   std::fprintf(stderr,
                "fixed_rate: %s\n"
                "usage: fixed_rate --url http://HOST:PORT/PATH --rate REQ_PER_S --duration SECONDS\n"
@@ -77,16 +77,16 @@ struct Options {
 }
 
 template <typename T>
-T parse_number(const std::string &flag, const std::string &text) {
+T parse_number(const std::string& flag, const std::string& text) {
   T value{};
-  const char *end = text.data() + text.size();
+  const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (ec != std::errc() || ptr != end || text.empty()) usage("invalid value for " + flag + ": '" + text + "'");
   return value;
 }
 
-double parse_double(const std::string &flag, const std::string &text) {
-  char *end = nullptr;
+double parse_double(const std::string& flag, const std::string& text) {
+  char* end = nullptr;
   errno = 0;
   double value = std::strtod(text.c_str(), &end);
   if (text.empty() || errno != 0 || *end != '\0' || !std::isfinite(value)) {
@@ -95,7 +95,7 @@ double parse_double(const std::string &flag, const std::string &text) {
   return value;
 }
 
-void parse_url(Options &o, const std::string &url) {
+void parse_url(Options& o, const std::string& url) {
   const std::string scheme = "http://";
   if (url.compare(0, scheme.size(), scheme) != 0) usage("--url must start with http:// (no TLS)");
   std::string rest = url.substr(scheme.size());
@@ -115,10 +115,10 @@ void parse_url(Options &o, const std::string &url) {
   if (o.host.empty()) usage("--url has no host");
 }
 
-Options parse_args(int argc, char **argv) {
+Options parse_args(int argc, char** argv) {
   Options o;
-  if (const char *s = std::getenv("SECRET")) o.secret = s;
-  if (const char *b = std::getenv("PUBLIC_BASE_URL")) o.public_base = b;
+  if (const char* s = std::getenv("SECRET")) o.secret = s;
+  if (const char* b = std::getenv("PUBLIC_BASE_URL")) o.public_base = b;
   bool have_url = false, have_rate = false, have_duration = false;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
@@ -174,21 +174,21 @@ std::uint64_t epoch_ms() {
           .count());
 }
 
-std::string sign(const std::string &secret, const std::string &message) {
+std::string sign(const std::string& secret, const std::string& message) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
   if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-           reinterpret_cast<const unsigned char *>(message.data()), message.size(), md, &md_len) == nullptr) {
+           reinterpret_cast<const unsigned char*>(message.data()), message.size(), md, &md_len) == nullptr) {
     std::fprintf(stderr, "fixed_rate: HMAC failed\n");
     std::exit(1);
   }
   unsigned char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
   int n = EVP_EncodeBlock(b64, md, static_cast<int>(md_len));
-  return std::string(reinterpret_cast<char *>(b64), static_cast<std::size_t>(n));
+  return std::string(reinterpret_cast<char*>(b64), static_cast<std::size_t>(n));
 }
 
 // Request i carries events with ids id_base + i * events + 1 ... id_base + (i + 1) * events.
-std::vector<std::string> build_requests(const Options &o, std::uint64_t id_base, std::size_t count) {
+std::vector<std::string> build_requests(const Options& o, std::uint64_t id_base, std::size_t count) {
   std::vector<std::string> requests;
   requests.reserve(count);
   const std::string uri = o.public_base + o.path;
@@ -237,9 +237,9 @@ enum class Failure { none, connect, send, receive, timeout, malformed };
 
 class Connection {
  public:
-  Connection(const addrinfo *address, double timeout) : address_(address), timeout_(timeout) {}
-  Connection(const Connection &) = delete;
-  Connection &operator=(const Connection &) = delete;
+  Connection(const addrinfo* address, double timeout) : address_(address), timeout_(timeout) {}
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
   ~Connection() { close(); }
 
   void close() {
@@ -250,7 +250,7 @@ class Connection {
 
   bool connect() {
     close();
-    for (const addrinfo *a = address_; a != nullptr; a = a->ai_next) {
+    for (const addrinfo* a = address_; a != nullptr; a = a->ai_next) {
       int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
       if (fd < 0) continue;
       timeval tv{};
@@ -283,7 +283,7 @@ class Connection {
     return true;  // readable while idle: EOF, error or unsolicited data
   }
 
-  Failure send_all(const std::string &data) {
+  Failure send_all(const std::string& data) {
     std::size_t sent = 0;
     while (sent < data.size()) {
       ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
@@ -297,7 +297,7 @@ class Connection {
   }
 
   // Reads one response. On success sets status and whether the connection must be closed.
-  Failure read_response(int &status, bool &must_close) {
+  Failure read_response(int& status, bool& must_close) {
     for (;;) {
       std::size_t header_end;
       while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
@@ -378,7 +378,7 @@ class Connection {
  private:
   static std::string lower(std::string_view s) {
     std::string out(s);
-    for (char &c : out) {
+    for (char& c : out) {
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     }
     return out;
@@ -388,7 +388,7 @@ class Connection {
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
     return s;
   }
-  static bool has_token(const std::string &value, std::string_view token) {
+  static bool has_token(const std::string& value, std::string_view token) {
     std::size_t start = 0;
     while (start <= value.size()) {
       std::size_t comma = value.find(',', start);
@@ -418,7 +418,7 @@ class Connection {
     }
   }
 
-  Failure read_line(std::string &line) {
+  Failure read_line(std::string& line) {
     std::size_t end;
     while ((end = buffer_.find("\r\n")) == std::string::npos) {
       if (buffer_.size() > 64 * 1024) return Failure::malformed;
@@ -453,7 +453,7 @@ class Connection {
     }
   }
 
-  const addrinfo *address_;
+  const addrinfo* address_;
   double timeout_;
   int fd_ = -1;
   bool eof_ = false;
@@ -472,7 +472,7 @@ struct WorkerResult {
   Clock::time_point last_end{};
 };
 
-std::int64_t percentile(const std::vector<std::int64_t> &sorted, double p) {
+std::int64_t percentile(const std::vector<std::int64_t>& sorted, double p) {
   if (sorted.empty()) return 0;
   std::size_t rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
   if (rank < 1) rank = 1;
@@ -482,14 +482,14 @@ std::int64_t percentile(const std::vector<std::int64_t> &sorted, double p) {
 
 }  // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   Options o = parse_args(argc, argv);
 
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
-  addrinfo *address = nullptr;
+  addrinfo* address = nullptr;
   if (int rc = ::getaddrinfo(o.host.c_str(), o.port.c_str(), &hints, &address); rc != 0) {
     std::fprintf(stderr, "fixed_rate: cannot resolve %s:%s: %s\n", o.host.c_str(), o.port.c_str(), gai_strerror(rc));
     return 2;
@@ -504,8 +504,9 @@ int main(int argc, char **argv) {
   auto build_start = Clock::now();
   std::vector<std::string> requests = build_requests(o, id_base, total);
   std::size_t bytes = 0;
-  for (const auto &r : requests) bytes += r.size();
-  std::fprintf(stderr, "fixed_rate: pre-signed %zu requests (%.1f MB) in %.2f s; sending at %.1f req/s over %d connections\n",
+  for (const auto& r : requests) bytes += r.size();
+  std::fprintf(stderr,
+               "fixed_rate: pre-signed %zu requests (%.1f MB) in %.2f s; sending at %.1f req/s over %d connections\n",
                total, static_cast<double>(bytes) / 1048576.0,
                std::chrono::duration<double>(Clock::now() - build_start).count(), o.rate, o.connections);
 
@@ -521,7 +522,7 @@ int main(int argc, char **argv) {
   threads.reserve(static_cast<std::size_t>(workers));
   for (int w = 0; w < workers; ++w) {
     threads.emplace_back([&, w] {
-      WorkerResult &res = results[static_cast<std::size_t>(w)];
+      WorkerResult& res = results[static_cast<std::size_t>(w)];
       res.latencies_ns.reserve(total / static_cast<std::size_t>(workers) + 1);
       Connection conn(address, o.timeout);
       conn.connect();  // a failure here is retried (and counted) at the first request
@@ -529,7 +530,8 @@ int main(int argc, char **argv) {
       go.wait();
       for (std::size_t i = static_cast<std::size_t>(w); i < total; i += static_cast<std::size_t>(workers)) {
         const Clock::time_point due =
-            t0 + std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(static_cast<double>(i) * interval_ns)));
+            t0 +
+            std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(static_cast<double>(i) * interval_ns)));
         Clock::time_point now = Clock::now();
         if (now < due) {
           std::this_thread::sleep_until(due);
@@ -569,7 +571,7 @@ int main(int argc, char **argv) {
   t0 = Clock::now() + std::chrono::milliseconds(50);
   give_up = t0 + std::chrono::nanoseconds(static_cast<std::int64_t>((o.duration + o.grace) * 1e9));
   go.count_down();
-  for (auto &t : threads) t.join();
+  for (auto& t : threads) t.join();
   freeaddrinfo(address);
 
   std::vector<std::int64_t> all;
@@ -577,7 +579,7 @@ int main(int argc, char **argv) {
   std::uint64_t responses = 0, ok = 0, non2xx = 0, unsent = 0;
   std::uint64_t errors[6] = {};
   Clock::time_point last_end = t0;
-  for (auto &r : results) {
+  for (auto& r : results) {
     all.insert(all.end(), r.latencies_ns.begin(), r.latencies_ns.end());
     responses += r.responses;
     ok += r.ok;
@@ -602,7 +604,7 @@ int main(int argc, char **argv) {
       o.events, static_cast<unsigned long long>(responses), static_cast<unsigned long long>(non2xx),
       static_cast<unsigned long long>(socket_errors), static_cast<double>(responses) / elapsed,
       static_cast<double>(ok) * o.events / elapsed, static_cast<double>(percentile(all, 50)) / 1e6,
-      static_cast<double>(percentile(all, 99)) / 1e6, all.empty() ? 0.0 : static_cast<double>(all.back()) / 1e6,
-      o.rate, total, static_cast<unsigned long long>(unsent), elapsed);
+      static_cast<double>(percentile(all, 99)) / 1e6, all.empty() ? 0.0 : static_cast<double>(all.back()) / 1e6, o.rate,
+      total, static_cast<unsigned long long>(unsent), elapsed);
   return 0;
 }

@@ -293,8 +293,9 @@ class Writer {
       const std::string acting_user = b % 2 == 1 ? "9002" : "";
       json inputs = json::array();
       for (int i = 0; i < 100; ++i) {
-        inputs.push_back({{"properties", {{"email", "k" + std::to_string(b) + "-" + std::to_string(i) + "@example.com"},
-                                          {"firstname", "K" + std::to_string(i)}}}});
+        inputs.push_back({{"properties",
+                           {{"email", "k" + std::to_string(b) + "-" + std::to_string(i) + "@example.com"},
+                            {"firstname", "K" + std::to_string(i)}}}});
       }
       auto [status, answer] =
           sandbox_.call("POST", "/crm/v3/objects/contacts/batch/create", {{"inputs", inputs}}, token_, acting_user);
@@ -307,10 +308,12 @@ class Writer {
           for (const auto& r : answer.at("results")) {
             updates.push_back({{"id", r.at("id")}, {"properties", {{"hs_lead_status", "OPEN"}}}});
           }
-          auto [s2, a2] =
-              sandbox_.call("POST", "/crm/v3/objects/contacts/batch/update", {{"inputs", updates}}, token_, acting_user);
-          if (s2 != 200 || !a2.is_object() || !a2.contains("results")) fail(s2, a2);
-          else updated += static_cast<std::int64_t>(a2.at("results").size());
+          auto [s2, a2] = sandbox_.call("POST", "/crm/v3/objects/contacts/batch/update", {{"inputs", updates}}, token_,
+                                        acting_user);
+          if (s2 != 200 || !a2.is_object() || !a2.contains("results"))
+            fail(s2, a2);
+          else
+            updated += static_cast<std::int64_t>(a2.at("results").size());
         }
       }
       ++batches_done;
@@ -331,7 +334,8 @@ bool quiet(const json& status) {
 
 }  // namespace
 
-TEST_CASE("kill -9 during the sandbox's deliveries: every event the sandbox saw acknowledged is in the inbox exactly once") {
+TEST_CASE(
+    "kill -9 during the sandbox's deliveries: every event the sandbox saw acknowledged is in the inbox exactly once") {
   const auto test_start = SteadyClock::now();
   // Fewer contacts under the sanitizers (-O0, several times slower), to stay near 15 s there too
   // (about 6 s and 11,200 events in 112 deliveries in release; 13 s and 5,600 in 56 there).
@@ -376,8 +380,11 @@ TEST_CASE("kill -9 during the sandbox's deliveries: every event the sandbox saw 
   // HubSpot's schedule (1 min, 2 min, 5 min, ... ~24 h over 10 retries) x 2e-4: 12 ms, 24 ms,
   // 60 ms, ... 6 s, about 17 s in all, against restarts that take well under a second.
   sandbox.call_ok("PUT", "/_sandbox/webhooks/delivery",
-                  {{"timeFactor", 2e-4}, {"maxRetries", 10}, {"duplicateProbability", 0.0},
-                   {"outOfOrderProbability", 0.0}, {"maxEventsPerRequest", 100}});
+                  {{"timeFactor", 2e-4},
+                   {"maxRetries", 10},
+                   {"duplicateProbability", 0.0},
+                   {"outOfOrderProbability", 0.0},
+                   {"maxEventsPerRequest", 100}});
   auto [token_status, minted] = sandbox.call("POST", "/_sandbox/oauth/tokens", json::object());
   REQUIRE(token_status == 200);
   const std::string token = minted.at("access_token").get<std::string>();
@@ -388,8 +395,10 @@ TEST_CASE("kill -9 during the sandbox's deliveries: every event the sandbox saw 
   int kills = 0, kills_in_flight = 0;
   for (int round = 0; round < kKills; ++round) {
     const int at_batch = (round + 1) * kBatches / (kKills + 2);  // the last with a third of the stream to go
-    const auto delivered_at_start = sandbox.call_ok("GET", "/_sandbox/webhooks/status").at("delivered").get<std::int64_t>();
-    for (int i = 0; i < 60'000 && writer.batches_done < at_batch && !writer.finished; ++i) std::this_thread::sleep_for(2ms);
+    const auto delivered_at_start =
+        sandbox.call_ok("GET", "/_sandbox/webhooks/status").at("delivered").get<std::int64_t>();
+    for (int i = 0; i < 60'000 && writer.batches_done < at_batch && !writer.finished; ++i)
+      std::this_thread::sleep_for(2ms);
     const auto deadline = SteadyClock::now() + 10s;
     bool in_flight = false;
     while (SteadyClock::now() < deadline) {
@@ -449,8 +458,10 @@ TEST_CASE("kill -9 during the sandbox's deliveries: every event the sandbox saw 
       ++non_2xx;
     } else {
       const std::string error = a.value("error", "");
-      if (error.starts_with("connect:")) ++refused;  // tandem was down: nothing reached it
-      else ++interrupted;  // connection_lost (or timeout): killed mid-exchange
+      if (error.starts_with("connect:"))
+        ++refused;  // tandem was down: nothing reached it
+      else
+        ++interrupted;  // connection_lost (or timeout): killed mid-exchange
     }
     if (a.at("outcome") == "gave_up") ++gave_up;
   }
@@ -482,10 +493,12 @@ TEST_CASE("kill -9 during the sandbox's deliveries: every event the sandbox saw 
   for (std::int64_t id = 1; id <= generated; ++id) all_generated.insert({portal_id, id});
 
   const auto seconds = std::chrono::duration<double>(SteadyClock::now() - test_start).count();
-  INFO("contacts " << writer.created << ", lead-status updates " << writer.updated << ", events generated " << generated);
-  INFO("deliveries " << deliveries.size() << ", attempts " << log.size() << " (2xx " << ok_attempts << ", of which retries "
-                     << retried_ok << "; interrupted by a kill " << interrupted << "; refused while down " << refused
-                     << "; non-2xx " << non_2xx << "; gave up " << gave_up << ")");
+  INFO("contacts " << writer.created << ", lead-status updates " << writer.updated << ", events generated "
+                   << generated);
+  INFO("deliveries " << deliveries.size() << ", attempts " << log.size() << " (2xx " << ok_attempts
+                     << ", of which retries " << retried_ok << "; interrupted by a kill " << interrupted
+                     << "; refused while down " << refused << "; non-2xx " << non_2xx << "; gave up " << gave_up
+                     << ")");
   INFO("events acknowledged " << acknowledged.size() << ", stored " << stored.size() << " (creations " << creations
                               << "), missing " << missing << ", repeated " << repeated);
   INFO("kills " << kills << " (" << kills_in_flight << " with deliveries in flight), " << seconds << " s");
