@@ -1,7 +1,9 @@
 #pragma once
 // The inbox on SQLite in WAL mode (see StoreConfig::synchronous for the durability choice).
-// One connection guarded by a mutex: the webhook committer is the only writer on the hot path
-// and batches many requests per transaction, so a second connection would buy little.
+// One writing connection guarded by a mutex: the webhook committer is the only writer on the hot
+// path and batches many requests per transaction, so a second one would buy little. The WAL is
+// flushed by sync() outside that mutex (so the next group commits meanwhile), and the
+// checkpointer takes the mutex only for the short pass that lets the WAL restart.
 
 #include <atomic>
 #include <condition_variable>
