@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/thread_name.hpp"
+
 namespace tandem::webhooks {
 namespace {
 
@@ -48,9 +50,18 @@ WebhookReceiver::WebhookReceiver(const WebhooksConfig& config, Inbox& inbox, con
       last_purge_(clock.steady_now()) {
   parse_options_.max_events = config_.max_events_per_request;
   parse_options_.own_app_id = config_.app_id;
-  committer_ = std::thread([this] { run_committer(); });
-  syncer_ = std::thread([this] { run_syncer(); });
-  prober_ = std::thread([this] { run_prober(); });
+  committer_ = std::thread([this] {
+    set_thread_name("tandem-commit");
+    run_committer();
+  });
+  syncer_ = std::thread([this] {
+    set_thread_name("tandem-sync");
+    run_syncer();
+  });
+  prober_ = std::thread([this] {
+    set_thread_name("tandem-probe");
+    run_prober();
+  });
 }
 
 WebhookReceiver::~WebhookReceiver() { stop(); }
