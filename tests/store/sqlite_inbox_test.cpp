@@ -241,6 +241,52 @@ TEST_CASE("own echoes are stored as skipped and never claimed") {
   CHECK(inbox.claim(10, 30s, "w").size() == 1);
 }
 
+TEST_CASE("claims find events that arrive after the queue ran dry, and take retries before fresh events") {
+  Fixture f;
+  SqliteInbox inbox(f.config, f.clock);
+  Event echo = make_event(1);
+  echo.own_echo = true;
+  append(inbox, {{echo, make_event(2), make_event(3)}});
+  auto first = inbox.claim(10, 30s, "w");
+  REQUIRE(first.size() == 2);
+  CHECK(inbox.claim(10, 30s, "w").empty());
+  append(inbox, {{make_event(4)}});
+  REQUIRE(inbox.fail(first[0].id, "w", "HubSpot answered 502", 0ms));
+  REQUIRE(inbox.acknowledge(first[1].id, "w"));
+  // The retry arrived first, so it comes first even when only one is taken.
+  auto retried = inbox.claim(1, 30s, "w");
+  REQUIRE(retried.size() == 1);
+  CHECK(retried[0].event.event_id == 2);
+  CHECK(retried[0].attempts == 2);
+  auto fresh = inbox.claim(10, 30s, "w");
+  REQUIRE(fresh.size() == 1);
+  CHECK(fresh[0].event.event_id == 4);
+  // A second process claiming from the same file continues where this one stopped.
+  append(inbox, {{make_event(5), make_event(6)}});
+  SqliteInbox other(f.config, f.clock);
+  auto theirs = other.claim(1, 30s, "x");
+  REQUIRE(theirs.size() == 1);
+  CHECK(theirs[0].event.event_id == 5);
+  auto mine = inbox.claim(10, 30s, "w");
+  REQUIRE(mine.size() == 1);
+  CHECK(mine[0].event.event_id == 6);
+}
+
+TEST_CASE("after purge removed every row, new events are still claimed") {
+  Fixture f;
+  SqliteInbox inbox(f.config, f.clock);
+  append(inbox, {{make_event(1), make_event(2)}});
+  for (const auto& e : inbox.claim(10, 30s, "w")) REQUIRE(inbox.acknowledge(e.id, "w"));
+  f.clock.advance(49h);
+  REQUIRE(inbox.purge(48h) == 2);
+  // The table is empty, so SQLite numbers the next row 1 again, below where claims had got to.
+  append(inbox, {{make_event(3)}});
+  auto claimed = inbox.claim(10, 30s, "w");
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].event.event_id == 3);
+  CHECK(inbox.stats().pending == 1);
+}
+
 TEST_CASE("stats report depth and the age of the oldest unprocessed event") {
   Fixture f;
   SqliteInbox inbox(f.config, f.clock);
@@ -349,7 +395,7 @@ TEST_CASE("an inbox of an earlier layout is refused at start-up, never read as e
     SqliteInbox inbox(f.config, f.clock);
     FAIL("opened an inbox of layout version 0");
   } catch (const store::SqliteError& e) {
-    CHECK_THAT(e.what(), Catch::Contains("layout version 0") && Catch::Contains("reads version 3"));
+    CHECK_THAT(e.what(), Catch::Contains("layout version 0") && Catch::Contains("reads version 4"));
   }
   // A new file gets the current layout, and reopening it is fine.
   Fixture g;
