@@ -83,6 +83,28 @@ TEST_CASE("append stores events and deduplicates on the composite key") {
   CHECK(inbox.stats().pending == 9);
 }
 
+TEST_CASE("the dedup key tells apart every value of every part, known subscription types or not") {
+  Fixture f;
+  SqliteInbox inbox(f.config, f.clock);
+  const std::int64_t values[] = {0, 1, -1, 255, 256, -256, 65535, 1LL << 40, INT64_MAX, INT64_MIN};
+  std::vector<Event> batch;
+  for (std::int64_t v : values) {
+    batch.push_back(make_event(v));           // eventId
+    batch.push_back(make_event(7, v, 1000));  // objectId
+    batch.push_back(make_event(7, 1, v));     // occurredAt
+  }
+  // Types: one with a one-byte code, its name with a suffix, and unknown ones.
+  for (std::string type : {"contact.creation", "contact.creationX", "x", "", "\x01"}) {
+    Event e = make_event(8);
+    e.subscription_type = type;
+    batch.push_back(e);
+  }
+  CHECK(append(inbox, {batch})[0].stored == batch.size());
+  auto again = append(inbox, {batch})[0];
+  CHECK(again.stored == 0);
+  CHECK(again.duplicates == batch.size());
+}
+
 TEST_CASE("events survive closing and reopening, field by field") {
   Fixture f;
   Event e = make_event(3816279340, 546500061938, 1788597072520, 247279312);
