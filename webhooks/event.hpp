@@ -56,4 +56,10 @@ std::optional<Event> parse_event(std::string_view object_json);
 
 bool is_known_subscription_type(std::string_view type);
 
+namespace detail {
+// The top-level elements of a valid JSON array, found by scanning its text: what parse_events()
+// falls back to should simdjson's structural index ever not give them. Exposed for its test.
+std::vector<std::string_view> scan_top_level_elements(std::string_view body);
+}  // namespace detail
+
 }  // namespace tandem::webhooks

@@ -144,4 +144,14 @@ TEST_CASE("each event's payload is its bytes exactly as received") {
   CHECK(events[0].property_value == "a,b]}[{\"c\\");
   auto batch = parse_ok(tandem::testing::events_body(3, 7));
   CHECK(batch[2].payload == tandem::testing::event_json(9, 1009));
+
+  SECTION("the text scan parse_events falls back on finds the same elements") {
+    const std::string body = " [ " + first + " ,\n\t" + second + "\r\n] ";
+    auto scanned = tandem::webhooks::detail::scan_top_level_elements(body);
+    REQUIRE(scanned.size() == 2);
+    // With the whitespace before the comma or bracket, which parse_events trims.
+    CHECK(scanned[0] == first + " ");
+    CHECK(scanned[1] == second + "\r\n");
+    CHECK(tandem::webhooks::detail::scan_top_level_elements("[]").empty());
+  }
 }
