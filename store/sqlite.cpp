@@ -104,6 +104,8 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
+void Statement::rewind() { sqlite3_reset(stmt_); }
+
 std::int64_t Statement::column_int(int index) const { return sqlite3_column_int64(stmt_, index); }
 
 std::string Statement::column_text(int index) const {

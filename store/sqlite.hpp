@@ -69,6 +69,9 @@ class Statement {
   // True while a row is available.
   bool step();
   void reset();  // also clears bindings
+  // Ready to step again with the same bindings; for a caller that rebinds every parameter (a
+  // 600-parameter insert spends measurable time clearing them).
+  void rewind();
 
   [[nodiscard]] std::int64_t column_int(int index) const;
   [[nodiscard]] std::string column_text(int index) const;

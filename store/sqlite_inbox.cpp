@@ -381,7 +381,7 @@ std::optional<InboxError> SqliteInbox::append_committed(std::span<const std::vec
       for (std::size_t first = 0; first < events.size(); first += Statements::kMaxRowsPerInsert) {
         const std::size_t rows = std::min(Statements::kMaxRowsPerInsert, events.size() - first);
         Statement& ins = st_->insert_rows(*db_, rows);
-        ins.reset();
+        ins.rewind();  // every parameter is bound below
         if (keys_.size() < rows) keys_.resize(rows);
         for (std::size_t r = 0; r < rows; ++r) {
           const Event& e = events[first + r];
@@ -400,7 +400,7 @@ std::optional<InboxError> SqliteInbox::append_committed(std::span<const std::vec
         const auto inserted = static_cast<std::size_t>(db_->changes());
         outcomes[b].stored += inserted;
         outcomes[b].duplicates += rows - inserted;
-        ins.reset();
+        ins.rewind();
       }
     }
     tx.commit();
