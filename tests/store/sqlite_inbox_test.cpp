@@ -392,8 +392,8 @@ TEST_CASE("the WAL is checkpointed into the database in the background") {
     batch.push_back(make_event(i));
     batch.back().payload = std::string(2000, 'x');
   }
-  // ~20 MB of WAL: beyond the 16 MiB (1024 pages of 16 KiB) that wake the checkpointer.
-  for (int round = 0; round < 100; ++round) {
+  // ~40 MB of WAL: beyond the 32 MiB (2048 pages of 16 KiB) that wake the checkpointer.
+  for (int round = 0; round < 200; ++round) {
     for (int i = 0; i < 100; ++i) batch[i].event_id = round * 100 + i;
     append(inbox, {batch});
   }
@@ -403,7 +403,7 @@ TEST_CASE("the WAL is checkpointed into the database in the background") {
     if (!copied) std::this_thread::sleep_for(10ms);
   }
   CHECK(copied);
-  CHECK(inbox.stats().pending == 10000);
+  CHECK(inbox.stats().pending == 20000);
 }
 
 TEST_CASE("an inbox of an earlier layout is refused at start-up, never read as empty") {
