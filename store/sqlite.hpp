@@ -76,6 +76,9 @@ class Statement {
   [[nodiscard]] std::int64_t column_int(int index) const;
   [[nodiscard]] std::string column_text(int index) const;
   [[nodiscard]] bool column_is_null(int index) const;
+  [[nodiscard]] bool column_is_blob(int index) const;
+  // A BLOB column's bytes, valid until the next step() or reset().
+  [[nodiscard]] std::string_view column_blob(int index) const;
 
  private:
   Database& db_;

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "common/thread_name.hpp"
+#include "store/payload_codec.hpp"
 #include "store/sqlite.hpp"
 
 namespace tandem::store {
@@ -29,11 +30,12 @@ CREATE TABLE IF NOT EXISTS inbox_events (
   -- highest one present, so ids grow in arrival order; purge() may delete the newest rows when
   -- all are processed, and then lowers inbox_queue.fresh_from to match.
   id                INTEGER PRIMARY KEY,
-  -- The event object exactly as HubSpot sent it. Its typed fields (portal, object, property...)
+  -- The event object exactly as HubSpot sent it: a BLOB in the form of encode_payload()
+  -- (payload_codec.hpp), or TEXT as it is should it not be JSON. Its typed fields (portal, object, property...)
   -- are parsed back from it when an event is read: storing them in columns of their own as well
   -- cost a third of the append time (every column is work per row in SQLite's VM) and nothing
   -- queries them.
-  payload           TEXT    NOT NULL,
+  payload           BLOB    NOT NULL,
   known_type        INTEGER NOT NULL,
   own_echo          INTEGER NOT NULL,
   received_at       INTEGER NOT NULL,
@@ -119,7 +121,7 @@ constexpr const char* kColumns =
 StoredEvent read_row(const Statement& s) {
   StoredEvent r;
   r.id = s.column_int(0);
-  std::string payload = s.column_text(1);
+  std::string payload = s.column_is_blob(1) ? decode_payload(s.column_blob(1)) : s.column_text(1);
   // Every stored payload passed the same parser at intake; should one not parse (a file edited by
   // hand), the event keeps its payload and flags, and its consumer reports it.
   if (auto parsed = webhooks::parse_event(payload)) r.event = std::move(*parsed);
@@ -385,12 +387,17 @@ std::optional<InboxError> SqliteInbox::append_committed(std::span<const std::vec
         Statement& ins = st_->insert_rows(*db_, rows);
         ins.rewind();  // every parameter is bound below
         if (keys_.size() < rows) keys_.resize(rows);
+        if (payloads_.size() < rows) payloads_.resize(rows);
         for (std::size_t r = 0; r < rows; ++r) {
           const Event& e = events[first + r];
           dedup_key(e, keys_[r]);
           const int p = static_cast<int>(r) * Statements::kInsertColumns;
-          ins.bind_static(p + 1, e.payload)
-              .bind(p + 2, std::int64_t{e.known_type ? 1 : 0})
+          if (encode_payload(e.payload, payloads_[r])) {
+            ins.bind_blob_static(p + 1, payloads_[r]);
+          } else {
+            ins.bind_static(p + 1, e.payload);
+          }
+          ins.bind(p + 2, std::int64_t{e.known_type ? 1 : 0})
               .bind(p + 3, std::int64_t{e.own_echo ? 1 : 0})
               .bind(p + 4, now)
               .bind_static(p + 5, e.own_echo ? std::string_view("skipped") : std::string_view("pending"))

@@ -59,13 +59,14 @@ class SqliteInbox final : public webhooks::Inbox {
   std::mutex mutex_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<Statements> st_;
-  std::vector<std::string> keys_;
+  std::vector<std::string> keys_;      // dedup keys of the rows being inserted (bound without copying)
+  std::vector<std::string> payloads_;  // and their payloads, encoded
   // Durability (kFull): write transactions committed so far, and how many of them a flush of the
   // WAL (wal_fd_, -1 with kNormal) is known to cover.
   std::atomic<std::uint64_t> committed_{0};
   std::mutex sync_mutex_;
   std::uint64_t synced_ = 0;
-  int wal_fd_ = -1;  // dedup keys of the rows being inserted (bound without copying)
+  int wal_fd_ = -1;
   // stats() and list() read through their own connection: in WAL mode readers never wait for
   // the writer, so counting a large inbox for /metrics does not delay a group commit.
   std::mutex reader_mutex_;
