@@ -48,6 +48,14 @@ TEST_CASE("text holding a code byte is not JSON and is refused, to be stored as 
   std::string stored;
   CHECK_FALSE(encode_payload(std::string("{\"a\":\"\x01\"}"), stored));
   CHECK_FALSE(encode_payload(std::string("\x1f"), stored));
+  // At every position of a word and of the tail; whitespace below 0x20 is no code.
+  for (std::size_t at = 0; at < 25; ++at) {
+    std::string text(25, 'a');
+    text[at] = '\x05';
+    CHECK_FALSE(encode_payload(text, stored));
+    text[at] = '\n';
+    CHECK(round_trip(text) == text);
+  }
   // A NUL byte is no code: it goes through unchanged.
   const std::string with_nul("{\"eventId\":\0}", 13);
   CHECK(round_trip(with_nul) == with_nul);
