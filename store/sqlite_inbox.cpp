@@ -115,6 +115,18 @@ void dedup_key(const Event& e, std::string& out) {
   }
 }
 
+// The stored states an EventState stands for, as an SQL list, and the EventState a stored state
+// reads as: the column's vocabulary is EventState's plus 'retry' (see the schema).
+std::string stored_states(EventState s) {
+  if (s == EventState::kPending) return "('pending', 'retry')";
+  return "('" + std::string(webhooks::to_string(s)) + "')";
+}
+
+EventState event_state_of(std::string_view stored) {
+  if (stored == "retry") return EventState::kPending;
+  return webhooks::parse_event_state(stored).value_or(EventState::kPending);
+}
+
 constexpr const char* kColumns =
     "id, payload, known_type, own_echo, received_at, state, attempts, last_error, lease_until";
 
@@ -129,19 +141,13 @@ StoredEvent read_row(const Statement& s) {
   r.event.known_type = s.column_int(2) != 0;
   r.event.own_echo = s.column_int(3) != 0;
   r.received_at = s.column_int(4);
-  const std::string state = s.column_text(5);
-  r.state = state == "retry" ? EventState::kPending : webhooks::parse_event_state(state).value_or(EventState::kPending);
+  r.state = event_state_of(s.column_text(5));
   r.attempts = static_cast<int>(s.column_int(6));
   r.last_error = s.column_text(7);
   r.lease_until = s.column_int(8);
   return r;
 }
 
-// The stored states an EventState stands for, as an SQL list.
-std::string stored_states(EventState s) {
-  if (s == EventState::kPending) return "('pending', 'retry')";
-  return "('" + std::string(webhooks::to_string(s)) + "')";
-}
 
 }  // namespace
 
@@ -166,7 +172,7 @@ struct SqliteInbox::Statements {
                             "ORDER BY id LIMIT ?4) RETURNING " + kColumns),
         fresh_from(db, "SELECT fresh_from FROM inbox_queue"),
         set_fresh_from(db, "UPDATE inbox_queue SET fresh_from = ?1"),
-        max_id(db, "SELECT coalesce(max(id), 0) FROM inbox_events"),
+        fresh_past_all(db, "UPDATE inbox_queue SET fresh_from = (SELECT coalesce(max(id), 0) + 1 FROM inbox_events)"),
         ack(db,
             "UPDATE inbox_events SET state = 'done', lease_owner = NULL, last_error = '' "
             "WHERE id = ?1 AND state = 'claimed' AND lease_owner = ?2"),
@@ -211,7 +217,7 @@ struct SqliteInbox::Statements {
   Statement claim_fresh;
   Statement fresh_from;
   Statement set_fresh_from;
-  Statement max_id;
+  Statement fresh_past_all;
   Statement ack;
   Statement attempts_of;
   Statement retry;
@@ -384,8 +390,9 @@ std::optional<InboxError> SqliteInbox::append_committed(std::span<const std::vec
       const std::vector<Event>& events = *batches[b];
       for (std::size_t first = 0; first < events.size(); first += Statements::kMaxRowsPerInsert) {
         const std::size_t rows = std::min(Statements::kMaxRowsPerInsert, events.size() - first);
+        // Left reset by its last use (rewind() below, or step() on an error); every parameter is
+        // bound again here.
         Statement& ins = st_->insert_rows(*db_, rows);
-        ins.rewind();  // every parameter is bound below
         if (keys_.size() < rows) keys_.resize(rows);
         if (payloads_.size() < rows) payloads_.resize(rows);
         for (std::size_t r = 0; r < rows; ++r) {
@@ -450,24 +457,17 @@ std::vector<StoredEvent> SqliteInbox::claim(std::size_t max, std::chrono::millis
     const std::int64_t from = f.step() ? f.column_int(0) : 1;
     f.reset();
     take(st_->claim_fresh, from, want);
-    std::int64_t next = from;
+    Statement* move = &st_->fresh_past_all;  // the walk reached the last row: no 'pending' row is left
     if (claimed.size() - before == want) {
       // Every row from `from` up to the last one taken is now something other than 'pending'.
+      std::int64_t next = from;
       for (std::size_t i = before; i < claimed.size(); ++i) next = std::max(next, claimed[i].id + 1);
-    } else {
-      // The walk reached the last row: no 'pending' row is left at all.
-      Statement& m = st_->max_id;
-      m.reset();
-      if (m.step()) next = std::max(next, m.column_int(0) + 1);
-      m.reset();
+      move = &st_->set_fresh_from;
+      move->reset();
+      move->bind(1, next);
     }
-    if (next != from) {
-      Statement& set = st_->set_fresh_from;
-      set.reset();
-      set.bind(1, next);
-      set.step();
-      set.reset();
-    }
+    move->step();
+    move->reset();
   }
   tx.commit();
   lock.unlock();
