@@ -7,8 +7,10 @@
 
 #include "common/clock.hpp"
 #include "common/config.hpp"
+#include "common/metrics.hpp"
 #include "connector/config.hpp"
 #include "connector/commands.hpp"
+#include "store/database.hpp"
 #include "store/sqlite_inbox.hpp"
 #include "webhooks/inbox_report.hpp"
 
@@ -27,9 +29,26 @@ struct InboxArgs {
   std::string from = "dead";
 };
 
+// The database and the inbox in it, in the order they close.
+struct OpenInbox {
+  OpenInbox(const store::StoreConfig& config, int max_attempts)
+      : database(config, metrics), inbox(database, SystemClock::instance(), max_attempts) {}
+  MetricsRegistry metrics;
+  store::Database database;
+  store::SqliteInbox inbox;
+  store::SqliteInbox* operator->() { return &inbox; }
+};
+
+// Prints a storage error of an admin call; returns the exit code.
+int report(const webhooks::InboxError& error) {
+  std::cerr << "tandem inbox: " << error.message << '\n';
+  return 1;
+}
+
 // The store from --db, else from the configuration's store.path. Nullptr after printing why.
-std::unique_ptr<store::SqliteInbox> open_inbox(const InboxArgs& args) {
+std::unique_ptr<OpenInbox> open_inbox(const InboxArgs& args) {
   store::StoreConfig store_config;
+  int max_attempts = 5;
   if (!args.db_path.empty()) {
     store_config.path = args.db_path;
   } else if (!args.config_path.empty()) {
@@ -43,6 +62,7 @@ std::unique_ptr<store::SqliteInbox> open_inbox(const InboxArgs& args) {
       return nullptr;
     }
     store_config = config.store;
+    max_attempts = config.store.max_attempts;
   } else {
     std::cerr << "tandem inbox: give --config FILE or --db FILE\n";
     return nullptr;
@@ -54,7 +74,7 @@ std::unique_ptr<store::SqliteInbox> open_inbox(const InboxArgs& args) {
     return nullptr;
   }
   try {
-    return std::make_unique<store::SqliteInbox>(store_config, SystemClock::instance());
+    return std::make_unique<OpenInbox>(store_config, max_attempts);
   } catch (const std::exception& e) {
     std::cerr << "tandem inbox: " << e.what() << '\n';
     return nullptr;
@@ -82,8 +102,12 @@ void add_inbox_command(CLI::App& app, int& exit_code) {
       exit_code = 1;
       return;
     }
-    auto s = store->stats();
-    std::cout << (args.json ? webhooks::stats_to_json(s).dump(2) + "\n" : webhooks::render_stats(s));
+    auto s = (*store)->stats();
+    if (!s) {
+      exit_code = report(s.error());
+      return;
+    }
+    std::cout << (args.json ? webhooks::stats_to_json(*s).dump(2) + "\n" : webhooks::render_stats(*s));
     exit_code = 0;
   });
 
@@ -104,11 +128,15 @@ void add_inbox_command(CLI::App& app, int& exit_code) {
     if (!args.state.empty()) filter.state = webhooks::parse_event_state(args.state);
     filter.after_id = args.after;
     filter.limit = args.limit;
-    auto events = store->list(filter);
+    auto events = (*store)->list(filter);
+    if (!events) {
+      exit_code = report(events.error());
+      return;
+    }
     if (args.json) {
-      for (const auto& e : events) std::cout << webhooks::event_to_json(e).dump() << '\n';
+      for (const auto& e : *events) std::cout << webhooks::event_to_json(e).dump() << '\n';
     } else {
-      std::cout << webhooks::render_list(events);
+      std::cout << webhooks::render_list(*events);
     }
     exit_code = 0;
   });
@@ -131,7 +159,12 @@ void add_inbox_command(CLI::App& app, int& exit_code) {
       return;
     }
     auto from = webhooks::parse_event_state(args.from).value_or(webhooks::EventState::kDead);
-    std::size_t n = store->replay(args.id, from);
+    auto replayed = (*store)->replay(args.id, from);
+    if (!replayed) {
+      exit_code = report(replayed.error());
+      return;
+    }
+    const std::size_t n = *replayed;
     std::cout << "replayed " << n << " event(s)\n";
     exit_code = args.id && n == 0 ? 1 : 0;
   });

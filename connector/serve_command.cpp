@@ -10,6 +10,7 @@
 #include "common/metrics.hpp"
 #include "connector/config.hpp"
 #include "connector/commands.hpp"
+#include "store/database.hpp"
 #include "store/sqlite_inbox.hpp"
 #include "webhooks/intake_server.hpp"
 
@@ -64,8 +65,9 @@ int serve(const std::string& config_path) {
   configure_logging(config.log);
   Logger log("serve");
   try {
-    store::SqliteInbox inbox(config.store, SystemClock::instance());
     MetricsRegistry metrics;
+    store::Database database(config.store, metrics);
+    store::SqliteInbox inbox(database, SystemClock::instance(), config.store.max_attempts);
     webhooks::IntakeServer server(config.webhooks, inbox, SystemClock::instance(), metrics, options);
     log.info("webhook intake ready", {{"listen", server.base_url()},
                                       {"public_url", config.webhooks.public_base_url + config.webhooks.path},

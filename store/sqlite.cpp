@@ -14,7 +14,7 @@ namespace {
 
 }  // namespace
 
-Database::Database(const std::string& path) {
+Connection::Connection(const std::string& path) {
   int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
   if (rc != SQLITE_OK) {
@@ -26,9 +26,9 @@ Database::Database(const std::string& path) {
   sqlite3_extended_result_codes(db_, 1);
 }
 
-Database::~Database() { sqlite3_close(db_); }
+Connection::~Connection() { sqlite3_close(db_); }
 
-void Database::exec(std::string_view sql) {
+void Connection::exec(std::string_view sql) {
   std::string text(sql);
   char* error = nullptr;
   int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
@@ -39,11 +39,11 @@ void Database::exec(std::string_view sql) {
   }
 }
 
-std::int64_t Database::changes() const { return sqlite3_changes64(db_); }
-std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
-std::string Database::error_message() const { return sqlite3_errmsg(db_); }
+std::int64_t Connection::changes() const { return sqlite3_changes64(db_); }
+std::int64_t Connection::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+std::string Connection::error_message() const { return sqlite3_errmsg(db_); }
 
-Statement::Statement(Database& db, std::string_view sql) : db_(db) {
+Statement::Statement(Connection& db, std::string_view sql) : db_(db) {
   int rc = sqlite3_prepare_v3(db.handle(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_,
                               nullptr);
   if (rc != SQLITE_OK) raise(db.handle(), rc, "prepare");
@@ -124,7 +124,7 @@ std::string_view Statement::column_blob(int index) const {
   return {bytes, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index))};
 }
 
-Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Connection& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
 
 Transaction::~Transaction() {
   if (!done_) {

@@ -26,15 +26,15 @@ class SqliteError : public std::runtime_error {
 class Statement;
 
 // One connection. Not for two threads at once: it is opened with SQLITE_OPEN_NOMUTEX, since every
-// user already serialises its calls (a mutex per connection in SqliteInbox), and SQLite's own
+// user already serialises its calls (store::Database holds a mutex per connection), and SQLite's own
 // per-call mutex cost a few percent of a group commit.
-class Database {
+class Connection {
  public:
   // Opens (creating if needed) the file; ":memory:" for tests that need no durability.
-  explicit Database(const std::string& path);
-  ~Database();
-  Database(const Database&) = delete;
-  Database& operator=(const Database&) = delete;
+  explicit Connection(const std::string& path);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
   void exec(std::string_view sql);
   [[nodiscard]] std::int64_t changes() const;
@@ -48,7 +48,7 @@ class Database {
 
 class Statement {
  public:
-  Statement(Database& db, std::string_view sql);
+  Statement(Connection& db, std::string_view sql);
   ~Statement();
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -81,21 +81,21 @@ class Statement {
   [[nodiscard]] std::string_view column_blob(int index) const;
 
  private:
-  Database& db_;
+  Connection& db_;
   sqlite3_stmt* stmt_ = nullptr;
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() ran.
 class Transaction {
  public:
-  explicit Transaction(Database& db);
+  explicit Transaction(Connection& db);
   ~Transaction();
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   void commit();
 
  private:
-  Database& db_;
+  Connection& db_;
   bool done_ = false;
 };
 

@@ -1,16 +1,11 @@
 #include "store/sqlite_inbox.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
+#include <cassert>
 #include <map>
-#include <stdexcept>
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <sqlite3.h>
 
-#include "common/thread_name.hpp"
 #include "store/payload_codec.hpp"
 #include "store/sqlite.hpp"
 
@@ -20,6 +15,7 @@ using webhooks::AppendOutcome;
 using webhooks::Event;
 using webhooks::EventState;
 using webhooks::InboxError;
+using webhooks::InboxStats;
 using webhooks::StoredEvent;
 
 namespace {
@@ -68,10 +64,12 @@ CREATE TABLE IF NOT EXISTS inbox_queue (fresh_from INTEGER NOT NULL);
 INSERT INTO inbox_queue (fresh_from) SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM inbox_queue);
 )sql";
 
-// PRAGMA user_version of the layout above. Earlier development builds wrote 0 (typed columns and
-// a six-column UNIQUE key), 2 (typed columns and this key) or 3 (an index over the whole queue);
-// this build does not migrate them.
-constexpr int kSchemaVersion = 4;
+// The inbox's migrations (store/database.hpp). Step 1 is the layout that builds before per-component
+// migrations marked as file layout 4 (PRAGMA user_version); such a file is adopted as it is.
+// Earlier development builds wrote layout 0 (typed columns and a six-column UNIQUE key), 2 (typed
+// columns and this key) or 3 (an index over the whole queue); this build does not migrate them.
+constexpr Migration kMigrations[] = {{1, kSchema}};
+constexpr int kLastSingleComponentLayout = 4;
 
 // Subscription types stored as one byte in the dedup key (see dedup_key()): the ones a lead
 // connector subscribes to. This table is part of layout version 4: changing an entry, its order,
@@ -152,8 +150,9 @@ StoredEvent read_row(const Statement& s) {
 }  // namespace
 
 struct SqliteInbox::Statements {
-  explicit Statements(Database& db)
-      : expire_dead(db,
+  explicit Statements(Connection& db)
+      : writer(db),
+        expire_dead(db,
                     "UPDATE inbox_events SET state = 'dead', lease_owner = NULL, "
                     "last_error = 'lease expired after ' || attempts || ' claims' || "
                     "CASE WHEN last_error = '' THEN '' ELSE '; last error: ' || last_error END "
@@ -184,7 +183,7 @@ struct SqliteInbox::Statements {
 
   // Multi-row inserts, by row count, prepared on first use: one statement per request's events
   // instead of one per event (the VDBE setup per statement dominated at 100 events/request).
-  Statement& insert_rows(Database& db, std::size_t rows) {
+  Statement& insert_rows(std::size_t rows) {
     auto& slot = insert_many[rows];
     if (!slot) {
       // OR IGNORE rather than ON CONFLICT DO NOTHING: both skip a duplicate key, but with the
@@ -200,7 +199,7 @@ struct SqliteInbox::Statements {
         for (int c = 0; c < kInsertColumns; ++c) sql += c ? ",?" : "?";
         sql += ')';
       }
-      slot = std::make_unique<Statement>(db, sql);
+      slot = std::make_unique<Statement>(writer, sql);
     }
     return *slot;
   }
@@ -208,6 +207,7 @@ struct SqliteInbox::Statements {
   static constexpr std::size_t kMaxRowsPerInsert = 100;
   std::map<std::size_t, std::unique_ptr<Statement>> insert_many;
 
+  Connection& writer;
   static constexpr const char* kClaimSet =
       "UPDATE OR IGNORE inbox_events SET state = 'claimed', attempts = attempts + 1, lease_owner = ?1, "
       "lease_until = ?2 ";
@@ -224,387 +224,325 @@ struct SqliteInbox::Statements {
   Statement dead;
 };
 
-SqliteInbox::SqliteInbox(const StoreConfig& config, const Clock& clock) : config_(config), clock_(clock) {
-  db_ = std::make_unique<Database>(config_.path);
-  sqlite3_busy_timeout(db_->handle(), static_cast<int>(config_.busy_timeout.count()));
-  // 16 KiB pages for a new file (no effect on an existing one): a group commit writes its rows as
-  // a quarter of the WAL frames, and so of the write() calls, that 4 KiB pages need; measured
-  // ~20% less CPU per appended event, and a quarter less wall time.
-  db_->exec("PRAGMA page_size = 16384");
-  db_->exec("PRAGMA journal_mode = WAL");
-  // NORMAL on this connection in both modes: commits write the WAL without flushing it. With
-  // kFull, sync() flushes the WAL itself (fdatasync) before anything is acknowledged, so the next
-  // group commits while the disk flushes the previous one. That is as durable as SQLite's FULL:
-  // a flush covers every frame written before it starts, recovery replays the WAL up to the last
-  // complete commit, and the WAL is restarted (overwritten) only after a checkpoint, which in
-  // NORMAL mode syncs the WAL before copying it and the database after.
-  db_->exec("PRAGMA synchronous = NORMAL");
-  // Index pages of the dedup key stay hot; 8 MiB keeps RSS well under the 50 MB budget.
-  db_->exec("PRAGMA cache_size = -8192");
-  {
-    Transaction tx(*db_);
-    Statement version(*db_, "PRAGMA user_version");
-    const std::int64_t found = version.step() ? version.column_int(0) : 0;
-    version.reset();
-    Statement table(*db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'inbox_events'");
-    const bool exists = table.step() && table.column_int(0) > 0;
-    table.reset();
-    if (exists && found != kSchemaVersion) {
-      throw SqliteError(SQLITE_ERROR, config_.path + ": the inbox has layout version " + std::to_string(found) +
-                                          ", this build reads version " + std::to_string(kSchemaVersion) +
-                                          " only; drain it with the build that wrote it, or move the file away");
-    }
-    db_->exec(kSchema);
-    db_->exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
-    tx.commit();
-  }
-  st_ = std::make_unique<Statements>(*db_);
-  if (config_.synchronous == StoreConfig::Synchronous::kFull) {
-    // The schema transaction above created the WAL; it stays (same inode) while a connection is open.
-    const std::string wal = config_.path + "-wal";
-    wal_fd_ = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
-    if (wal_fd_ < 0) throw SqliteError(SQLITE_CANTOPEN, "cannot open " + wal + " to flush it: " + std::strerror(errno));
-  }
-  reader_ = std::make_unique<Database>(config_.path);
-  sqlite3_busy_timeout(reader_->handle(), static_cast<int>(config_.busy_timeout.count()));
-  // Replaces SQLite's automatic checkpoint (which would run inside the committing transaction).
-  sqlite3_wal_hook(db_->handle(), &SqliteInbox::on_wal_commit, this);
-  checkpointer_ = std::thread([this] {
-    set_thread_name("tandem-ckpt");
-    run_checkpointer();
+namespace {
+
+InboxError storage_error(const SqliteError& error) { return InboxError{InboxError::Kind::kStorage, error.what()}; }
+
+InboxError lease_lost(std::int64_t id, const std::string& consumer) {
+  return InboxError{InboxError::Kind::kLeaseLost,
+                    "event " + std::to_string(id) + " is no longer leased to " + consumer};
+}
+
+}  // namespace
+
+SqliteInbox::SqliteInbox(Database& db, const Clock& clock, int max_attempts)
+    : db_(db), clock_(clock), max_attempts_(max_attempts) {
+  db_.migrate("inbox", kMigrations, [&db](Connection& c, int found) {
+    if (found != 0) return;
+    Statement table(c, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'inbox_events'");
+    if (!(table.step() && table.column_int(0) > 0)) return;
+    // Tables without a recorded version: a file of an earlier development layout.
+    Statement version(c, "PRAGMA user_version");
+    const std::int64_t layout = version.step() ? version.column_int(0) : 0;
+    throw SqliteError(SQLITE_ERROR, db.config().path + ": the inbox has layout version " + std::to_string(layout) +
+                                        ", this build reads version " +
+                                        std::to_string(kLastSingleComponentLayout) +
+                                        " only; drain it with the build that wrote it, or move the file away");
   });
+  db_.with_writer([this](Connection& writer) { st_ = std::make_unique<Statements>(writer); });
 }
 
 SqliteInbox::~SqliteInbox() {
-  {
-    std::lock_guard lock(checkpoint_mutex_);
-    checkpoint_stop_ = true;
-  }
-  checkpoint_wake_.notify_all();
-  checkpointer_.join();
-  if (wal_fd_ >= 0) ::close(wal_fd_);
+  // The statements belong to the writer connection: finalise them under its mutex.
+  db_.with_writer([this](Connection&) { st_.reset(); });
 }
 
-std::uint64_t SqliteInbox::note_commit() { return committed_.fetch_add(1, std::memory_order_acq_rel) + 1; }
-
-std::optional<InboxError> SqliteInbox::sync(webhooks::AppendTicket ticket) {
-  if (wal_fd_ < 0) return std::nullopt;  // kNormal: durable against a crash of the process only
-  std::lock_guard lock(sync_mutex_);
-  if (synced_ >= ticket.sequence) return std::nullopt;  // a flush that started later covered it
-  // Every transaction counted here has written its frames: this flush covers them all.
-  const std::uint64_t target = committed_.load(std::memory_order_acquire);
-  if (::fdatasync(wal_fd_) != 0) {
-    return InboxError{"cannot flush " + config_.path + "-wal: " + std::strerror(errno)};
-  }
-  synced_ = target;
-  return std::nullopt;
+Result<void, InboxError> SqliteInbox::sync(webhooks::AppendTicket ticket) {
+  if (auto synced = db_.sync(ticket.sequence); !synced) return InboxError{InboxError::Kind::kStorage, synced.error().message};
+  return {};
 }
 
-void SqliteInbox::sync_or_throw() {
-  if (auto error = sync({note_commit()})) throw std::runtime_error(error->message);
-}
-
-namespace {
-// A checkpoint pass per 32 MiB of WAL (SQLite's automatic one is per ~4 MB): every pass ends with
-// an fsync of the database and writes the pages every commit touches (the right edges of the
-// b-trees) again. Measured under load: 16 MiB gave ~10% more events/s than 4 MB, 32 MiB ~5% more
-// than 16 MiB (three interleaved runs each).
-constexpr int kCheckpointPages = 2048;
-// WAL size (64 MiB) from which a checkpoint holds the writer back (~15-30 ms here) to let the WAL
-// restart: at 16 MiB the writer stood still ~10% of the time under a steady 75 MB/s of events.
-constexpr int kRestartPages = 4096;
-// Before the held pass: at most this many catch-up passes, stopping once one finds no more than
-// kHeldResidualPages (4 MiB) new.
-constexpr int kCatchUpPasses = 6;
-constexpr int kHeldResidualPages = 256;
-}  // namespace
-
-int SqliteInbox::on_wal_commit(void* self, sqlite3*, const char*, int pages) {
-  auto* inbox = static_cast<SqliteInbox*>(self);
-  if (pages >= kCheckpointPages) {
-    {
-      std::lock_guard lock(inbox->checkpoint_mutex_);
-      inbox->checkpoint_due_ = true;
-    }
-    inbox->checkpoint_wake_.notify_one();
-  }
-  return SQLITE_OK;
-}
-
-void SqliteInbox::run_checkpointer() {
-  std::unique_ptr<Database> db;
-  try {
-    db = std::make_unique<Database>(config_.path);
-    sqlite3_busy_timeout(db->handle(), static_cast<int>(config_.busy_timeout.count()));
-    // A connection learns the journal mode when it first reads the file; until then a
-    // checkpoint is a no-op. The checkpoint's fsyncs follow this connection's setting.
-    db->exec("PRAGMA journal_mode = WAL");
-    db->exec(config_.synchronous == StoreConfig::Synchronous::kFull ? "PRAGMA synchronous = FULL"
-                                                                      : "PRAGMA synchronous = NORMAL");
-  } catch (const SqliteError&) {
-    return;  // the main connection opened the same file; without this one, WAL just grows
-  }
-  int held_at = 0;
-  std::unique_lock lock(checkpoint_mutex_);
-  for (;;) {
-    checkpoint_wake_.wait(lock, [this] { return checkpoint_due_ || checkpoint_stop_; });
-    if (checkpoint_stop_) break;
-    checkpoint_due_ = false;
-    lock.unlock();
-    int wal_pages = 0;
-    int copied = 0;
-    sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
-    // held_at: the WAL's size at the last held pass; until a commit restarts the WAL, another
-    // held pass would find nothing to copy.
-    if (wal_pages >= kRestartPages && wal_pages != held_at) {
-      // Under a steady stream the writer appends while a PASSIVE checkpoint copies, so the WAL
-      // is never fully copied and never starts over: it grew by hundreds of MB in seconds, every
-      // commit wrote fresh blocks (ext4 allocation, and a journal commit in every fdatasync for
-      // the new size). So: more passes without the writer until one finds little new (each
-      // copies only what the writer added during the last), then one while holding the writer's
-      // mutex, which copies the rest; the next commit starts the WAL over, overwriting blocks
-      // that already exist. The held pass is short because the residual is (a copy of a few
-      // hundred pages and an fsync).
-      for (int pass = 0; pass < kCatchUpPasses; ++pass) {
-        const int before = wal_pages;
-        sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
-        if (wal_pages - before <= kHeldResidualPages) break;
-      }
-      std::lock_guard writer(mutex_);
-      sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
-      held_at = wal_pages;
-    }
-    lock.lock();
-  }
-}
-
-std::optional<InboxError> SqliteInbox::append_committed(std::span<const std::vector<Event>* const> batches,
-                                                        std::vector<AppendOutcome>& outcomes,
-                                                        webhooks::AppendTicket& ticket) {
-  std::lock_guard lock(mutex_);
-  outcomes.assign(batches.size(), AppendOutcome{});
-  try {
-    const std::int64_t now = to_epoch_ms(clock_.now());
-    Transaction tx(*db_);
-    for (std::size_t b = 0; b < batches.size(); ++b) {
-      const std::vector<Event>& events = *batches[b];
-      for (std::size_t first = 0; first < events.size(); first += Statements::kMaxRowsPerInsert) {
-        const std::size_t rows = std::min(Statements::kMaxRowsPerInsert, events.size() - first);
-        // Left reset by its last use (rewind() below, or step() on an error); every parameter is
-        // bound again here.
-        Statement& ins = st_->insert_rows(*db_, rows);
-        if (keys_.size() < rows) keys_.resize(rows);
-        if (payloads_.size() < rows) payloads_.resize(rows);
-        for (std::size_t r = 0; r < rows; ++r) {
-          const Event& e = events[first + r];
-          dedup_key(e, keys_[r]);
-          const int p = static_cast<int>(r) * Statements::kInsertColumns;
-          if (encode_payload(e.payload, payloads_[r])) {
-            ins.bind_blob_static(p + 1, payloads_[r]);
-          } else {
-            ins.bind_static(p + 1, e.payload);
+Result<webhooks::Appended, InboxError> SqliteInbox::append_committed(
+    std::span<const std::vector<Event>* const> batches) {
+  return db_.with_writer([&](Connection& writer) -> Result<webhooks::Appended, InboxError> {
+    webhooks::Appended appended;
+    appended.outcomes.assign(batches.size(), AppendOutcome{});
+    try {
+      const std::int64_t now = to_epoch_ms(clock_.now());
+      Transaction tx(writer);
+      for (std::size_t b = 0; b < batches.size(); ++b) {
+        const std::vector<Event>& events = *batches[b];
+        for (std::size_t first = 0; first < events.size(); first += Statements::kMaxRowsPerInsert) {
+          const std::size_t rows = std::min(Statements::kMaxRowsPerInsert, events.size() - first);
+          // Left reset by its last use (rewind() below, or step() on an error); every parameter is
+          // bound again here.
+          Statement& ins = st_->insert_rows(rows);
+          if (keys_.size() < rows) keys_.resize(rows);
+          if (payloads_.size() < rows) payloads_.resize(rows);
+          for (std::size_t r = 0; r < rows; ++r) {
+            const Event& e = events[first + r];
+            dedup_key(e, keys_[r]);
+            const int p = static_cast<int>(r) * Statements::kInsertColumns;
+            if (encode_payload(e.payload, payloads_[r])) {
+              ins.bind_blob_static(p + 1, payloads_[r]);
+            } else {
+              ins.bind_static(p + 1, e.payload);
+            }
+            ins.bind(p + 2, std::int64_t{e.known_type ? 1 : 0})
+                .bind(p + 3, std::int64_t{e.own_echo ? 1 : 0})
+                .bind(p + 4, now)
+                .bind_static(p + 5, e.own_echo ? std::string_view("skipped") : std::string_view("pending"))
+                .bind_blob_static(p + 6, keys_[r]);
           }
-          ins.bind(p + 2, std::int64_t{e.known_type ? 1 : 0})
-              .bind(p + 3, std::int64_t{e.own_echo ? 1 : 0})
-              .bind(p + 4, now)
-              .bind_static(p + 5, e.own_echo ? std::string_view("skipped") : std::string_view("pending"))
-              .bind_blob_static(p + 6, keys_[r]);
+          ins.step();
+          // OR IGNORE also skips a repeat inside the same statement; changes() counts only the rows
+          // inserted.
+          const auto inserted = static_cast<std::size_t>(writer.changes());
+          appended.outcomes[b].stored += inserted;
+          appended.outcomes[b].duplicates += rows - inserted;
+          ins.rewind();
         }
-        ins.step();
-        // OR IGNORE also skips a repeat inside the same statement; changes() counts only the rows
-        // inserted.
-        const auto inserted = static_cast<std::size_t>(db_->changes());
-        outcomes[b].stored += inserted;
-        outcomes[b].duplicates += rows - inserted;
-        ins.rewind();
       }
+      tx.commit();
+      appended.ticket.sequence = db_.note_commit();
+      return appended;
+    } catch (const SqliteError& error) {
+      return storage_error(error);
     }
-    tx.commit();
-    ticket.sequence = note_commit();
-    return std::nullopt;
-  } catch (const SqliteError& error) {
-    outcomes.assign(batches.size(), AppendOutcome{});
-    return InboxError{error.what()};
-  }
+  });
 }
 
-std::vector<StoredEvent> SqliteInbox::claim(std::size_t max, std::chrono::milliseconds lease,
-                                            const std::string& consumer) {
+Result<std::vector<StoredEvent>, InboxError> SqliteInbox::claim(std::size_t max, std::chrono::milliseconds lease,
+                                                               const std::string& consumer) {
   std::vector<StoredEvent> claimed;
   if (max == 0) return claimed;
-  std::unique_lock lock(mutex_);
-  const std::int64_t now = to_epoch_ms(clock_.now());
-  Transaction tx(*db_);
-  st_->expire_dead.reset();
-  st_->expire_dead.bind(1, now).bind(2, std::int64_t{config_.max_attempts});
-  st_->expire_dead.step();
-  st_->expire_retry.reset();
-  st_->expire_retry.bind(1, now);
-  st_->expire_retry.step();
-  auto take = [&](Statement& c, std::int64_t bound, std::size_t n) {
-    c.reset();
-    c.bind(1, std::string_view(consumer)).bind(2, now + lease.count()).bind(3, bound).bind(4, static_cast<std::int64_t>(n));
-    while (c.step()) claimed.push_back(read_row(c));
-    c.reset();
-  };
-  // Events to retry first: every one of them arrived before any fresh event.
-  take(st_->claim_retry, now, max);
-  if (claimed.size() < max) {
-    const std::size_t want = max - claimed.size();
-    const std::size_t before = claimed.size();
-    Statement& f = st_->fresh_from;
-    f.reset();
-    const std::int64_t from = f.step() ? f.column_int(0) : 1;
-    f.reset();
-    take(st_->claim_fresh, from, want);
-    Statement* move = &st_->fresh_past_all;  // the walk reached the last row: no 'pending' row is left
-    if (claimed.size() - before == want) {
-      // Every row from `from` up to the last one taken is now something other than 'pending'.
-      std::int64_t next = from;
-      for (std::size_t i = before; i < claimed.size(); ++i) next = std::max(next, claimed[i].id + 1);
-      move = &st_->set_fresh_from;
-      move->reset();
-      move->bind(1, next);
-    }
-    move->step();
-    move->reset();
+  std::uint64_t sequence = 0;
+  try {
+    db_.with_writer([&](Connection& writer) {
+      const std::int64_t now = to_epoch_ms(clock_.now());
+      Transaction tx(writer);
+      st_->expire_dead.reset();
+      st_->expire_dead.bind(1, now).bind(2, std::int64_t{max_attempts_});
+      st_->expire_dead.step();
+      st_->expire_retry.reset();
+      st_->expire_retry.bind(1, now);
+      st_->expire_retry.step();
+      auto take = [&](Statement& c, std::int64_t bound, std::size_t n) {
+        c.reset();
+        c.bind(1, std::string_view(consumer))
+            .bind(2, now + lease.count())
+            .bind(3, bound)
+            .bind(4, static_cast<std::int64_t>(n));
+        while (c.step()) claimed.push_back(read_row(c));
+        c.reset();
+      };
+      // Events to retry first: every one of them arrived before any fresh event.
+      take(st_->claim_retry, now, max);
+      if (claimed.size() < max) {
+        const std::size_t want = max - claimed.size();
+        const std::size_t before = claimed.size();
+        Statement& f = st_->fresh_from;
+        f.reset();
+        const std::int64_t from = f.step() ? f.column_int(0) : 1;
+        f.reset();
+        take(st_->claim_fresh, from, want);
+        Statement* move = &st_->fresh_past_all;  // the walk reached the last row: no 'pending' row is left
+        if (claimed.size() - before == want) {
+          // Every row from `from` up to the last one taken is now something other than 'pending'.
+          std::int64_t next = from;
+          for (std::size_t i = before; i < claimed.size(); ++i) next = std::max(next, claimed[i].id + 1);
+          move = &st_->set_fresh_from;
+          move->reset();
+          move->bind(1, next);
+        }
+        move->step();
+        move->reset();
+      }
+      tx.commit();
+      sequence = db_.note_commit();
+    });
+  } catch (const SqliteError& error) {
+    return storage_error(error);
   }
-  tx.commit();
-  lock.unlock();
-  sync_or_throw();
+  if (auto synced = sync({sequence}); !synced) return synced.error();
   std::sort(claimed.begin(), claimed.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   return claimed;
 }
 
-bool SqliteInbox::acknowledge(std::int64_t id, const std::string& consumer) {
-  std::unique_lock lock(mutex_);
+Result<void, InboxError> SqliteInbox::acknowledge_on(Connection& writer, std::int64_t id,
+                                                     const std::string& consumer) {
+  assert(&writer == &st_->writer && "the inbox's statements belong to the writer connection");
   Statement& a = st_->ack;
   a.reset();
   a.bind(1, id).bind(2, std::string_view(consumer));
   a.step();
-  const bool acknowledged = db_->changes() > 0;
-  lock.unlock();
-  if (acknowledged) sync_or_throw();
-  return acknowledged;
+  if (writer.changes() == 0) return lease_lost(id, consumer);
+  return {};
 }
 
-bool SqliteInbox::fail(std::int64_t id, const std::string& consumer, const std::string& reason,
-                       std::chrono::milliseconds retry_after) {
-  std::unique_lock lock(mutex_);
-  const std::int64_t now = to_epoch_ms(clock_.now());
-  Transaction tx(*db_);
-  Statement& q = st_->attempts_of;
-  q.reset();
-  q.bind(1, id).bind(2, std::string_view(consumer));
-  if (!q.step()) {
-    q.reset();
-    return false;
+Result<void, InboxError> SqliteInbox::acknowledge(std::int64_t id, const std::string& consumer) {
+  Result<void, InboxError> acknowledged;
+  std::uint64_t sequence = 0;
+  try {
+    db_.with_writer([&](Connection& writer) {
+      acknowledged = acknowledge_on(writer, id, consumer);  // one statement: its own transaction
+      if (acknowledged) sequence = db_.note_commit();
+    });
+  } catch (const SqliteError& error) {
+    return storage_error(error);
   }
-  const std::int64_t attempts = q.column_int(0);
-  q.reset();
-  if (attempts >= config_.max_attempts) {
-    Statement& d = st_->dead;
-    d.reset();
-    d.bind(1, id).bind(2, "failed " + std::to_string(attempts) + " times; last error: " + reason);
-    d.step();
-  } else {
-    Statement& r = st_->retry;
-    r.reset();
-    r.bind(1, id).bind(2, now + retry_after.count()).bind(3, std::string_view(reason));
-    r.step();
-  }
-  tx.commit();
-  lock.unlock();
-  sync_or_throw();
-  return true;
+  if (!acknowledged) return acknowledged;
+  return sync({sequence});
 }
 
-std::size_t SqliteInbox::replay(std::optional<std::int64_t> id, EventState from) {
-  std::unique_lock lock(mutex_);
-  const std::int64_t now = to_epoch_ms(clock_.now());
-  // 'retry' whatever the row's id: claim() finds such rows by index, while fresh_from only ever
-  // moves up past rows that are no longer 'pending'.
-  std::string sql =
-      "UPDATE inbox_events SET state = 'retry', attempts = 0, lease_owner = NULL, available_at = ?1 "
-      "WHERE state IN " + stored_states(from);
-  if (id) sql += " AND id = ?2";
-  Statement s(*db_, sql);
-  s.bind(1, now);
-  if (id) s.bind(2, *id);
-  s.step();
-  const auto replayed = static_cast<std::size_t>(db_->changes());
-  lock.unlock();
-  if (replayed > 0) sync_or_throw();
+Result<void, InboxError> SqliteInbox::acknowledge(UnitOfWork& unit, std::int64_t id, const std::string& consumer) {
+  try {
+    return acknowledge_on(SqliteUnitOfWork::of(unit).connection(), id, consumer);
+  } catch (const SqliteError& error) {
+    return storage_error(error);
+  }
+}
+
+Result<void, InboxError> SqliteInbox::retry_later(std::int64_t id, const std::string& consumer,
+                                                  const std::string& reason, std::chrono::milliseconds retry_after) {
+  bool held = false;
+  std::uint64_t sequence = 0;
+  try {
+    db_.with_writer([&](Connection& writer) {
+      const std::int64_t now = to_epoch_ms(clock_.now());
+      Transaction tx(writer);
+      Statement& q = st_->attempts_of;
+      q.reset();
+      q.bind(1, id).bind(2, std::string_view(consumer));
+      if (!q.step()) {
+        q.reset();
+        return;
+      }
+      held = true;
+      const std::int64_t attempts = q.column_int(0);
+      q.reset();
+      if (attempts >= max_attempts_) {
+        Statement& d = st_->dead;
+        d.reset();
+        d.bind(1, id).bind(2, "failed " + std::to_string(attempts) + " times; last error: " + reason);
+        d.step();
+      } else {
+        Statement& r = st_->retry;
+        r.reset();
+        r.bind(1, id).bind(2, now + retry_after.count()).bind(3, std::string_view(reason));
+        r.step();
+      }
+      tx.commit();
+      sequence = db_.note_commit();
+    });
+  } catch (const SqliteError& error) {
+    return storage_error(error);
+  }
+  if (!held) return lease_lost(id, consumer);
+  return sync({sequence});
+}
+
+Result<std::size_t, InboxError> SqliteInbox::replay(std::optional<std::int64_t> id, EventState from) {
+  std::size_t replayed = 0;
+  std::uint64_t sequence = 0;
+  try {
+    db_.with_writer([&](Connection& writer) {
+      const std::int64_t now = to_epoch_ms(clock_.now());
+      // 'retry' whatever the row's id: claim() finds such rows by index, while fresh_from only ever
+      // moves up past rows that are no longer 'pending'.
+      std::string sql =
+          "UPDATE inbox_events SET state = 'retry', attempts = 0, lease_owner = NULL, available_at = ?1 "
+          "WHERE state IN " + stored_states(from);
+      if (id) sql += " AND id = ?2";
+      Statement s(writer, sql);
+      s.bind(1, now);
+      if (id) s.bind(2, *id);
+      s.step();
+      replayed = static_cast<std::size_t>(writer.changes());
+      if (replayed > 0) sequence = db_.note_commit();
+    });
+  } catch (const SqliteError& error) {
+    return storage_error(error);
+  }
+  if (replayed > 0) {
+    if (auto synced = sync({sequence}); !synced) return synced.error();
+  }
   return replayed;
 }
 
-webhooks::InboxStats SqliteInbox::stats() {
-  std::lock_guard lock(reader_mutex_);
-  webhooks::InboxStats out;
-  // One pass over the table (there is no index over every row's state).
-  Statement s(*reader_,
-              "SELECT count(*) FILTER (WHERE state IN ('pending', 'retry', 'claimed')), "
-              "count(*) FILTER (WHERE state = 'claimed'), count(*) FILTER (WHERE state = 'done'), "
-              "count(*) FILTER (WHERE state = 'dead'), count(*) FILTER (WHERE state = 'skipped'), "
-              "count(*) FILTER (WHERE known_type = 0), "
-              "min(received_at) FILTER (WHERE state IN ('pending', 'retry', 'claimed')) FROM inbox_events");
-  if (!s.step()) return out;
-  out.pending = s.column_int(0);
-  out.claimed = s.column_int(1);
-  out.done = s.column_int(2);
-  out.dead = s.column_int(3);
-  out.skipped = s.column_int(4);
-  out.unknown_types = s.column_int(5);
-  if (!s.column_is_null(6)) {
-    const std::int64_t age = to_epoch_ms(clock_.now()) - s.column_int(6);
-    out.oldest_unprocessed_age = std::chrono::milliseconds{std::max<std::int64_t>(age, 0)};
-  }
-  return out;
-}
-
-std::vector<StoredEvent> SqliteInbox::list(const webhooks::ListFilter& filter) {
-  std::lock_guard lock(reader_mutex_);
-  std::string sql = std::string("SELECT ") + kColumns + " FROM inbox_events WHERE id > ?1";
-  if (filter.state) sql += " AND state IN " + stored_states(*filter.state);
-  sql += " ORDER BY id LIMIT ?2";
-  Statement s(*reader_, sql);
-  s.bind(1, filter.after_id).bind(2, static_cast<std::int64_t>(filter.limit));
-  std::vector<StoredEvent> out;
-  while (s.step()) out.push_back(read_row(s));
-  return out;
-}
-
-bool SqliteInbox::writable() {
-  std::lock_guard lock(mutex_);
+Result<InboxStats, InboxError> SqliteInbox::stats() {
   try {
-    // BEGIN IMMEDIATE takes the write lock: proves the file is writable and not locked by another
-    // process, without writing anything.
-    db_->exec("BEGIN IMMEDIATE");
-    db_->exec("ROLLBACK");
-    return true;
-  } catch (const SqliteError&) {
-    return false;
+    return db_.with_reader([&](Connection& reader) {
+      InboxStats out;
+      // One pass over the table (there is no index over every row's state).
+      Statement s(reader,
+                  "SELECT count(*) FILTER (WHERE state IN ('pending', 'retry', 'claimed')), "
+                  "count(*) FILTER (WHERE state = 'claimed'), count(*) FILTER (WHERE state = 'done'), "
+                  "count(*) FILTER (WHERE state = 'dead'), count(*) FILTER (WHERE state = 'skipped'), "
+                  "count(*) FILTER (WHERE known_type = 0), "
+                  "min(received_at) FILTER (WHERE state IN ('pending', 'retry', 'claimed')) FROM inbox_events");
+      if (!s.step()) return out;
+      out.unprocessed = s.column_int(0);
+      out.claimed = s.column_int(1);
+      out.done = s.column_int(2);
+      out.dead = s.column_int(3);
+      out.skipped = s.column_int(4);
+      out.unknown_types = s.column_int(5);
+      if (!s.column_is_null(6)) {
+        const std::int64_t age = to_epoch_ms(clock_.now()) - s.column_int(6);
+        out.oldest_unprocessed_age = std::chrono::milliseconds{std::max<std::int64_t>(age, 0)};
+      }
+      return out;
+    });
+  } catch (const SqliteError& error) {
+    return storage_error(error);
   }
 }
 
-std::size_t SqliteInbox::purge(std::chrono::milliseconds retention) {
+Result<std::vector<StoredEvent>, InboxError> SqliteInbox::list(const webhooks::ListFilter& filter) {
+  try {
+    return db_.with_reader([&](Connection& reader) {
+      std::string sql = std::string("SELECT ") + kColumns + " FROM inbox_events WHERE id > ?1";
+      if (filter.state) sql += " AND state IN " + stored_states(*filter.state);
+      sql += " ORDER BY id LIMIT ?2";
+      Statement s(reader, sql);
+      s.bind(1, filter.after_id).bind(2, static_cast<std::int64_t>(filter.limit));
+      std::vector<StoredEvent> out;
+      while (s.step()) out.push_back(read_row(s));
+      return out;
+    });
+  } catch (const SqliteError& error) {
+    return storage_error(error);
+  }
+}
+
+bool SqliteInbox::writable() { return db_.writable(); }
+
+Result<std::size_t, InboxError> SqliteInbox::purge(std::chrono::milliseconds retention) {
   // The dedup key must outlive HubSpot's retry window (24 h) with margin: never less than 48 h.
   retention = std::max<std::chrono::milliseconds>(retention, std::chrono::hours{48});
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_);
-  Statement s(*db_,
-              "DELETE FROM inbox_events WHERE state IN ('done', 'skipped') AND received_at < ?1");
-  s.bind(1, to_epoch_ms(clock_.now()) - retention.count());
-  s.step();
-  const auto deleted = static_cast<std::size_t>(db_->changes());
-  // Should the newest rows have gone, SQLite gives the next event the id after the highest one
-  // left: keep fresh_from at or below it. Every 'pending' row is above that id anyway.
-  if (deleted > 0) {
-    db_->exec(
-        "UPDATE inbox_queue SET fresh_from = min(fresh_from, (SELECT coalesce(max(id), 0) + 1 FROM inbox_events))");
+  try {
+    return db_.with_writer([&](Connection& writer) {
+      Transaction tx(writer);
+      Statement s(writer, "DELETE FROM inbox_events WHERE state IN ('done', 'skipped') AND received_at < ?1");
+      s.bind(1, to_epoch_ms(clock_.now()) - retention.count());
+      s.step();
+      const auto deleted = static_cast<std::size_t>(writer.changes());
+      // Should the newest rows have gone, SQLite gives the next event the id after the highest one
+      // left: keep fresh_from at or below it. Every 'pending' row is above that id anyway.
+      if (deleted > 0) {
+        writer.exec(
+            "UPDATE inbox_queue SET fresh_from = min(fresh_from, (SELECT coalesce(max(id), 0) + 1 FROM "
+            "inbox_events))");
+      }
+      tx.commit();
+      // Not flushed: a purge lost to a power cut deletes the same rows next time.
+      db_.note_commit();
+      return deleted;
+    });
+  } catch (const SqliteError& error) {
+    return storage_error(error);
   }
-  tx.commit();
-  return deleted;
 }
 
 }  // namespace tandem::store

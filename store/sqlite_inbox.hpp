@@ -1,84 +1,60 @@
 #pragma once
-// The inbox on SQLite in WAL mode (see StoreConfig::synchronous for the durability choice).
-// One writing connection guarded by a mutex: the webhook committer is the only writer on the hot
-// path and batches many requests per transaction, so a second one would buy little. The WAL is
-// flushed by sync() outside that mutex (so the next group commits meanwhile), and the
-// checkpointer takes the mutex only for the short pass that lets the WAL restart.
+// The inbox on the store's SQLite database (store/database.hpp: one writer, Tandem's own WAL
+// flush, the checkpointer). The webhook committer is the only writer on the hot path and batches
+// many requests per transaction; claims, acknowledgements and admin calls share the same writer,
+// and acknowledge(UnitOfWork&, ...) joins a unit of work that spans other components' tables.
 
-#include <atomic>
-#include <condition_variable>
+#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/clock.hpp"
-#include "store/config.hpp"
+#include "store/database.hpp"
 #include "webhooks/inbox.hpp"
-
-struct sqlite3;
 
 namespace tandem::store {
 
-class Database;
-
-class SqliteInbox final : public webhooks::Inbox {
+class SqliteInbox : public webhooks::Inbox {
  public:
-  // Opens or creates the database and its schema; throws SqliteError when that fails (a start-up
-  // error). The clock must outlive the inbox.
-  SqliteInbox(const StoreConfig& config, const Clock& clock);
+  // Migrates the inbox's tables in `db` (a start-up error, SqliteError, when the file holds a
+  // layout this build cannot read). `max_attempts`: claims of one event before it is
+  // dead-lettered. db and clock must outlive the inbox.
+  SqliteInbox(Database& db, const Clock& clock, int max_attempts = 5);
   ~SqliteInbox() override;
 
-  std::optional<webhooks::InboxError> append_committed(std::span<const std::vector<webhooks::Event>* const> batches,
-                                                       std::vector<webhooks::AppendOutcome>& outcomes,
-                                                       webhooks::AppendTicket& ticket) override;
-  std::optional<webhooks::InboxError> sync(webhooks::AppendTicket ticket) override;
-  std::vector<webhooks::StoredEvent> claim(std::size_t max, std::chrono::milliseconds lease,
-                                           const std::string& consumer) override;
-  bool acknowledge(std::int64_t id, const std::string& consumer) override;
-  bool fail(std::int64_t id, const std::string& consumer, const std::string& reason,
-            std::chrono::milliseconds retry_after) override;
-  std::size_t replay(std::optional<std::int64_t> id, webhooks::EventState from) override;
-  webhooks::InboxStats stats() override;
-  std::vector<webhooks::StoredEvent> list(const webhooks::ListFilter& filter) override;
+  Result<webhooks::Appended, webhooks::InboxError> append_committed(
+      std::span<const std::vector<webhooks::Event>* const> batches) override;
+  Result<void, webhooks::InboxError> sync(webhooks::AppendTicket ticket) override;
+  Result<std::vector<webhooks::StoredEvent>, webhooks::InboxError> claim(std::size_t max,
+                                                                       std::chrono::milliseconds lease,
+                                                                       const std::string& consumer) override;
+  Result<void, webhooks::InboxError> acknowledge(std::int64_t id, const std::string& consumer) override;
+  Result<void, webhooks::InboxError> acknowledge(UnitOfWork& unit, std::int64_t id,
+                                                 const std::string& consumer) override;
+  Result<void, webhooks::InboxError> retry_later(std::int64_t id, const std::string& consumer,
+                                                 const std::string& reason,
+                                                 std::chrono::milliseconds retry_after) override;
+  Result<std::size_t, webhooks::InboxError> replay(std::optional<std::int64_t> id,
+                                                   webhooks::EventState from) override;
+  Result<webhooks::InboxStats, webhooks::InboxError> stats() override;
+  Result<std::vector<webhooks::StoredEvent>, webhooks::InboxError> list(const webhooks::ListFilter& filter) override;
   bool writable() override;
-  std::size_t purge(std::chrono::milliseconds retention) override;
+  Result<std::size_t, webhooks::InboxError> purge(std::chrono::milliseconds retention) override;
 
  private:
   struct Statements;
-  static int on_wal_commit(void* self, ::sqlite3* db, const char* name, int pages);
-  // Counts a committed write transaction; returns its sequence number.
-  std::uint64_t note_commit();
-  // For the admin and pipeline writes (claim, acknowledge...): durable before they return.
-  void sync_or_throw();
-  void run_checkpointer();
+  // A write transaction of its own on the writer, durable before it returns.
+  template <class F>
+  Result<void, webhooks::InboxError> write(F&& f);
+  Result<void, webhooks::InboxError> acknowledge_on(Connection& writer, std::int64_t id, const std::string& consumer);
 
-  StoreConfig config_;
+  Database& db_;
   const Clock& clock_;
-  std::mutex mutex_;
-  std::unique_ptr<Database> db_;
-  std::unique_ptr<Statements> st_;
+  int max_attempts_;
+  std::unique_ptr<Statements> st_;     // prepared on the writer; used under its mutex
   std::vector<std::string> keys_;      // dedup keys of the rows being inserted (bound without copying)
   std::vector<std::string> payloads_;  // and their payloads, encoded
-  // Durability (kFull): write transactions committed so far, and how many of them a flush of the
-  // WAL (wal_fd_, -1 with kNormal) is known to cover.
-  std::atomic<std::uint64_t> committed_{0};
-  std::mutex sync_mutex_;
-  std::uint64_t synced_ = 0;
-  int wal_fd_ = -1;
-  // stats() and list() read through their own connection: in WAL mode readers never wait for
-  // the writer, so counting a large inbox for /metrics does not delay a group commit.
-  std::mutex reader_mutex_;
-  std::unique_ptr<Database> reader_;
-
-  // WAL checkpoints run on their own connection and thread, so that copying the WAL back into the
-  // database (and its fsync) never sits inside a group commit. PASSIVE: never blocks the writer.
-  std::mutex checkpoint_mutex_;
-  std::condition_variable checkpoint_wake_;
-  bool checkpoint_due_ = false;
-  bool checkpoint_stop_ = false;
-  std::thread checkpointer_;
 };
 
 }  // namespace tandem::store

@@ -5,10 +5,13 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "common/result.hpp"
+#include "common/unit_of_work.hpp"
 #include "webhooks/event.hpp"
 
 namespace tandem::webhooks {
@@ -24,9 +27,23 @@ struct AppendTicket {
   std::uint64_t sequence = 0;
 };
 
-// Error of the storage layer (disk full, I/O error, database locked past the timeout...).
+// A committed append: one outcome per batch, and the ticket to sync().
+struct Appended {
+  std::vector<AppendOutcome> outcomes;
+  AppendTicket ticket;
+};
+
 struct InboxError {
+  enum class Kind {
+    // The storage layer failed (disk full, I/O error, database locked past the timeout...).
+    kStorage,
+    // The consumer no longer holds the event's lease (it expired, and the event was claimed
+    // again or dead-lettered): the work done for it must be treated as not recorded.
+    kLeaseLost,
+  };
+  Kind kind = Kind::kStorage;
   std::string message;
+  friend std::ostream& operator<<(std::ostream& os, const InboxError& e) { return os << e.message; }
 };
 
 enum class EventState { kPending, kClaimed, kDone, kDead, kSkipped };
@@ -44,7 +61,7 @@ struct StoredEvent {
 };
 
 struct InboxStats {
-  std::int64_t pending = 0;  // pending + claimed: not yet processed
+  std::int64_t unprocessed = 0;  // pending + claimed: not yet processed
   std::int64_t claimed = 0;
   std::int64_t done = 0;
   std::int64_t dead = 0;
@@ -60,6 +77,7 @@ struct ListFilter {
   std::size_t limit = 100;
 };
 
+// Every call that can fail on storage returns a Result (common/result.hpp) and never throws.
 class Inbox {
  public:
   virtual ~Inbox() = default;
@@ -67,52 +85,51 @@ class Inbox {
   // Stores every batch (one per request) in ONE transaction, deduplicated on
   // (portal, subscriptionId, subscriptionType, objectId, eventId, occurredAt) — eventId alone is
   // not unique — including duplicates inside the same transaction. On success the transaction has
-  // committed (it is visible, and it survives a crash of this process) and `ticket` names it; it
-  // survives power loss once sync(ticket) has returned no error. On error nothing of any batch is
-  // stored. Own echoes are stored as kSkipped. Thread-safe.
+  // committed (it is visible, and it survives a crash of this process) and the ticket names it;
+  // it survives power loss once sync(ticket) has returned no error. On error nothing of any batch
+  // is stored. Own echoes are stored as kSkipped. Thread-safe.
   //
   // The split lets a caller commit the next group while the disk flushes the previous one
   // (pipelined group commit): the receiver answers HubSpot only after sync().
-  virtual std::optional<InboxError> append_committed(std::span<const std::vector<Event>* const> batches,
-                                                     std::vector<AppendOutcome>& outcomes, AppendTicket& ticket) = 0;
+  virtual Result<Appended, InboxError> append_committed(std::span<const std::vector<Event>* const> batches) = 0;
   // Returns once every transaction up to and including `ticket` is durable; one flush covers all
   // transactions committed before it starts, whoever waits for them. Thread-safe; may block on the
   // disk. An error means durability is unknown: treat those events as not acknowledged (they
   // are committed, so HubSpot's retry is deduplicated).
-  virtual std::optional<InboxError> sync(AppendTicket ticket) = 0;
+  virtual Result<void, InboxError> sync(AppendTicket ticket) = 0;
   // append_committed() then sync(): durable when it returns no error.
-  std::optional<InboxError> append(std::span<const std::vector<Event>* const> batches,
-                                   std::vector<AppendOutcome>& outcomes) {
-    AppendTicket ticket;
-    if (auto error = append_committed(batches, outcomes, ticket)) return error;
-    return sync(ticket);
+  Result<std::vector<AppendOutcome>, InboxError> append(std::span<const std::vector<Event>* const> batches) {
+    auto appended = append_committed(batches);
+    if (!appended) return appended.error();
+    if (auto synced = sync(appended->ticket); !synced) return synced.error();
+    return std::move(appended->outcomes);
   }
 
   // Leases up to `max` events, oldest first, to `consumer` for `lease`. An event whose lease
   // expires without acknowledge() goes back to the queue; after max_attempts claims it goes to
-  // kDead with the reason. Own echoes (kSkipped) are never claimed.
-  virtual std::vector<StoredEvent> claim(std::size_t max, std::chrono::milliseconds lease,
-                                         const std::string& consumer) = 0;
-  // Marks processed. False when the consumer no longer holds the lease (it expired and the event
-  // was claimed again or dead-lettered): the work must be treated as not recorded.
-  virtual bool acknowledge(std::int64_t id, const std::string& consumer) = 0;
-  // Gives the event back after a failure: retried after `retry_after`, or kDead with `reason`
-  // once it has been claimed max_attempts times. False when the lease was lost.
-  virtual bool fail(std::int64_t id, const std::string& consumer, const std::string& reason,
-                    std::chrono::milliseconds retry_after) = 0;
+  // kDead with the reason. Own echoes (kSkipped) are never claimed. Durable when it returns.
+  virtual Result<std::vector<StoredEvent>, InboxError> claim(std::size_t max, std::chrono::milliseconds lease,
+                                                             const std::string& consumer) = 0;
+  // Marks processed, durably. kLeaseLost when the consumer no longer holds the lease.
+  virtual Result<void, InboxError> acknowledge(std::int64_t id, const std::string& consumer) = 0;
+  // The same inside a unit of work: the event is done exactly when the unit commits, together
+  // with whatever else the unit recorded (the writes the event caused). On kLeaseLost the caller
+  // rolls the unit back (its `work` returns false).
+  virtual Result<void, InboxError> acknowledge(UnitOfWork& unit, std::int64_t id, const std::string& consumer) = 0;
+  // Gives the event back after a failure: claimable again after `retry_after`, or kDead with
+  // `reason` once it has been claimed max_attempts times. kLeaseLost when the lease was lost.
+  virtual Result<void, InboxError> retry_later(std::int64_t id, const std::string& consumer,
+                                               const std::string& reason, std::chrono::milliseconds retry_after) = 0;
 
   // Admin: dead (or skipped) events back to kPending with attempts reset. Returns how many moved.
-  virtual std::size_t replay(std::optional<std::int64_t> id, EventState from = EventState::kDead) = 0;
-  virtual InboxStats stats() = 0;
-  virtual std::vector<StoredEvent> list(const ListFilter& filter) = 0;
+  virtual Result<std::size_t, InboxError> replay(std::optional<std::int64_t> id, EventState from = EventState::kDead) = 0;
+  virtual Result<InboxStats, InboxError> stats() = 0;
+  virtual Result<std::vector<StoredEvent>, InboxError> list(const ListFilter& filter) = 0;
   // True when a write transaction can be started (for /readyz).
   virtual bool writable() = 0;
   // Deletes processed (done/skipped) events received before now - retention (never less than
   // 48 h), which also ends their deduplication. Returns how many were deleted.
-  //
-  // Every call except append_committed(), sync() and append() throws std::runtime_error on a
-  // storage failure: they serve the pipeline and admin tools, which retry or report.
-  virtual std::size_t purge(std::chrono::milliseconds retention) = 0;
+  virtual Result<std::size_t, InboxError> purge(std::chrono::milliseconds retention) = 0;
 };
 
 }  // namespace tandem::webhooks

@@ -24,7 +24,7 @@ std::string format_epoch_ms(std::int64_t ms) {
 std::string render_stats(const InboxStats& s) {
   char age[64];
   std::snprintf(age, sizeof age, "%.3f", std::chrono::duration<double>(s.oldest_unprocessed_age).count());
-  return "unprocessed  " + std::to_string(s.pending) + " (claimed " + std::to_string(s.claimed) + ")\n" +
+  return "unprocessed  " + std::to_string(s.unprocessed) + " (claimed " + std::to_string(s.claimed) + ")\n" +
          "done         " + std::to_string(s.done) + "\n" +
          "dead         " + std::to_string(s.dead) + "\n" +
          "skipped      " + std::to_string(s.skipped) + " (own echoes)\n" +
@@ -33,7 +33,7 @@ std::string render_stats(const InboxStats& s) {
 }
 
 nlohmann::json stats_to_json(const InboxStats& s) {
-  return {{"unprocessed", s.pending},   {"claimed", s.claimed},
+  return {{"unprocessed", s.unprocessed},   {"claimed", s.claimed},
           {"done", s.done},             {"dead", s.dead},
           {"skipped", s.skipped},       {"unknown_types", s.unknown_types},
           {"oldest_unprocessed_age_ms", s.oldest_unprocessed_age.count()}};

@@ -226,13 +226,13 @@ void WebhookReceiver::purge_if_due() {
   const auto now = clock_.steady_now();
   if (now - last_purge_ < config_.purge_interval) return;
   last_purge_ = now;
-  try {
-    const std::size_t n = inbox_.purge(config_.dedup_retention);
-    purged_.inc(n);
-    if (n > 0) log_.info("purged processed events past the dedup retention", {{"events", n}});
-  } catch (const std::exception& e) {
-    log_.warn("inbox purge failed; retrying at the next interval", {{"error", e.what()}});
+  auto purged = inbox_.purge(config_.dedup_retention);
+  if (!purged) {
+    log_.warn("inbox purge failed; retrying at the next interval", {{"error", purged.error().message}});
+    return;
   }
+  purged_.inc(*purged);
+  if (*purged > 0) log_.info("purged processed events past the dedup retention", {{"events", *purged}});
 }
 
 void WebhookReceiver::commit(std::vector<Pending>& group) {
@@ -241,12 +241,14 @@ void WebhookReceiver::commit(std::vector<Pending>& group) {
   for (const auto& p : group) batches.push_back(&p.events);
   Committed committed;
   committed.started = std::chrono::steady_clock::now();
-  std::optional<InboxError> error = inbox_.append_committed(batches, committed.outcomes, committed.ticket);
+  auto appended = inbox_.append_committed(batches);
   commit_group_requests_.observe(static_cast<double>(group.size()));
-  if (error) {
-    answer_failed(group, *error);
+  if (!appended) {
+    answer_failed(group, appended.error());
     return;
   }
+  committed.outcomes = std::move(appended->outcomes);
+  committed.ticket = appended->ticket;
   committed.group = std::move(group);
   group.clear();  // moved from: make it empty for the next round
   {
@@ -268,12 +270,12 @@ void WebhookReceiver::run_syncer() {
     lock.unlock();
     // One flush for every group committed so far: the committer goes on with the next group
     // meanwhile, so a group's cost is its inserts, not inserts plus a flush.
-    std::optional<InboxError> error = inbox_.sync(ready.back().ticket);
+    auto synced = inbox_.sync(ready.back().ticket);
     const auto now = std::chrono::steady_clock::now();
     for (auto& c : ready) {
       commit_seconds_.observe(std::chrono::duration<double>(now - c.started).count());
-      if (error) {
-        answer_failed(c.group, *error);
+      if (!synced) {
+        answer_failed(c.group, synced.error());
         continue;
       }
       for (std::size_t i = 0; i < c.group.size(); ++i) {
@@ -300,14 +302,14 @@ void WebhookReceiver::answer_failed(std::vector<Pending>& group, const InboxErro
 }
 
 void WebhookReceiver::refresh_inbox_gauges() {
-  try {
-    InboxStats s = inbox_.stats();
-    inbox_depth_.set(static_cast<double>(s.pending));
-    inbox_dead_.set(static_cast<double>(s.dead));
-    inbox_oldest_age_.set(std::chrono::duration<double>(s.oldest_unprocessed_age).count());
-  } catch (const std::exception& e) {
-    log_.warn("inbox stats failed", {{"error", e.what()}});
+  auto s = inbox_.stats();
+  if (!s) {
+    log_.warn("inbox stats failed", {{"error", s.error().message}});
+    return;
   }
+  inbox_depth_.set(static_cast<double>(s->unprocessed));
+  inbox_dead_.set(static_cast<double>(s->dead));
+  inbox_oldest_age_.set(std::chrono::duration<double>(s->oldest_unprocessed_age).count());
 }
 
 void WebhookReceiver::stop() {

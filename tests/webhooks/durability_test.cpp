@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "store/sqlite_inbox.hpp"
+#include "tests/support/file_inbox.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
 
 using namespace tandem;
@@ -164,9 +165,9 @@ TEST_CASE("after kill -9 mid-stream, every acknowledged event is in the inbox ex
   ManualClock clock;
   store::StoreConfig config;
   config.path = db;
-  store::SqliteInbox inbox(config, clock);
+  testing::FileInbox inbox(config, clock);
   std::map<Key, int> stored;
-  for (const auto& e : inbox.list({.limit = 10'000'000})) ++stored[{e.event.event_id, e.event.object_id}];
+  for (const auto& e : testing::ok(inbox.list({.limit = 10'000'000}))) ++stored[{e.event.event_id, e.event.object_id}];
   std::size_t missing = 0;
   for (const Key& k : acknowledged) {
     auto it = stored.find(k);

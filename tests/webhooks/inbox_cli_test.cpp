@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "store/sqlite_inbox.hpp"
+#include "tests/support/file_inbox.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
 #include "webhooks/inbox_report.hpp"
 
@@ -73,21 +74,19 @@ void populate(const std::string& db) {
   ManualClock clock{from_epoch_ms(1763800000000)};
   store::StoreConfig config;
   config.path = db;
-  config.max_attempts = 1;
-  store::SqliteInbox inbox(config, clock);
+  testing::FileInbox inbox(config, clock, /*max_attempts=*/1);
   std::vector<Event> batch = {make_event(1), make_event(2), make_event(3), make_event(4), make_event(5),
                               make_event(6), make_event(7, "contact.brandNew")};
   batch[3].own_echo = true;
   const std::vector<Event>* batches[] = {&batch};
-  std::vector<AppendOutcome> outcomes;
-  REQUIRE_FALSE(inbox.append(batches, outcomes));
+  REQUIRE(inbox.append(batches).has_value());
   clock.advance(1min);
-  auto claimed = inbox.claim(3, 30s, "w");
+  auto claimed = testing::ok(inbox.claim(3, 30s, "w"));
   REQUIRE(claimed.size() == 3);
-  inbox.acknowledge(claimed[0].id, "w");
-  inbox.acknowledge(claimed[1].id, "w");
-  inbox.fail(claimed[2].id, "w", "HubSpot answered 400: PROPERTY_DOESNT_EXIST", 1s);
-  REQUIRE(inbox.claim(1, 1h, "w").size() == 1);
+  REQUIRE(inbox.acknowledge(claimed[0].id, "w"));
+  REQUIRE(inbox.acknowledge(claimed[1].id, "w"));
+  REQUIRE(inbox.retry_later(claimed[2].id, "w", "HubSpot answered 400: PROPERTY_DOESNT_EXIST", 1s));
+  REQUIRE(testing::ok(inbox.claim(1, 1h, "w")).size() == 1);
 }
 
 }  // namespace
@@ -135,7 +134,7 @@ TEST_CASE("tandem inbox stats, list and replay") {
 
 TEST_CASE("stats text format") {
   InboxStats s;
-  s.pending = 12;
+  s.unprocessed = 12;
   s.claimed = 2;
   s.done = 340;
   s.dead = 1;

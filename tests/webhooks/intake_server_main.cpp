@@ -12,6 +12,7 @@
 
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
+#include "store/database.hpp"
 #include "store/sqlite_inbox.hpp"
 #include "webhooks/intake_server.hpp"
 
@@ -24,12 +25,13 @@ int main(int argc, char** argv) {
   try {
     store::StoreConfig store_config;
     store_config.path = argv[1];
-    store::SqliteInbox inbox(store_config, SystemClock::instance());
+    MetricsRegistry metrics;
+    store::Database database(store_config, metrics);
+    store::SqliteInbox inbox(database, SystemClock::instance());
     webhooks::WebhooksConfig config;
     config.public_base_url = argv[3];
     const char* secret = std::getenv("TANDEM_TEST_WEBHOOK_SECRET");
     config.client_secret = Secret(secret ? secret : "");
-    MetricsRegistry metrics;
     webhooks::IntakeServer server(config, inbox, SystemClock::instance(), metrics, {});
     const std::string port_file = argv[2];
     {

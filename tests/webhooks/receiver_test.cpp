@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/sqlite_inbox.hpp"
+#include "tests/support/file_inbox.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
 #include "webhooks/signature.hpp"
 
@@ -25,45 +26,53 @@ struct Fixture {
   TempDir dir;
   ManualClock clock{std::chrono::system_clock::now()};
   store::StoreConfig store_config;
-  std::unique_ptr<store::SqliteInbox> inbox;
+  std::unique_ptr<testing::FileInbox> inbox;
   Fixture() {
     store_config.path = dir.file("inbox.db");
-    inbox = std::make_unique<store::SqliteInbox>(store_config, clock);
+    inbox = std::make_unique<testing::FileInbox>(store_config, clock);
   }
-  std::int64_t stored() { return static_cast<std::int64_t>(inbox->list({.limit = 100000}).size()); }
+  std::int64_t stored() { return static_cast<std::int64_t>(testing::ok(inbox->list({.limit = 100000})).size()); }
 };
 
 // Delegates to a real inbox, but can hold commits (to fill the queue) or fail them.
 class ControlledInbox final : public Inbox {
  public:
   explicit ControlledInbox(Inbox& inner) : inner_(inner) {}
-  std::optional<InboxError> append_committed(std::span<const std::vector<Event>* const> batches,
-                                             std::vector<AppendOutcome>& outcomes, AppendTicket& ticket) override {
+  Result<Appended, InboxError> append_committed(std::span<const std::vector<Event>* const> batches) override {
     {
       std::unique_lock lock(mutex_);
       ++appends_entered_;
       changed_.notify_all();
       changed_.wait(lock, [this] { return !held_; });
-      if (failing_) return InboxError{"disk I/O error"};
+      if (failing_) return InboxError{InboxError::Kind::kStorage, "disk I/O error"};
     }
-    return inner_.append_committed(batches, outcomes, ticket);
+    return inner_.append_committed(batches);
   }
-  std::optional<InboxError> sync(AppendTicket ticket) override {
-    if (sync_failing_) return InboxError{"cannot flush the WAL: Input/output error"};
+  Result<void, InboxError> sync(AppendTicket ticket) override {
+    if (sync_failing_) return InboxError{InboxError::Kind::kStorage, "cannot flush the WAL: Input/output error"};
     return inner_.sync(ticket);
   }
-  std::vector<StoredEvent> claim(std::size_t m, std::chrono::milliseconds l, const std::string& c) override {
+  Result<std::vector<StoredEvent>, InboxError> claim(std::size_t m, std::chrono::milliseconds l,
+                                                     const std::string& c) override {
     return inner_.claim(m, l, c);
   }
-  bool acknowledge(std::int64_t id, const std::string& c) override { return inner_.acknowledge(id, c); }
-  bool fail(std::int64_t id, const std::string& c, const std::string& r, std::chrono::milliseconds a) override {
-    return inner_.fail(id, c, r, a);
+  Result<void, InboxError> acknowledge(std::int64_t id, const std::string& c) override {
+    return inner_.acknowledge(id, c);
   }
-  std::size_t replay(std::optional<std::int64_t> id, EventState from) override { return inner_.replay(id, from); }
-  InboxStats stats() override { return inner_.stats(); }
-  std::vector<StoredEvent> list(const ListFilter& f) override { return inner_.list(f); }
+  Result<void, InboxError> acknowledge(UnitOfWork& u, std::int64_t id, const std::string& c) override {
+    return inner_.acknowledge(u, id, c);
+  }
+  Result<void, InboxError> retry_later(std::int64_t id, const std::string& c, const std::string& r,
+                                       std::chrono::milliseconds a) override {
+    return inner_.retry_later(id, c, r, a);
+  }
+  Result<std::size_t, InboxError> replay(std::optional<std::int64_t> id, EventState from) override {
+    return inner_.replay(id, from);
+  }
+  Result<InboxStats, InboxError> stats() override { return inner_.stats(); }
+  Result<std::vector<StoredEvent>, InboxError> list(const ListFilter& f) override { return inner_.list(f); }
   bool writable() override { return !failing_ && inner_.writable(); }
-  std::size_t purge(std::chrono::milliseconds r) override { return inner_.purge(r); }
+  Result<std::size_t, InboxError> purge(std::chrono::milliseconds r) override { return inner_.purge(r); }
 
   void hold(bool on) {
     std::lock_guard lock(mutex_);
@@ -341,7 +350,7 @@ TEST_CASE("/healthz and /metrics report requests, failures, duplicates and inbox
   CHECK(metric_value(m.body, "tandem_inbox_depth") == 5);  // the echo is skipped, not pending
   CHECK(metric_value(m.body, "tandem_inbox_oldest_unprocessed_age_seconds") == Approx(42));
   CHECK(m.body.find("tandem_inbox_commit_seconds_bucket") != std::string::npos);
-  auto echoes = f.inbox->list({.state = EventState::kSkipped});
+  auto echoes = testing::ok(f.inbox->list({.state = EventState::kSkipped}));
   REQUIRE(echoes.size() == 1);
   CHECK(echoes[0].event.event_id == 10);
 }
@@ -384,7 +393,7 @@ TEST_CASE("the committer purges processed events once the retention has passed")
     return answered.get_future().get();
   };
   REQUIRE(deliver(events_body(2, 1)) == 200);
-  auto claimed = f.inbox->claim(1, 30s, "w");
+  auto claimed = testing::ok(f.inbox->claim(1, 30s, "w"));
   REQUIRE(f.inbox->acknowledge(claimed[0].id, "w"));
   // The purge runs on the committer after a commit (or once a minute when idle): an empty
   // delivery wakes it.

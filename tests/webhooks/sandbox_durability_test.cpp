@@ -43,6 +43,7 @@
 #include "sandbox/config.hpp"
 #include "sandbox/sandbox_server.hpp"
 #include "store/sqlite_inbox.hpp"
+#include "tests/support/file_inbox.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
 
 using namespace tandem;
@@ -470,8 +471,8 @@ TEST_CASE(
   ManualClock clock;
   store::StoreConfig store_config;
   store_config.path = dir.file("inbox.db");
-  store::SqliteInbox inbox(store_config, clock);
-  const auto stored = inbox.list({.limit = 100'000'000});
+  testing::FileInbox inbox(store_config, clock);
+  const auto stored = testing::ok(inbox.list({.limit = 100'000'000}));
   std::map<EventKey, int> by_event;
   std::map<std::tuple<std::int64_t, std::int64_t, std::string, std::int64_t, std::int64_t>, int> by_dedup_key;
   std::size_t creations = 0;
