@@ -183,8 +183,11 @@ struct SqliteInbox::Statements {
 
   // Multi-row inserts, by row count, prepared on first use: one statement per request's events
   // instead of one per event (the VDBE setup per statement dominated at 100 events/request).
-  Statement& insert_rows(std::size_t rows) {
-    auto& slot = insert_many[rows];
+  // `returning`: the variant that returns the own_echo flag of each row it inserted, used only
+  // for rows that hold an own echo (so that /metrics counts the echoes that were new, not their
+  // redeliveries) — RETURNING is work per row that the other rows need not pay for.
+  Statement& insert_rows(std::size_t rows, bool returning) {
+    auto& slot = (returning ? insert_returning : insert_many)[rows];
     if (!slot) {
       // OR IGNORE rather than ON CONFLICT DO NOTHING: both skip a duplicate key, but with the
       // latter a NOT NULL violation could abort the statement halfway, so SQLite keeps a statement
@@ -199,6 +202,7 @@ struct SqliteInbox::Statements {
         for (int c = 0; c < kInsertColumns; ++c) sql += c ? ",?" : "?";
         sql += ')';
       }
+      if (returning) sql += " RETURNING own_echo";
       slot = std::make_unique<Statement>(writer, sql);
     }
     return *slot;
@@ -206,6 +210,7 @@ struct SqliteInbox::Statements {
   static constexpr int kInsertColumns = 6;
   static constexpr std::size_t kMaxRowsPerInsert = 100;
   std::map<std::size_t, std::unique_ptr<Statement>> insert_many;
+  std::map<std::size_t, std::unique_ptr<Statement>> insert_returning;
 
   Connection& writer;
   static constexpr const char* kClaimSet =
@@ -276,7 +281,10 @@ Result<webhooks::Appended, InboxError> SqliteInbox::append_committed(
           const std::size_t rows = std::min(Statements::kMaxRowsPerInsert, events.size() - first);
           // Left reset by its last use (rewind() below, or step() on an error); every parameter is
           // bound again here.
-          Statement& ins = st_->insert_rows(rows);
+          const bool echoes = std::any_of(events.begin() + static_cast<std::ptrdiff_t>(first),
+                                          events.begin() + static_cast<std::ptrdiff_t>(first + rows),
+                                          [](const Event& e) { return e.own_echo; });
+          Statement& ins = st_->insert_rows(rows, echoes);
           if (keys_.size() < rows) keys_.resize(rows);
           if (payloads_.size() < rows) payloads_.resize(rows);
           for (std::size_t r = 0; r < rows; ++r) {
@@ -294,7 +302,9 @@ Result<webhooks::Appended, InboxError> SqliteInbox::append_committed(
                 .bind_static(p + 5, e.own_echo ? std::string_view("skipped") : std::string_view("pending"))
                 .bind_blob_static(p + 6, keys_[r]);
           }
-          ins.step();
+          while (ins.step()) {
+            if (ins.column_int(0) != 0) ++appended.outcomes[b].own_echoes;
+          }
           // OR IGNORE also skips a repeat inside the same statement; changes() counts only the rows
           // inserted.
           const auto inserted = static_cast<std::size_t>(writer.changes());

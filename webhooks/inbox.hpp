@@ -20,6 +20,7 @@ namespace tandem::webhooks {
 struct AppendOutcome {
   std::size_t stored = 0;      // new events
   std::size_t duplicates = 0;  // already in the inbox (same dedup key)
+  std::size_t own_echoes = 0;  // of `stored`, events caused by Tandem's own writes
 };
 
 // Names one committed append transaction (see Inbox::append_committed).

@@ -30,9 +30,9 @@ WebhookReceiver::WebhookReceiver(const WebhooksConfig& config, Inbox& inbox, con
       events_duplicate_(metrics.counter("tandem_webhook_events_total", "Webhook events received, by result",
                                         {{"result", "duplicate"}})),
       events_unknown_type_(metrics.counter("tandem_webhook_unknown_subscription_type_total",
-                                           "Events with a subscription type Tandem does not know (stored anyway)")),
+                                           "Events received with a subscription type Tandem does not know, redeliveries included (stored anyway)")),
       events_own_echo_(metrics.counter("tandem_webhook_own_echo_total",
-                                       "Events caused by Tandem's own writes (stored as skipped)")),
+                                       "Events caused by Tandem's own writes, stored as skipped (redeliveries not counted)")),
       store_failures_(metrics.counter("tandem_inbox_commit_failures_total",
                                       "Inbox transactions that failed (requests answered 503)")),
       commit_seconds_(metrics.histogram("tandem_inbox_commit_seconds",
@@ -161,7 +161,6 @@ void WebhookReceiver::handle_delivery(http::Request request, http::Responder res
   auto& events = std::get<std::vector<Event>>(parsed);
   for (const Event& e : events) {
     if (!e.known_type) events_unknown_type_.inc();
-    if (e.own_echo) events_own_echo_.inc();
   }
   std::unique_lock lock(mutex_);
   if (stopping_ || queue_.size() >= config_.max_pending_requests) {
@@ -281,6 +280,7 @@ void WebhookReceiver::run_syncer() {
       for (std::size_t i = 0; i < c.group.size(); ++i) {
         events_stored_.inc(c.outcomes[i].stored);
         events_duplicate_.inc(c.outcomes[i].duplicates);
+        events_own_echo_.inc(c.outcomes[i].own_echoes);
         nlohmann::json body = {{"stored", c.outcomes[i].stored}, {"duplicates", c.outcomes[i].duplicates}};
         respond_counted(c.group[i].respond, http::Response::json(200, body.dump()));
       }

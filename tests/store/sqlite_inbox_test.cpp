@@ -248,9 +248,14 @@ TEST_CASE("own echoes are stored as skipped and never claimed") {
   FileInbox inbox(f.config, f.clock, f.max_attempts);
   Event echo = make_event(1);
   echo.own_echo = true;
-  append(inbox, {{echo, make_event(2)}});
+  auto first = append(inbox, {{echo, make_event(2)}});
+  CHECK(first[0].stored == 2);
+  CHECK(first[0].own_echoes == 1);
+  auto again = append(inbox, {{make_event(3), echo}});  // the echo redelivered, beside a new event
+  CHECK(again[0].stored == 1);
+  CHECK(again[0].own_echoes == 0);
   auto claimed = ok(inbox.claim(10, 30s, "w"));
-  REQUIRE(claimed.size() == 1);
+  REQUIRE(claimed.size() == 2);
   CHECK(claimed[0].event.event_id == 2);
   auto skipped = ok(inbox.list({.state = EventState::kSkipped}));
   REQUIRE(skipped.size() == 1);

@@ -335,17 +335,19 @@ TEST_CASE("/healthz and /metrics report requests, failures, duplicates and inbox
   std::string unknown = R"([{"eventId":9,"portalId":1,"occurredAt":1,"subscriptionType":"contact.brandNew"},
     {"eventId":10,"portalId":1,"occurredAt":1,"subscriptionType":"contact.propertyChange","changeSource":"INTEGRATION","sourceId":"9393361"}])";
   h.post(signed_request(unknown, f.clock.now()));
+  h.post(signed_request(unknown, f.clock.now()));  // a redelivery: its echo is a duplicate, not a new echo
   f.clock.advance(42s);
   auto m = h.get("/metrics");
   REQUIRE(m.status == 200);
   CHECK(m.headers.get("Content-Type")->find("text/plain") == 0);
-  CHECK(metric_value(m.body, R"(tandem_webhook_requests_total{status="200"})") == 3);
+  CHECK(metric_value(m.body, R"(tandem_webhook_requests_total{status="200"})") == 4);
   CHECK(metric_value(m.body, R"(tandem_webhook_requests_total{status="401"})") == 1);
   CHECK(metric_value(m.body, R"(tandem_webhook_requests_total{status="400"})") == 1);
   CHECK(metric_value(m.body, R"(tandem_webhook_signature_failures_total{reason="stale"})") == 1);
   CHECK(metric_value(m.body, R"(tandem_webhook_events_total{result="stored"})") == 6);
-  CHECK(metric_value(m.body, R"(tandem_webhook_events_total{result="duplicate"})") == 4);
-  CHECK(metric_value(m.body, "tandem_webhook_unknown_subscription_type_total") == 1);
+  CHECK(metric_value(m.body, R"(tandem_webhook_events_total{result="duplicate"})") == 6);
+  // Received, redelivery included (the type is known before storing); echoes count once stored.
+  CHECK(metric_value(m.body, "tandem_webhook_unknown_subscription_type_total") == 2);
   CHECK(metric_value(m.body, "tandem_webhook_own_echo_total") == 1);
   CHECK(metric_value(m.body, "tandem_inbox_depth") == 5);  // the echo is skipped, not pending
   CHECK(metric_value(m.body, "tandem_inbox_oldest_unprocessed_age_seconds") == Approx(42));
