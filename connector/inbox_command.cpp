@@ -30,6 +30,7 @@ struct InboxArgs {
 // The store from --db, else from the configuration's store.path. Nullptr after printing why.
 std::unique_ptr<store::SqliteInbox> open_inbox(const InboxArgs& args) {
   store::StoreConfig store_config;
+  int max_attempts = webhooks::WebhooksConfig{}.max_attempts;
   if (!args.db_path.empty()) {
     store_config.path = args.db_path;
   } else if (!args.config_path.empty()) {
@@ -38,11 +39,11 @@ std::unique_ptr<store::SqliteInbox> open_inbox(const InboxArgs& args) {
     Diagnostics diagnostics;
     TandemConfig config = read_config(document, diagnostics, /*require_credentials=*/false);
     if (diagnostics.has_errors()) {
-      std::cerr << diagnostics.format();
-      std::cerr << diagnostics.error_count() << " error(s) in the configuration\n";
+      std::cerr << diagnostics.report("the configuration");
       return nullptr;
     }
     store_config = config.store;
+    max_attempts = config.webhooks.max_attempts;
   } else {
     std::cerr << "tandem inbox: give --config FILE or --db FILE\n";
     return nullptr;
@@ -54,7 +55,7 @@ std::unique_ptr<store::SqliteInbox> open_inbox(const InboxArgs& args) {
     return nullptr;
   }
   try {
-    return std::make_unique<store::SqliteInbox>(store_config, SystemClock::instance());
+    return std::make_unique<store::SqliteInbox>(store_config, SystemClock::instance(), max_attempts);
   } catch (const std::exception& e) {
     std::cerr << "tandem inbox: " << e.what() << '\n';
     return nullptr;

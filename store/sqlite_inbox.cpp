@@ -224,7 +224,8 @@ struct SqliteInbox::Statements {
   Statement dead;
 };
 
-SqliteInbox::SqliteInbox(const StoreConfig& config, const Clock& clock) : config_(config), clock_(clock) {
+SqliteInbox::SqliteInbox(const StoreConfig& config, const Clock& clock, int max_attempts)
+    : config_(config), max_attempts_(max_attempts), clock_(clock) {
   db_ = std::make_unique<Database>(config_.path);
   sqlite3_busy_timeout(db_->handle(), static_cast<int>(config_.busy_timeout.count()));
   // 16 KiB pages for a new file (no effect on an existing one): a group commit writes its rows as
@@ -436,7 +437,7 @@ std::vector<StoredEvent> SqliteInbox::claim(std::size_t max, std::chrono::millis
   const std::int64_t now = to_epoch_ms(clock_.now());
   Transaction tx(*db_);
   st_->expire_dead.reset();
-  st_->expire_dead.bind(1, now).bind(2, std::int64_t{config_.max_attempts});
+  st_->expire_dead.bind(1, now).bind(2, std::int64_t{max_attempts_});
   st_->expire_dead.step();
   st_->expire_retry.reset();
   st_->expire_retry.bind(1, now);
@@ -502,7 +503,7 @@ bool SqliteInbox::fail(std::int64_t id, const std::string& consumer, const std::
   }
   const std::int64_t attempts = q.column_int(0);
   q.reset();
-  if (attempts >= config_.max_attempts) {
+  if (attempts >= max_attempts_) {
     Statement& d = st_->dead;
     d.reset();
     d.bind(1, id).bind(2, "failed " + std::to_string(attempts) + " times; last error: " + reason);

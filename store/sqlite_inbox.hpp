@@ -26,8 +26,9 @@ class Database;
 class SqliteInbox final : public webhooks::Inbox {
  public:
   // Opens or creates the database and its schema; throws SqliteError when that fails (a start-up
-  // error). The clock must outlive the inbox.
-  SqliteInbox(const StoreConfig& config, const Clock& clock);
+  // error). The clock must outlive the inbox. `max_attempts`: claims of one event before it is
+  // dead-lettered (webhooks::WebhooksConfig::max_attempts).
+  SqliteInbox(const StoreConfig& config, const Clock& clock, int max_attempts);
   ~SqliteInbox() override;
 
   std::optional<webhooks::InboxError> append_committed(std::span<const std::vector<webhooks::Event>* const> batches,
@@ -55,6 +56,7 @@ class SqliteInbox final : public webhooks::Inbox {
   void run_checkpointer();
 
   StoreConfig config_;
+  int max_attempts_;
   const Clock& clock_;
   std::mutex mutex_;
   std::unique_ptr<Database> db_;

@@ -45,17 +45,15 @@ struct Fixture {
   testing::TempDir dir;
   ManualClock clock;
   StoreConfig config;
-  Fixture() {
-    config.path = dir.file("inbox.db");
-    config.max_attempts = 3;
-  }
+  int max_attempts = 3;
+  Fixture() { config.path = dir.file("inbox.db"); }
 };
 
 }  // namespace
 
 TEST_CASE("append stores events and deduplicates on the composite key") {
   Fixture f;
-  SqliteInbox inbox(f.config, f.clock);
+  SqliteInbox inbox(f.config, f.clock, f.max_attempts);
   auto outcomes = append(inbox, {{make_event(1), make_event(2)}, {make_event(3)}});
   REQUIRE(outcomes.size() == 2);
   CHECK(outcomes[0].stored == 2);
@@ -85,7 +83,7 @@ TEST_CASE("append stores events and deduplicates on the composite key") {
 
 TEST_CASE("the dedup key tells apart every value of every part, known subscription types or not") {
   Fixture f;
-  SqliteInbox inbox(f.config, f.clock);
+  SqliteInbox inbox(f.config, f.clock, f.max_attempts);
   const std::int64_t values[] = {0, 1, -1, 255, 256, -256, 65535, 1LL << 40, INT64_MAX, INT64_MIN};
   std::vector<Event> batch;
   for (std::int64_t v : values) {
@@ -116,10 +114,10 @@ TEST_CASE("events survive closing and reopening, field by field") {
   e.known_type = false;
   e.payload = testing::payload_of(e);
   {
-    SqliteInbox inbox(f.config, f.clock);
+    SqliteInbox inbox(f.config, f.clock, f.max_attempts);
     append(inbox, {{e}});
   }
-  SqliteInbox inbox(f.config, f.clock);
+  SqliteInbox inbox(f.config, f.clock, f.max_attempts);
   auto listed = inbox.list({});
   REQUIRE(listed.size() == 1);
   const Event& r = listed[0].event;
@@ -146,7 +144,7 @@ TEST_CASE("events survive closing and reopening, field by field") {
 
 TEST_CASE("the database runs in WAL mode with synchronous FULL by default") {
   Fixture f;
-  SqliteInbox inbox(f.config, f.clock);
+  SqliteInbox inbox(f.config, f.clock, f.max_attempts);
   store::Database db(f.config.path);
   store::Statement mode(db, "PRAGMA journal_mode");
   REQUIRE(mode.step());
@@ -159,7 +157,7 @@ TEST_CASE("the database runs in WAL mode with synchronous FULL by default") {
 
 TEST_CASE("claim leases the oldest events; acknowledge completes them") {
   Fixture f;
-  SqliteInbox inbox(f.config, f.clock);
+  SqliteInbox inbox(f.config, f.clock, f.max_attempts);
   append(inbox, {{make_event(1), make_event(2), make_event(3)}});
   auto first = inbox.claim(2, 30s, "worker-a");
   REQUIRE(first.size() == 2);
@@ -183,7 +181,7 @@ TEST_CASE("claim leases the oldest events; acknowledge completes them") {
 
 TEST_CASE("an event not acknowledged within its lease returns to the queue") {
   Fixture f;
-  SqliteInbox inbox(f.config, f.clock);
+  SqliteInbox inbox(f.config, f.clock, f.max_attempts);
   append(inbox, {{make_event(1)}});
   auto claimed = inbox.claim(10, 30s, "worker-a");
   REQUIRE(claimed.size() == 1);
@@ -201,7 +199,7 @@ TEST_CASE("an event not acknowledged within its lease returns to the queue") {
 
 TEST_CASE("failures are retried after the delay, then dead-lettered with the reason") {
   Fixture f;  // max_attempts = 3
-  SqliteInbox inbox(f.config, f.clock);
+  SqliteInbox inbox(f.config, f.clock, f.max_attempts);
   append(inbox, {{make_event(1)}});
   for (int attempt = 1; attempt <= 2; ++attempt) {
     auto claimed = inbox.claim(10, 30s, "w");
@@ -234,7 +232,7 @@ TEST_CASE("failures are retried after the delay, then dead-lettered with the rea
 
 TEST_CASE("an event whose lease keeps expiring is dead-lettered too") {
   Fixture f;  // max_attempts = 3
-  SqliteInbox inbox(f.config, f.clock);
+  SqliteInbox inbox(f.config, f.clock, f.max_attempts);
   append(inbox, {{make_event(1)}});
   for (int i = 0; i < 3; ++i) {
     REQUIRE(inbox.claim(10, 5s, "crashy").size() == 1);
@@ -248,7 +246,7 @@ TEST_CASE("an event whose lease keeps expiring is dead-lettered too") {
 
 TEST_CASE("own echoes are stored as skipped and never claimed") {
   Fixture f;
-  SqliteInbox inbox(f.config, f.clock);
+  SqliteInbox inbox(f.config, f.clock, f.max_attempts);
   Event echo = make_event(1);
   echo.own_echo = true;
   append(inbox, {{echo, make_event(2)}});
@@ -265,7 +263,7 @@ TEST_CASE("own echoes are stored as skipped and never claimed") {
 
 TEST_CASE("claims find events that arrive after the queue ran dry, and take retries before fresh events") {
   Fixture f;
-  SqliteInbox inbox(f.config, f.clock);
+  SqliteInbox inbox(f.config, f.clock, f.max_attempts);
   Event echo = make_event(1);
   echo.own_echo = true;
   append(inbox, {{echo, make_event(2), make_event(3)}});
@@ -285,7 +283,7 @@ TEST_CASE("claims find events that arrive after the queue ran dry, and take retr
   CHECK(fresh[0].event.event_id == 4);
   // A second process claiming from the same file continues where this one stopped.
   append(inbox, {{make_event(5), make_event(6)}});
-  SqliteInbox other(f.config, f.clock);
+  SqliteInbox other(f.config, f.clock, f.max_attempts);
   auto theirs = other.claim(1, 30s, "x");
   REQUIRE(theirs.size() == 1);
   CHECK(theirs[0].event.event_id == 5);
@@ -296,7 +294,7 @@ TEST_CASE("claims find events that arrive after the queue ran dry, and take retr
 
 TEST_CASE("after purge removed every row, new events are still claimed") {
   Fixture f;
-  SqliteInbox inbox(f.config, f.clock);
+  SqliteInbox inbox(f.config, f.clock, f.max_attempts);
   append(inbox, {{make_event(1), make_event(2)}});
   for (const auto& e : inbox.claim(10, 30s, "w")) REQUIRE(inbox.acknowledge(e.id, "w"));
   f.clock.advance(49h);
@@ -311,7 +309,7 @@ TEST_CASE("after purge removed every row, new events are still claimed") {
 
 TEST_CASE("stats report depth and the age of the oldest unprocessed event") {
   Fixture f;
-  SqliteInbox inbox(f.config, f.clock);
+  SqliteInbox inbox(f.config, f.clock, f.max_attempts);
   CHECK(inbox.stats().oldest_unprocessed_age == 0ms);
   append(inbox, {{make_event(1)}});
   f.clock.advance(90s);
@@ -327,7 +325,7 @@ TEST_CASE("stats report depth and the age of the oldest unprocessed event") {
 
 TEST_CASE("list pages by id and filters by state") {
   Fixture f;
-  SqliteInbox inbox(f.config, f.clock);
+  SqliteInbox inbox(f.config, f.clock, f.max_attempts);
   std::vector<Event> batch;
   for (int i = 1; i <= 25; ++i) batch.push_back(make_event(i));
   append(inbox, {batch});
@@ -342,7 +340,7 @@ TEST_CASE("list pages by id and filters by state") {
 
 TEST_CASE("purge keeps the dedup key at least 48 hours and never drops unprocessed events") {
   Fixture f;
-  SqliteInbox inbox(f.config, f.clock);
+  SqliteInbox inbox(f.config, f.clock, f.max_attempts);
   append(inbox, {{make_event(1), make_event(2)}});
   auto claimed = inbox.claim(1, 30s, "w");
   REQUIRE(inbox.acknowledge(claimed[0].id, "w"));
@@ -357,11 +355,11 @@ TEST_CASE("purge keeps the dedup key at least 48 hours and never drops unprocess
 
 TEST_CASE("a failing transaction stores nothing and reports the error") {
   Fixture f;
-  SqliteInbox inbox(f.config, f.clock);
+  SqliteInbox inbox(f.config, f.clock, f.max_attempts);
   REQUIRE(inbox.writable());
   // Another connection holds the write lock past the busy timeout.
   f.config.busy_timeout = 50ms;
-  SqliteInbox impatient(f.config, f.clock);
+  SqliteInbox impatient(f.config, f.clock, f.max_attempts);
   store::Database other(f.config.path);
   other.exec("BEGIN IMMEDIATE");
   std::vector<Event> batch{make_event(1)};
@@ -380,12 +378,12 @@ TEST_CASE("opening a database that cannot be created is a start-up error") {
   Fixture f;
   StoreConfig config = f.config;
   config.path = f.dir.file("missing-dir/inbox.db");
-  CHECK_THROWS_AS(SqliteInbox(config, f.clock), store::SqliteError);
+  CHECK_THROWS_AS(SqliteInbox(config, f.clock, f.max_attempts), store::SqliteError);
 }
 
 TEST_CASE("the WAL is checkpointed into the database in the background") {
   Fixture f;
-  SqliteInbox inbox(f.config, f.clock);
+  SqliteInbox inbox(f.config, f.clock, f.max_attempts);
   const auto initial = std::filesystem::file_size(f.config.path);
   std::vector<Event> batch;
   for (int i = 0; i < 100; ++i) {
@@ -414,21 +412,21 @@ TEST_CASE("an inbox of an earlier layout is refused at start-up, never read as e
     old.exec("INSERT INTO inbox_events (portal_id) VALUES (1)");
   }
   try {
-    SqliteInbox inbox(f.config, f.clock);
+    SqliteInbox inbox(f.config, f.clock, f.max_attempts);
     FAIL("opened an inbox of layout version 0");
   } catch (const store::SqliteError& e) {
     CHECK_THAT(e.what(), Catch::Contains("layout version 0") && Catch::Contains("reads version 4"));
   }
   // A new file gets the current layout, and reopening it is fine.
   Fixture g;
-  { SqliteInbox inbox(g.config, g.clock); }
-  SqliteInbox inbox(g.config, g.clock);
+  { SqliteInbox inbox(g.config, g.clock, g.max_attempts); }
+  SqliteInbox inbox(g.config, g.clock, g.max_attempts);
   CHECK(inbox.stats().pending == 0);
 }
 
 TEST_CASE("append_committed is visible at once; sync makes it durable, a later flush covering earlier tickets") {
   Fixture f;
-  SqliteInbox inbox(f.config, f.clock);
+  SqliteInbox inbox(f.config, f.clock, f.max_attempts);
   std::vector<Event> first{make_event(1)};
   std::vector<Event> second{make_event(2), make_event(1)};
   const std::vector<Event>* one[] = {&first};
@@ -444,7 +442,7 @@ TEST_CASE("append_committed is visible at once; sync makes it durable, a later f
   // Committed transactions are visible to other connections (and survive a crash of the process)
   // before any flush.
   {
-    SqliteInbox other(f.config, f.clock);
+    SqliteInbox other(f.config, f.clock, f.max_attempts);
     CHECK(other.list({}).size() == 2);
   }
   CHECK_FALSE(inbox.sync(t2));

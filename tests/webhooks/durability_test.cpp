@@ -164,7 +164,7 @@ TEST_CASE("after kill -9 mid-stream, every acknowledged event is in the inbox ex
   ManualClock clock;
   store::StoreConfig config;
   config.path = db;
-  store::SqliteInbox inbox(config, clock);
+  store::SqliteInbox inbox(config, clock, 5);
   std::map<Key, int> stored;
   for (const auto& e : inbox.list({.limit = 10'000'000})) ++stored[{e.event.event_id, e.event.object_id}];
   std::size_t missing = 0;

@@ -81,7 +81,7 @@ TEST_CASE("mutated payloads never crash the receiver and are all answered") {
   ManualClock clock{std::chrono::system_clock::now()};
   store::StoreConfig store_config;
   store_config.path = dir.file("inbox.db");
-  store::SqliteInbox inbox(store_config, clock);
+  store::SqliteInbox inbox(store_config, clock, 5);
   MetricsRegistry metrics;
   WebhooksConfig config = test_webhooks_config();
   WebhookReceiver receiver(config, inbox, clock, metrics);
@@ -141,7 +141,7 @@ TEST_CASE("mutated payloads over HTTP are answered and the server keeps serving"
   ManualClock clock{std::chrono::system_clock::now()};
   store::StoreConfig store_config;
   store_config.path = dir.file("inbox.db");
-  store::SqliteInbox inbox(store_config, clock);
+  store::SqliteInbox inbox(store_config, clock, 5);
   ReceiverHarness h(inbox, clock);
   const std::string seed = read_fixture("batch_100.json");
   Mutator mutator(7);

@@ -73,8 +73,7 @@ void populate(const std::string& db) {
   ManualClock clock{from_epoch_ms(1763800000000)};
   store::StoreConfig config;
   config.path = db;
-  config.max_attempts = 1;
-  store::SqliteInbox inbox(config, clock);
+  store::SqliteInbox inbox(config, clock, /*max_attempts=*/1);
   std::vector<Event> batch = {make_event(1), make_event(2), make_event(3), make_event(4), make_event(5),
                               make_event(6), make_event(7, "contact.brandNew")};
   batch[3].own_echo = true;

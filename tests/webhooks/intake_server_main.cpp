@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   try {
     store::StoreConfig store_config;
     store_config.path = argv[1];
-    store::SqliteInbox inbox(store_config, SystemClock::instance());
+    store::SqliteInbox inbox(store_config, SystemClock::instance(), 5);
     webhooks::WebhooksConfig config;
     config.public_base_url = argv[3];
     const char* secret = std::getenv("TANDEM_TEST_WEBHOOK_SECRET");

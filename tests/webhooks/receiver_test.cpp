@@ -28,7 +28,7 @@ struct Fixture {
   std::unique_ptr<store::SqliteInbox> inbox;
   Fixture() {
     store_config.path = dir.file("inbox.db");
-    inbox = std::make_unique<store::SqliteInbox>(store_config, clock);
+    inbox = std::make_unique<store::SqliteInbox>(store_config, clock, 5);
   }
   std::int64_t stored() { return static_cast<std::int64_t>(inbox->list({.limit = 100000}).size()); }
 };

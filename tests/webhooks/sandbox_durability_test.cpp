@@ -470,7 +470,7 @@ TEST_CASE(
   ManualClock clock;
   store::StoreConfig store_config;
   store_config.path = dir.file("inbox.db");
-  store::SqliteInbox inbox(store_config, clock);
+  store::SqliteInbox inbox(store_config, clock, 5);
   const auto stored = inbox.list({.limit = 100'000'000});
   std::map<EventKey, int> by_event;
   std::map<std::tuple<std::int64_t, std::int64_t, std::string, std::int64_t, std::int64_t>, int> by_dedup_key;
