@@ -68,6 +68,10 @@ std::string Diagnostics::format() const {
   return out;
 }
 
+std::string Diagnostics::report(std::string_view where) const {
+  return format() + std::to_string(error_count()) + " error(s) in " + std::string(where) + '\n';
+}
+
 std::string source_line_of(std::string_view text, int line) {
   if (line < 1) return {};
   std::size_t start = 0;

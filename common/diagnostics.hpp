@@ -38,6 +38,9 @@ class Diagnostics {
   [[nodiscard]] const std::vector<Diagnostic>& all() const { return list_; }
   // All diagnostics, formatted, in the order they were added.
   [[nodiscard]] std::string format() const;
+  // format(), then the one closing line every command that checks a file prints:
+  // "2 error(s) in the configuration\n" (`where` names what was checked).
+  [[nodiscard]] std::string report(std::string_view where) const;
 
  private:
   std::vector<Diagnostic> list_;

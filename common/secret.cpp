@@ -1,11 +1,11 @@
 #include "common/secret.hpp"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
+
+#include "common/file.hpp"
 
 namespace tandem {
 
@@ -16,12 +16,9 @@ std::optional<Secret> Secret::from_env(const std::string& variable) {
 }
 
 std::optional<Secret> Secret::from_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  std::string value = std::move(buffer).str();
+  auto contents = read_file(path);
+  if (!contents) return std::nullopt;
+  std::string value = std::move(*contents);
   if (!value.empty() && value.back() == '\n') value.pop_back();
   if (!value.empty() && value.back() == '\r') value.pop_back();
   return Secret(std::move(value));

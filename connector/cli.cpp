@@ -27,8 +27,7 @@ void add_config_command(CLI::App& app, int& exit_code) {
     Diagnostics diagnostics;
     read_config(document, diagnostics, require_credentials);
     if (diagnostics.has_errors()) {
-      std::cerr << diagnostics.format();
-      std::cerr << diagnostics.error_count() << " error(s) in the configuration\n";
+      std::cerr << diagnostics.report("the configuration");
       exit_code = 1;
       return;
     }

@@ -1,6 +1,8 @@
 #pragma once
-// tandem.yaml, read strictly (common/config.hpp). Each section is a typed struct; sections of
-// later modules join here as they land.
+// tandem.yaml, read strictly (common/config.hpp). Each module reads its own section next to its
+// struct (webhooks/config.cpp, store/config.cpp); the server section is read here because the
+// listener is the connector's. Every value is checked where it is read, so `tandem config check`
+// rejects whatever `tandem serve` would.
 
 #include <chrono>
 #include <cstdint>
@@ -9,6 +11,8 @@
 #include <vector>
 
 #include "common/config.hpp"
+#include "common/host_port.hpp"
+#include "common/http_server.hpp"
 #include "common/log.hpp"
 #include "common/secret.hpp"
 #include "store/config.hpp"
@@ -17,12 +21,14 @@
 namespace tandem::connector {
 
 struct ServerConfig {
-  std::string listen = "127.0.0.1:8080";  // host:port of the webhook and health listener
+  // The webhook and health listener (server.listen, "host:port"); port 0 picks a free port.
+  HostPort listen{"127.0.0.1", 8080};
   // The URL HubSpot calls, as seen from outside (Tandem usually runs behind a proxy); v3
-  // webhook signatures are computed over it. Empty: derived from `listen`.
+  // webhook signatures are computed over it. Never ends in '/'. Empty: derived from `listen`.
   std::string public_url;
-  std::optional<std::string> tls_certificate_file;
-  std::optional<std::string> tls_private_key_file;
+  // The certificate chain and private key (server.tls.*), read when the configuration is read;
+  // the listener speaks HTTPS when set.
+  std::optional<http::TlsServerConfig> tls;
 };
 
 struct HubSpotConfig {

@@ -48,7 +48,7 @@ int report(const webhooks::InboxError& error) {
 // The store from --db, else from the configuration's store.path. Nullptr after printing why.
 std::unique_ptr<OpenInbox> open_inbox(const InboxArgs& args) {
   store::StoreConfig store_config;
-  int max_attempts = 5;
+  int max_attempts = webhooks::WebhooksConfig{}.max_attempts;
   if (!args.db_path.empty()) {
     store_config.path = args.db_path;
   } else if (!args.config_path.empty()) {
@@ -57,12 +57,11 @@ std::unique_ptr<OpenInbox> open_inbox(const InboxArgs& args) {
     Diagnostics diagnostics;
     TandemConfig config = read_config(document, diagnostics, /*require_credentials=*/false);
     if (diagnostics.has_errors()) {
-      std::cerr << diagnostics.format();
-      std::cerr << diagnostics.error_count() << " error(s) in the configuration\n";
+      std::cerr << diagnostics.report("the configuration");
       return nullptr;
     }
     store_config = config.store;
-    max_attempts = config.store.max_attempts;
+    max_attempts = config.webhooks.max_attempts;
   } else {
     std::cerr << "tandem inbox: give --config FILE or --db FILE\n";
     return nullptr;

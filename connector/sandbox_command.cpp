@@ -2,15 +2,15 @@
 // JSON line on stdout once listening (url, portal_id, app_id, client_id, client_secret,
 // redirect_urls, webhook_target_url, ...); logs go to stderr.
 
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/file.hpp"
+#include "common/host_port.hpp"
 #include "common/log.hpp"
 #include "connector/commands.hpp"
 #include "sandbox/sandbox_server.hpp"
@@ -33,24 +33,17 @@ int run_sandbox(const SandboxArgs& args) {
     Diagnostics diagnostics;
     options.config = sandbox::load_config_file(args.config, diagnostics);
     if (diagnostics.has_errors()) {
-      std::cerr << diagnostics.format() << diagnostics.error_count() << " error(s) in " << args.config << "\n";
+      std::cerr << diagnostics.report(args.config);
       return 2;
     }
   }
-  auto colon = args.listen.rfind(':');
-  if (colon == std::string::npos) {
-    std::cerr << "--listen must be HOST:PORT, got '" << args.listen << "'\n";
+  auto listen = parse_host_port(args.listen);
+  if (!listen) {
+    std::cerr << "--listen '" << args.listen << "': " << listen.error().message << "\n";
     return 2;
   }
-  options.address = args.listen.substr(0, colon);
-  try {
-    int port = std::stoi(args.listen.substr(colon + 1));
-    if (port < 0 || port > 65535) throw std::out_of_range("port");
-    options.port = static_cast<std::uint16_t>(port);
-  } catch (const std::exception&) {
-    std::cerr << "--listen: invalid port in '" << args.listen << "'\n";
-    return 2;
-  }
+  options.address = listen->host;
+  options.port = listen->port;
   options.state_file = args.state;
 
   boost::asio::io_context io;
@@ -62,16 +55,14 @@ int run_sandbox(const SandboxArgs& args) {
     return 1;
   }
   if (!args.seed.empty()) {
-    std::ifstream in(args.seed, std::ios::binary);
-    if (!in) {
-      std::cerr << "tandem sandbox: cannot read seed file " << args.seed << "\n";
+    auto text = read_file(args.seed);
+    if (!text) {
+      std::cerr << "tandem sandbox: cannot read seed file " << args.seed << ": " << text.error().message() << "\n";
       return 2;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
     nlohmann::json seed;
     try {
-      seed = nlohmann::json::parse(ss.str());
+      seed = nlohmann::json::parse(*text);
     } catch (const nlohmann::json::exception& e) {
       std::cerr << "tandem sandbox: seed file " << args.seed << " is not valid JSON: " << e.what() << "\n";
       return 2;

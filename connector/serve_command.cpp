@@ -1,6 +1,4 @@
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include <CLI/CLI.hpp>
 
@@ -17,49 +15,17 @@
 namespace tandem::connector {
 namespace {
 
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream text;
-  text << in.rdbuf();
-  out = text.str();
-  return true;
-}
-
 int serve(const std::string& config_path) {
   auto document = config::Document::load(config_path);
   document.apply_environment(config::Document::process_environment());
   Diagnostics diagnostics;
   TandemConfig config = read_config(document, diagnostics, /*require_credentials=*/true);
-  const auto colon = config.server.listen.rfind(':');
-  std::string address;
-  std::uint16_t port = 0;
-  if (colon != std::string::npos) {
-    address = config.server.listen.substr(0, colon);
-    try {
-      int p = std::stoi(config.server.listen.substr(colon + 1));
-      if (p < 0 || p > 65535) throw std::out_of_range("port");
-      port = static_cast<std::uint16_t>(p);
-    } catch (const std::exception&) {
-      diagnostics.error(config_path, 0, 0, "server.listen: the port must be a number from 0 to 65535");
-    }
-  }
   webhooks::IntakeServer::Options options;
-  options.address = address;
-  options.port = port;
-  if (config.server.tls_certificate_file && config.server.tls_private_key_file) {
-    http::TlsServerConfig tls;
-    if (!read_file(*config.server.tls_certificate_file, tls.certificate_chain_pem)) {
-      diagnostics.error(config_path, 0, 0, "server.tls.certificate_file: cannot read " + *config.server.tls_certificate_file);
-    }
-    if (!read_file(*config.server.tls_private_key_file, tls.private_key_pem)) {
-      diagnostics.error(config_path, 0, 0, "server.tls.private_key_file: cannot read " + *config.server.tls_private_key_file);
-    }
-    options.tls = std::move(tls);
-  }
+  options.address = config.server.listen.host;
+  options.port = config.server.listen.port;
+  options.tls = config.server.tls;
   if (diagnostics.has_errors()) {
-    std::cerr << diagnostics.format();
-    std::cerr << diagnostics.error_count() << " error(s) in the configuration\n";
+    std::cerr << diagnostics.report("the configuration");
     return 1;
   }
   configure_logging(config.log);
@@ -67,7 +33,7 @@ int serve(const std::string& config_path) {
   try {
     MetricsRegistry metrics;
     store::Database database(config.store, metrics);
-    store::SqliteInbox inbox(database, SystemClock::instance(), config.store.max_attempts);
+    store::SqliteInbox inbox(database, SystemClock::instance(), config.webhooks.max_attempts);
     webhooks::IntakeServer server(config.webhooks, inbox, SystemClock::instance(), metrics, options);
     log.info("webhook intake ready", {{"listen", server.base_url()},
                                       {"public_url", config.webhooks.public_base_url + config.webhooks.path},

@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 #include "common/crypto.hpp"
+#include "common/file.hpp"
 #include "rules/parser.hpp"
 #include "rules/ruleset.hpp"
 
@@ -309,12 +308,10 @@ LoadResult compile_ruleset(const std::string& file, std::string_view text, const
 }
 
 bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return !in.bad();
+  auto contents = tandem::read_file(path);
+  if (!contents) return false;
+  out = std::move(*contents);
+  return true;
 }
 
 std::vector<std::string> rule_files(const std::string& path, std::string& error) {

@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
-#include <set>
+#include <optional>
 
 #include <yaml-cpp/yaml.h>
 
+#include "common/config.hpp"
 #include "rules/expression.hpp"
 
 namespace tandem::rules {
@@ -95,6 +96,7 @@ class RuleFileParser {
       error(pos(root, {1, 1}), "a rule file is a mapping with keys such as 'fit', 'engagement' and 'qualify'");
       return ast;
     }
+    document_ = config::Document::adopt(root, std::string(text_), file_, diags_);
     try {
       top(root, ast);
     } catch (const std::exception& e) {
@@ -126,40 +128,19 @@ class RuleFileParser {
   }
 
   using KeyHandler = std::function<void(const YAML::Node& value, Pos key_pos)>;
-  // Walks a mapping, dispatching known keys and reporting unknown ones with a suggestion.
+  // Walks a mapping with the common walker (common/config.hpp): known keys go to their handlers;
+  // unknown keys (with a suggestion), keys given twice and keys that are not words are reported
+  // in the words of `what` ("unknown key 'nme' in a qualify rule; did you mean 'name'?").
   void keys(const YAML::Node& map, const std::string& what,
             const std::vector<std::pair<std::string, KeyHandler>>& handlers) {
-    std::vector<std::string> names;
-    for (auto& h : handlers) names.push_back(h.first);
-    std::set<std::string> seen;
-    for (auto it = map.begin(); it != map.end(); ++it) {
+    for (auto it = map.begin(); it != map.end(); ++it)
       if (!budget()) return;
-      const Pos kp = pos(it->first, pos(map, {1, 1}));
-      if (!it->first.IsScalar()) {
-        error(kp, "keys in " + what + " must be plain words");
-        continue;
-      }
-      const std::string key = it->first.Scalar();
-      if (!seen.insert(key).second) {
-        error(kp, "'" + key + "' is given twice in " + what);
-        continue;
-      }
-      auto h = std::find_if(handlers.begin(), handlers.end(), [&](auto& p) { return p.first == key; });
-      if (h == handlers.end()) {
-        std::string msg = "unknown key '" + key + "' in " + what;
-        const std::string near = nearest_match(key, names);
-        if (!near.empty())
-          msg += "; did you mean '" + near + "'?";
-        else {
-          msg += " (known keys:";
-          for (auto& n : names) msg += " " + n;
-          msg += ")";
-        }
-        error(kp, msg);
-        continue;
-      }
-      h->second(it->second, kp);
+    config::ConfigSection section = document_->section_at(map, what);
+    const Pos fallback = pos(map, {1, 1});
+    for (const auto& [name, handle] : handlers) {
+      section.raw(name, [&](const YAML::Node& key, const YAML::Node& value) { handle(value, pos(key, fallback)); });
     }
+    section.finish();
   }
 
   std::optional<std::string> text(const YAML::Node& n, Pos kp, const std::string& what) {
@@ -184,9 +165,8 @@ class RuleFileParser {
   std::optional<bool> boolean(const YAML::Node& n, Pos kp, const std::string& what) {
     auto t = text(n, kp, what);
     if (!t) return std::nullopt;
-    if (*t == "true" || *t == "yes") return true;
-    if (*t == "false" || *t == "no") return false;
-    error(pos(n, kp), what + " must be true or false");
+    if (auto b = config::parse_boolean(*t)) return b;
+    error(pos(n, kp), what + " must be true or false, not '" + *t + "'");
     return std::nullopt;
   }
   std::optional<DurationSpec> duration(const YAML::Node& n, Pos kp, const std::string& what) {
@@ -748,6 +728,7 @@ class RuleFileParser {
   const std::string& file_;
   std::string_view text_;
   Diagnostics& diags_;
+  std::optional<config::Document> document_;  // over the parsed root, reporting into diags_
   std::vector<std::size_t> line_starts_;
   int nodes_ = 0;
   bool budget_reported_ = false;

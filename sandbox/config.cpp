@@ -1,11 +1,9 @@
 #include "sandbox/config.hpp"
 
-#include <algorithm>
-#include <fstream>
-#include <functional>
-#include <sstream>
+#include <cstdint>
+#include <limits>
 
-#include <yaml-cpp/yaml.h>
+#include "common/config.hpp"
 
 namespace tandem::sandbox {
 
@@ -44,292 +42,186 @@ SandboxConfig default_config() {
 
 namespace {
 
-class Reader {
- public:
-  Reader(std::string file, const std::string& text, Diagnostics& d) : file_(std::move(file)), text_(text), d_(d) {}
+using config::ConfigSection;
 
-  void error(const YAML::Node& n, const std::string& message) {
-    auto m = n.Mark();
-    int line = m.line >= 0 ? m.line + 1 : 0;
-    int col = m.column >= 0 ? m.column + 1 : 0;
-    d_.error(file_, line, col, message, line > 0 ? source_line_of(text_, line) : std::string{});
-  }
+int to_int(std::int64_t v) { return static_cast<int>(v); }
 
-  // Calls fn(key, value) for every key; unknown keys are reported with a suggestion.
-  void map(const YAML::Node& node, const std::string& path, const std::vector<std::string>& keys,
-           const std::function<void(const std::string&, const YAML::Node&, const std::string&)>& fn) {
-    if (!node.IsMap()) {
-      error(node, path + ": expected a mapping");
-      return;
-    }
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      std::string key = it->first.as<std::string>();
-      std::string sub = path.empty() ? key : path + "." + key;
-      if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
-        std::string msg = "unknown key '" + sub + "'";
-        auto near = nearest_match(key, keys);
-        if (!near.empty()) msg += "; did you mean '" + near + "'?";
-        error(it->first, msg);
-        continue;
-      }
-      fn(key, it->second, sub);
+void read_portal(ConfigSection s, PortalConfig& p) {
+  p.id = s.integer("id", p.id, 1, 2'147'483'647);
+  if (!s.has("id")) s.error("id", "required");
+  p.domain = s.string("domain", p.domain);
+  p.time_zone = s.string("timeZone", p.time_zone);
+  if (s.has("teams")) {
+    p.teams.clear();
+    for (auto t : s.sections("teams")) {
+      TeamConfig team;
+      team.id = t.string("id", team.id);
+      team.name = t.string("name", team.name);
+      t.finish();
+      p.teams.push_back(team);
     }
   }
-
-  void seq(const YAML::Node& node, const std::string& path, const std::function<void(const YAML::Node&, const std::string&)>& fn) {
-    if (!node.IsSequence()) {
-      error(node, path + ": expected a list");
-      return;
-    }
-    for (std::size_t i = 0; i < node.size(); ++i) fn(node[i], path + "[" + std::to_string(i) + "]");
-  }
-
-  template <typename T>
-  void scalar(const YAML::Node& node, const std::string& path, T& out) {
-    if (!node.IsScalar()) {
-      error(node, path + ": expected a scalar");
-      return;
-    }
-    try {
-      out = node.as<T>();
-    } catch (const YAML::Exception&) {
-      error(node, path + ": invalid value '" + node.Scalar() + "'");
+  if (s.has("owners")) {
+    p.owners.clear();
+    for (auto o : s.sections("owners")) {
+      OwnerConfig owner;
+      owner.id = o.string("id", owner.id);
+      if (owner.id.empty()) o.error("id", "required");
+      owner.email = o.string("email", owner.email);
+      owner.first_name = o.string("firstName", owner.first_name);
+      owner.last_name = o.string("lastName", owner.last_name);
+      owner.user_id = o.integer("userId", owner.user_id, 0, std::numeric_limits<std::int64_t>::max());
+      owner.type = o.choice("type", owner.type, {"PERSON", "QUEUE"});
+      owner.archived = o.boolean("archived", owner.archived);
+      if (o.has("teams")) owner.team_ids = o.strings("teams");
+      o.finish();
+      p.owners.push_back(owner);
     }
   }
-
-  void strings(const YAML::Node& node, const std::string& path, std::vector<std::string>& out) {
-    out.clear();
-    seq(node, path, [&](const YAML::Node& n, const std::string& p) {
-      std::string s;
-      scalar(n, p, s);
-      out.push_back(s);
-    });
-  }
-
-  void ints(const YAML::Node& node, const std::string& path, std::vector<int>& out) {
-    out.clear();
-    seq(node, path, [&](const YAML::Node& n, const std::string& p) {
-      int v = 0;
-      scalar(n, p, v);
-      out.push_back(v);
-    });
-  }
-
-  template <typename T>
-  void range(const YAML::Node& node, const std::string& path, T& out, T lo, T hi) {
-    scalar(node, path, out);
-    if (out < lo || out > hi) error(node, path + ": must be between " + std::to_string(lo) + " and " + std::to_string(hi));
-  }
-
-  void one_of(const YAML::Node& node, const std::string& path, std::string& out, const std::vector<std::string>& allowed) {
-    scalar(node, path, out);
-    if (std::find(allowed.begin(), allowed.end(), out) == allowed.end()) {
-      std::string msg = path + ": '" + out + "' is not one of";
-      for (const auto& a : allowed) msg += " " + a;
-      auto near = nearest_match(out, allowed);
-      if (!near.empty()) msg += "; did you mean '" + near + "'?";
-      error(node, msg);
+  if (s.has("properties")) {
+    p.properties.clear();
+    for (auto n : s.sections("properties")) {
+      CustomPropertyConfig prop;
+      prop.object_type = n.choice("objectType", prop.object_type, {"contacts", "tasks"});
+      prop.name = n.string("name", prop.name);
+      if (prop.name.empty()) n.error("name", "required");
+      prop.label = n.string("label", prop.label);
+      prop.type = n.choice("type", prop.type, {"string", "number", "datetime", "date", "bool", "enumeration"});
+      prop.options = n.strings("options");
+      n.finish();
+      p.properties.push_back(prop);
     }
   }
+  s.finish();
+}
 
- private:
-  std::string file_;
-  const std::string& text_;
-  Diagnostics& d_;
-};
-
-void read_portal(Reader& r, const YAML::Node& node, const std::string& path, PortalConfig& p) {
-  r.map(node, path, {"id", "domain", "timeZone", "teams", "owners", "properties"},
-        [&](const std::string& k, const YAML::Node& v, const std::string& sub) {
-          if (k == "id") r.range<std::int64_t>(v, sub, p.id, 1, 2'147'483'647);
-          else if (k == "domain") r.scalar(v, sub, p.domain);
-          else if (k == "timeZone") r.scalar(v, sub, p.time_zone);
-          else if (k == "teams") {
-            p.teams.clear();
-            r.seq(v, sub, [&](const YAML::Node& t, const std::string& tp) {
-              TeamConfig team;
-              r.map(t, tp, {"id", "name"}, [&](const std::string& tk, const YAML::Node& tv, const std::string& ts) {
-                if (tk == "id") r.scalar(tv, ts, team.id);
-                else r.scalar(tv, ts, team.name);
-              });
-              p.teams.push_back(team);
-            });
-          } else if (k == "owners") {
-            p.owners.clear();
-            r.seq(v, sub, [&](const YAML::Node& o, const std::string& op) {
-              OwnerConfig owner;
-              r.map(o, op, {"id", "email", "firstName", "lastName", "userId", "type", "archived", "teams"},
-                    [&](const std::string& ok, const YAML::Node& ov, const std::string& os) {
-                      if (ok == "id") r.scalar(ov, os, owner.id);
-                      else if (ok == "email") r.scalar(ov, os, owner.email);
-                      else if (ok == "firstName") r.scalar(ov, os, owner.first_name);
-                      else if (ok == "lastName") r.scalar(ov, os, owner.last_name);
-                      else if (ok == "userId") r.scalar(ov, os, owner.user_id);
-                      else if (ok == "type") r.one_of(ov, os, owner.type, {"PERSON", "QUEUE"});
-                      else if (ok == "archived") r.scalar(ov, os, owner.archived);
-                      else r.strings(ov, os, owner.team_ids);
-                    });
-              if (owner.id.empty()) r.error(o, op + ".id: required");
-              p.owners.push_back(owner);
-            });
-          } else {
-            p.properties.clear();
-            r.seq(v, sub, [&](const YAML::Node& n, const std::string& np) {
-              CustomPropertyConfig prop;
-              r.map(n, np, {"objectType", "name", "label", "type", "options"},
-                    [&](const std::string& pk, const YAML::Node& pv, const std::string& ps) {
-                      if (pk == "objectType") r.one_of(pv, ps, prop.object_type, {"contacts", "tasks"});
-                      else if (pk == "name") r.scalar(pv, ps, prop.name);
-                      else if (pk == "label") r.scalar(pv, ps, prop.label);
-                      else if (pk == "type")
-                        r.one_of(pv, ps, prop.type, {"string", "number", "datetime", "date", "bool", "enumeration"});
-                      else r.strings(pv, ps, prop.options);
-                    });
-              if (prop.name.empty()) r.error(n, np + ".name: required");
-              p.properties.push_back(prop);
-            });
-          }
-        });
-  if (p.id == 0) r.error(node, path + ".id: required");
+void read_app(ConfigSection s, AppConfig& a) {
+  a.id = s.integer("id", a.id, 1, 2'147'483'647);
+  a.client_id = s.string("clientId", a.client_id);
+  if (a.client_id.empty()) s.error("clientId", "must not be empty");
+  a.client_secret = s.string("clientSecret", a.client_secret);
+  if (a.client_secret.empty()) s.error("clientSecret", "must not be empty");
+  if (s.has("redirectUrls")) {
+    a.redirect_urls = s.strings("redirectUrls");
+    if (a.redirect_urls.empty()) s.error("redirectUrls", "at least one is required");
+  }
+  if (s.has("requiredScopes")) a.required_scopes = s.strings("requiredScopes");
+  if (s.has("optionalScopes")) a.optional_scopes = s.strings("optionalScopes");
+  auto w = s.section("webhooks");
+  a.webhook_target_url = w.string("targetUrl", a.webhook_target_url);
+  a.max_concurrent_requests = to_int(w.integer("maxConcurrentRequests", a.max_concurrent_requests, 1, 1000));
+  if (w.has("subscriptions")) {
+    a.subscriptions.clear();
+    std::int64_t next_id = 1001;
+    for (auto sub : w.sections("subscriptions")) {
+      SubscriptionConfig c;
+      c.id = sub.integer("id", next_id++, 1, std::numeric_limits<std::int64_t>::max());
+      c.subscription_type = sub.choice("subscriptionType", c.subscription_type,
+                                       {"contact.creation", "contact.propertyChange", "contact.deletion",
+                                        "object.creation", "object.propertyChange", "object.deletion"});
+      if (!sub.has("subscriptionType")) sub.error("subscriptionType", "required");
+      c.property_name = sub.string("propertyName", c.property_name);
+      c.active = sub.boolean("active", c.active);
+      bool change = c.subscription_type.ends_with("propertyChange");
+      if (change && c.property_name.empty()) sub.error("propertyName", "required for propertyChange");
+      if (!change && !c.property_name.empty()) sub.error("propertyName", "only for propertyChange");
+      sub.finish();
+      a.subscriptions.push_back(c);
+    }
+  }
+  w.finish();
+  s.finish();
 }
 
 }  // namespace
 
 SandboxConfig parse_config(const std::string& text, const std::string& file_name, Diagnostics& diagnostics) {
+  auto document = config::Document::parse(text, file_name);
+  SandboxConfig c = read_config(document);
+  diagnostics.append(document.diagnostics());
+  return c;
+}
+
+SandboxConfig read_config(config::Document& document) {
   SandboxConfig c = default_config();
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    diagnostics.error(file_name, e.mark.line + 1, e.mark.column + 1, e.msg, source_line_of(text, e.mark.line + 1));
-    return c;
+  auto root = document.root();
+  if (root.has("portals")) {
+    c.portals.clear();
+    for (auto p : root.sections("portals")) {
+      PortalConfig portal;
+      read_portal(p, portal);
+      c.portals.push_back(portal);
+    }
+    if (c.portals.empty()) root.error("portals", "at least one portal is required");
   }
-  if (root.IsNull()) return c;
-  Reader r(file_name, text, diagnostics);
-  r.map(root, "", {"portals", "app", "oauth", "limits", "webhookDelivery", "faults", "lifecycle", "randomSeed", "requestLogSize"},
-        [&](const std::string& k, const YAML::Node& v, const std::string& sub) {
-          if (k == "portals") {
-            c.portals.clear();
-            r.seq(v, sub, [&](const YAML::Node& n, const std::string& p) {
-              PortalConfig portal;
-              read_portal(r, n, p, portal);
-              c.portals.push_back(portal);
-            });
-            if (c.portals.empty()) r.error(v, "portals: at least one portal is required");
-          } else if (k == "app") {
-            auto& a = c.app;
-            r.map(v, sub,
-                  {"id", "clientId", "clientSecret", "redirectUrls", "requiredScopes", "optionalScopes", "webhooks"},
-                  [&](const std::string& ak, const YAML::Node& av, const std::string& as) {
-                    if (ak == "id") r.range<std::int64_t>(av, as, a.id, 1, 2'147'483'647);
-                    else if (ak == "clientId") r.scalar(av, as, a.client_id);
-                    else if (ak == "clientSecret") r.scalar(av, as, a.client_secret);
-                    else if (ak == "redirectUrls") r.strings(av, as, a.redirect_urls);
-                    else if (ak == "requiredScopes") r.strings(av, as, a.required_scopes);
-                    else if (ak == "optionalScopes") r.strings(av, as, a.optional_scopes);
-                    else {
-                      r.map(av, as, {"targetUrl", "maxConcurrentRequests", "subscriptions"},
-                            [&](const std::string& wk, const YAML::Node& wv, const std::string& ws) {
-                              if (wk == "targetUrl") r.scalar(wv, ws, a.webhook_target_url);
-                              else if (wk == "maxConcurrentRequests") r.range(wv, ws, a.max_concurrent_requests, 1, 1000);
-                              else {
-                                a.subscriptions.clear();
-                                std::int64_t next_id = 1001;
-                                r.seq(wv, ws, [&](const YAML::Node& sn, const std::string& sp) {
-                                  SubscriptionConfig s;
-                                  s.id = next_id++;
-                                  r.map(sn, sp, {"id", "subscriptionType", "propertyName", "active"},
-                                        [&](const std::string& sk, const YAML::Node& sv, const std::string& ss) {
-                                          if (sk == "id") r.scalar(sv, ss, s.id);
-                                          else if (sk == "subscriptionType")
-                                            r.one_of(sv, ss, s.subscription_type,
-                                                     {"contact.creation", "contact.propertyChange", "contact.deletion",
-                                                      "object.creation", "object.propertyChange", "object.deletion"});
-                                          else if (sk == "propertyName") r.scalar(sv, ss, s.property_name);
-                                          else r.scalar(sv, ss, s.active);
-                                        });
-                                  bool change = s.subscription_type.ends_with("propertyChange");
-                                  if (change && s.property_name.empty()) r.error(sn, sp + ".propertyName: required for propertyChange");
-                                  if (!change && !s.property_name.empty()) r.error(sn, sp + ".propertyName: only for propertyChange");
-                                  a.subscriptions.push_back(s);
-                                });
-                              }
-                            });
-                    }
-                  });
-          } else if (k == "oauth") {
-            r.map(v, sub, {"accessTokenTtlSeconds", "codeTtlSeconds", "userId", "userEmail"},
-                  [&](const std::string& ok, const YAML::Node& ov, const std::string& os) {
-                    if (ok == "accessTokenTtlSeconds") r.range<std::int64_t>(ov, os, c.oauth.access_token_ttl_s, 1, 86'400 * 365);
-                    else if (ok == "codeTtlSeconds") r.range<std::int64_t>(ov, os, c.oauth.code_ttl_s, 1, 86'400);
-                    else if (ok == "userId") r.scalar(ov, os, c.oauth.user_id);
-                    else r.scalar(ov, os, c.oauth.user_email);
-                  });
-          } else if (k == "limits") {
-            auto& l = c.limits;
-            r.map(v, sub, {"tenSecondly", "searchPerSecond", "batchMax", "searchMaxLimit", "searchResultCap", "searchMaxBodyChars"},
-                  [&](const std::string& lk, const YAML::Node& lv, const std::string& ls) {
-                    if (lk == "tenSecondly") r.range(lv, ls, l.ten_secondly, 1, 10'000'000);
-                    else if (lk == "searchPerSecond") r.range(lv, ls, l.search_per_second, 1, 10'000'000);
-                    else if (lk == "batchMax") r.range(lv, ls, l.batch_max, 1, 100'000);
-                    else if (lk == "searchMaxLimit") r.range(lv, ls, l.search_max_limit, 1, 100'000);
-                    else if (lk == "searchResultCap") r.range(lv, ls, l.search_result_cap, 1, 100'000'000);
-                    else r.range<std::size_t>(lv, ls, l.search_max_body, 1, 100'000'000);
-                  });
-          } else if (k == "webhookDelivery") {
-            auto& d = c.delivery;
-            r.map(v, sub, {"timeoutMs", "maxRetries", "timeFactor", "duplicateProbability", "outOfOrderProbability", "maxEventsPerRequest"},
-                  [&](const std::string& dk, const YAML::Node& dv, const std::string& ds) {
-                    if (dk == "timeoutMs") r.range(dv, ds, d.timeout_ms, 1, 600'000);
-                    else if (dk == "maxRetries") r.range(dv, ds, d.max_retries, 0, 100);
-                    else if (dk == "timeFactor") r.range(dv, ds, d.time_factor, 0.0, 1000.0);
-                    else if (dk == "duplicateProbability") r.range(dv, ds, d.duplicate_probability, 0.0, 1.0);
-                    else if (dk == "outOfOrderProbability") r.range(dv, ds, d.out_of_order_probability, 0.0, 1.0);
-                    else r.range(dv, ds, d.max_events_per_request, 1, 100);
-                  });
-          } else if (k == "faults") {
-            c.faults.clear();
-            r.seq(v, sub, [&](const YAML::Node& fn, const std::string& fp) {
-              FaultRuleConfig f;
-              r.map(fn, fp, {"method", "path", "latencyMs", "errorRate", "errorStatuses", "burst429", "resetRate", "resetWhen"},
-                    [&](const std::string& fk, const YAML::Node& fv, const std::string& fs) {
-                      if (fk == "method") r.scalar(fv, fs, f.method);
-                      else if (fk == "path") r.scalar(fv, fs, f.path);
-                      else if (fk == "latencyMs") r.range(fv, fs, f.latency_ms, 0, 600'000);
-                      else if (fk == "errorRate") r.range(fv, fs, f.error_rate, 0.0, 1.0);
-                      else if (fk == "errorStatuses") r.ints(fv, fs, f.error_statuses);
-                      else if (fk == "burst429") r.range(fv, fs, f.burst_429, 0, 1'000'000);
-                      else if (fk == "resetRate") r.range(fv, fs, f.reset_rate, 0.0, 1.0);
-                      else r.one_of(fv, fs, f.reset_when, {"before", "after"});
-                    });
-              c.faults.push_back(f);
-            });
-          } else if (k == "lifecycle") {
-            r.map(v, sub, {"backwards", "defaultStage"}, [&](const std::string& lk, const YAML::Node& lv, const std::string& ls) {
-              if (lk == "backwards") r.one_of(lv, ls, c.lifecycle_backwards, {"ignore", "reject"});
-              else r.scalar(lv, ls, c.default_lifecycle_stage);
-            });
-          } else if (k == "randomSeed") {
-            r.scalar(v, sub, c.random_seed);
-          } else {
-            r.range<std::size_t>(v, sub, c.request_log_size, 1, 10'000'000);
-          }
-        });
-  if (c.app.client_id.empty()) diagnostics.error(file_name, 0, 0, "app.clientId: must not be empty");
-  if (c.app.client_secret.empty()) diagnostics.error(file_name, 0, 0, "app.clientSecret: must not be empty");
-  if (c.app.redirect_urls.empty()) diagnostics.error(file_name, 0, 0, "app.redirectUrls: at least one is required");
+  read_app(root.section("app"), c.app);
+
+  auto oauth = root.section("oauth");
+  c.oauth.access_token_ttl_s = oauth.integer("accessTokenTtlSeconds", c.oauth.access_token_ttl_s, 1, 86'400 * 365);
+  c.oauth.code_ttl_s = oauth.integer("codeTtlSeconds", c.oauth.code_ttl_s, 1, 86'400);
+  c.oauth.user_id = oauth.integer("userId", c.oauth.user_id, 0, std::numeric_limits<std::int64_t>::max());
+  c.oauth.user_email = oauth.string("userEmail", c.oauth.user_email);
+  oauth.finish();
+
+  auto limits = root.section("limits");
+  auto& l = c.limits;
+  l.ten_secondly = to_int(limits.integer("tenSecondly", l.ten_secondly, 1, 10'000'000));
+  l.search_per_second = to_int(limits.integer("searchPerSecond", l.search_per_second, 1, 10'000'000));
+  l.batch_max = to_int(limits.integer("batchMax", l.batch_max, 1, 100'000));
+  l.search_max_limit = to_int(limits.integer("searchMaxLimit", l.search_max_limit, 1, 100'000));
+  l.search_result_cap = to_int(limits.integer("searchResultCap", l.search_result_cap, 1, 100'000'000));
+  l.search_max_body = static_cast<std::size_t>(
+      limits.integer("searchMaxBodyChars", static_cast<std::int64_t>(l.search_max_body), 1, 100'000'000));
+  limits.finish();
+
+  auto delivery = root.section("webhookDelivery");
+  auto& d = c.delivery;
+  d.timeout_ms = to_int(delivery.integer("timeoutMs", d.timeout_ms, 1, 600'000));
+  d.max_retries = to_int(delivery.integer("maxRetries", d.max_retries, 0, 100));
+  d.time_factor = delivery.number("timeFactor", d.time_factor, 0.0, 1000.0);
+  d.duplicate_probability = delivery.number("duplicateProbability", d.duplicate_probability, 0.0, 1.0);
+  d.out_of_order_probability = delivery.number("outOfOrderProbability", d.out_of_order_probability, 0.0, 1.0);
+  d.max_events_per_request = to_int(delivery.integer("maxEventsPerRequest", d.max_events_per_request, 1, 100));
+  delivery.finish();
+
+  if (root.has("faults")) {
+    c.faults.clear();
+    for (auto fs : root.sections("faults")) {
+      FaultRuleConfig f;
+      f.method = fs.string("method", f.method);
+      f.path = fs.string("path", f.path);
+      f.latency_ms = to_int(fs.integer("latencyMs", f.latency_ms, 0, 600'000));
+      f.error_rate = fs.number("errorRate", f.error_rate, 0.0, 1.0);
+      if (fs.has("errorStatuses")) {
+        f.error_statuses.clear();
+        for (auto status : fs.integers("errorStatuses", 100, 599)) f.error_statuses.push_back(to_int(status));
+      }
+      f.burst_429 = to_int(fs.integer("burst429", f.burst_429, 0, 1'000'000));
+      f.reset_rate = fs.number("resetRate", f.reset_rate, 0.0, 1.0);
+      f.reset_when = fs.choice("resetWhen", f.reset_when, {"before", "after"});
+      fs.finish();
+      c.faults.push_back(f);
+    }
+  }
+
+  auto lifecycle = root.section("lifecycle");
+  c.lifecycle_backwards = lifecycle.choice("backwards", c.lifecycle_backwards, {"ignore", "reject"});
+  c.default_lifecycle_stage = lifecycle.string("defaultStage", c.default_lifecycle_stage);
+  lifecycle.finish();
+
+  c.random_seed = static_cast<std::uint64_t>(root.integer("randomSeed", static_cast<std::int64_t>(c.random_seed), 0,
+                                                          std::numeric_limits<std::int64_t>::max()));
+  c.request_log_size = static_cast<std::size_t>(
+      root.integer("requestLogSize", static_cast<std::int64_t>(c.request_log_size), 1, 10'000'000));
+  root.finish();
   return c;
 }
 
 SandboxConfig load_config_file(const std::string& path, Diagnostics& diagnostics) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    diagnostics.error(path, 0, 0, "cannot read the file");
-    return default_config();
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_config(ss.str(), path, diagnostics);
+  auto document = config::Document::load(path);
+  SandboxConfig c = read_config(document);
+  diagnostics.append(document.diagnostics());
+  return c;
 }
 
 }  // namespace tandem::sandbox

@@ -1,12 +1,14 @@
 #pragma once
-// The sandbox configuration (examples/sandbox.yaml documents every key). Parsed strictly: an
-// unknown key is an error naming its path, with a did-you-mean suggestion.
+// The sandbox configuration (examples/sandbox.yaml documents every key). Read strictly with the
+// common walker (common/config.hpp): an unknown key is an error naming its path, with a
+// did-you-mean suggestion; booleans are `true` or `false`.
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/config.hpp"
 #include "common/diagnostics.hpp"
 
 namespace tandem::sandbox {
@@ -123,5 +125,7 @@ SandboxConfig default_config();
 // meaningful when no error was added. Keys missing from the text keep their default values.
 SandboxConfig parse_config(const std::string& text, const std::string& file_name, Diagnostics& diagnostics);
 SandboxConfig load_config_file(const std::string& path, Diagnostics& diagnostics);
+// Reads a parsed document; problems land in document.diagnostics().
+SandboxConfig read_config(config::Document& document);
 
 }  // namespace tandem::sandbox

@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "common/crypto.hpp"
+#include "common/file.hpp"
 #include "sandbox/server_impl.hpp"
 
 namespace tandem::sandbox {
@@ -286,12 +287,11 @@ SandboxServer::SandboxServer(boost::asio::io_context& io, SandboxOptions options
     : impl_(std::make_shared<ServerImpl>(io, std::move(options))) {
   auto& o = impl_->options;
   if (!o.state_file.empty() && std::filesystem::exists(o.state_file)) {
-    std::ifstream in(o.state_file, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
+    auto text = read_file(o.state_file);
+    if (!text) throw std::runtime_error("cannot read state file " + o.state_file + ": " + text.error().message());
     json snapshot;
     try {
-      snapshot = json::parse(ss.str());
+      snapshot = json::parse(*text);
     } catch (const json::exception& e) {
       throw std::runtime_error("state file " + o.state_file + " is not valid JSON: " + e.what());
     }

@@ -1,7 +1,10 @@
 #pragma once
+// Configuration of the SQLite store, and the reader of its `store:` section (store/config.cpp).
 
 #include <chrono>
 #include <string>
+
+#include "common/config.hpp"
 
 namespace tandem::store {
 
@@ -18,10 +21,12 @@ struct StoreConfig {
   // (kill -9), but the last acknowledged commits can vanish on power loss or an OS crash.
   enum class Synchronous { kFull, kNormal };
   Synchronous synchronous = Synchronous::kFull;
-  // Claims of one event before it is dead-lettered.
-  int max_attempts = 5;
   // How long a writer waits for another connection's lock before failing.
   std::chrono::milliseconds busy_timeout{5'000};
 };
+
+// Reads the `store:` section (examples/tandem.yaml documents every key); absent keys keep their
+// defaults. Problems land in the section's document.
+StoreConfig read_store_config(config::ConfigSection section);
 
 }  // namespace tandem::store

@@ -1,6 +1,6 @@
 #pragma once
-// Configuration of the webhook intake. Parsing from the YAML file belongs to the strict config
-// reader (common/config.hpp); every field has a default that is safe for production except the
+// Configuration of the webhook intake, and the reader of its `webhooks:` section
+// (webhooks/config.cpp). Every field has a default that is safe for production except the
 // secret and the public base URL, which must be set.
 
 #include <chrono>
@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/config.hpp"
 #include "common/secret.hpp"
 
 namespace tandem::webhooks {
@@ -46,6 +47,13 @@ struct WebhooksConfig {
   std::chrono::milliseconds dedup_retention{72 * 3600 * 1000};
   // How often the committer purges; the purge runs between group commits.
   std::chrono::milliseconds purge_interval{3600 * 1000};
+  // Claims of one inbox event before it is dead-lettered.
+  int max_attempts = 5;
 };
+
+// Reads the `webhooks:` section (examples/tandem.yaml documents every key) into `config`; absent
+// keys keep their values. public_base_url, client_secret, app_id and the listener limits come
+// from other sections and are left alone. Problems land in the section's document.
+void read_webhooks_config(config::ConfigSection section, WebhooksConfig& config);
 
 }  // namespace tandem::webhooks

@@ -31,3 +31,11 @@ TEST_CASE("source lines are found by number") {
   CHECK(source_line_of("a\nb\nc", 3) == "c");
   CHECK(source_line_of("a", 5).empty());
 }
+
+TEST_CASE("report closes the list with the one error-count line every command prints") {
+  Diagnostics d;
+  d.error("tandem.yaml", 2, 3, "server.lisen: unknown key");
+  d.warning("tandem.yaml", 4, 0, "not an error");
+  d.error("environment", 0, 0, "TANDEM_X: unknown key");
+  CHECK(d.report("the configuration") == d.format() + "2 error(s) in the configuration\n");
+}

@@ -41,8 +41,8 @@ TEST_CASE("sandbox config rejects unknown keys with the key path, position and a
   parse_config("app:\n  clientID: x\nlimits:\n  tenSecondly: 0\n", "sandbox.yaml", d);
   REQUIRE(d.error_count() == 2);
   auto text = d.format();
-  CHECK_THAT(text, Catch::Contains("sandbox.yaml:2:3: error: unknown key 'app.clientID'; did you mean 'clientId'?"));
-  CHECK_THAT(text, Catch::Contains("limits.tenSecondly: must be between 1"));
+  CHECK_THAT(text, Catch::Contains("sandbox.yaml:2:3: error: app.clientID: unknown key; did you mean 'clientId'?"));
+  CHECK_THAT(text, Catch::Contains("sandbox.yaml:4:16: error: limits.tenSecondly: 0 is out of range [1, 10000000]"));
 }
 
 TEST_CASE("sandbox config checks enumerations and propertyChange subscriptions") {
@@ -54,5 +54,33 @@ TEST_CASE("sandbox config checks enumerations and propertyChange subscriptions")
   auto text = d.format();
   CHECK_THAT(text, Catch::Contains("propertyName: required for propertyChange"));
   CHECK_THAT(text, Catch::Contains("did you mean 'contact.creation'?"));
-  CHECK_THAT(text, Catch::Contains("lifecycle.backwards: 'sometimes' is not one of ignore reject"));
+  CHECK_THAT(text, Catch::Contains("lifecycle.backwards: 'sometimes' is not one of: ignore, reject"));
+}
+
+TEST_CASE("sandbox config reports an unknown key inside a list item with its indexed path") {
+  Diagnostics d;
+  parse_config("portals:\n  - id: 1\n    owners:\n      - { id: \"7\", emial: x@example.com }\n", "sandbox.yaml", d);
+  REQUIRE(d.error_count() == 1);
+  CHECK_THAT(
+      d.format(),
+      Catch::StartsWith("sandbox.yaml:4:20: error: portals[0].owners[0].emial: unknown key; did you mean 'email'?"));
+}
+
+TEST_CASE("sandbox config booleans are true or false, as in every Tandem file") {
+  Diagnostics d;
+  auto c = parse_config(
+      "portals:\n  - id: 1\n    owners:\n      - { id: \"7\", archived: yes }\n"
+      "app:\n  webhooks:\n    subscriptions:\n      - { subscriptionType: contact.creation, active: off }\n",
+      "sandbox.yaml", d);
+  REQUIRE(d.error_count() == 2);
+  auto text = d.format();
+  CHECK_THAT(text,
+             Catch::Contains("sandbox.yaml:4:30: error: portals[0].owners[0].archived: 'yes' is not true or false"));
+  CHECK_THAT(text, Catch::Contains(
+                       "sandbox.yaml:8:55: error: app.webhooks.subscriptions[0].active: 'off' is not true or false"));
+
+  Diagnostics ok;
+  c = parse_config("portals:\n  - id: 1\n    owners:\n      - { id: \"7\", archived: true }\n", "sandbox.yaml", ok);
+  CHECK_FALSE(ok.has_errors());
+  CHECK(c.portals.at(0).owners.at(0).archived);
 }
