@@ -6,7 +6,7 @@
 #include <charconv>
 #include <set>
 
-#include "sandbox/server_impl.hpp"
+#include "sandbox/sandbox_router.hpp"
 
 namespace tandem::sandbox {
 
@@ -106,7 +106,7 @@ std::vector<std::string> string_list(const json& body, const char* key) {
 
 class CrmRoutes {
  public:
-  CrmRoutes(ServerImpl& s, ApiContext& c) : s_(s), c_(c), p_(*c.portal) {}
+  CrmRoutes(SandboxRouter& s, ApiContext& c) : s_(s), c_(c), p_(*c.portal) {}
 
   std::optional<http::Response> route() {
     const auto& seg = c_.segments;
@@ -172,9 +172,9 @@ class CrmRoutes {
     if (seg.size() == 3 && seg[0] == "appinstalls" && (seg[1] == "v3" || seg[1] == "2026-03") && seg[2] == "external-install" &&
         m == "DELETE") {
       // Uninstall: every token of this portal stops working.
-      for (auto& [k, a] : s_.store.access_tokens)
+      for (auto& [k, a] : s_.grants.access_tokens)
         if (a.portal_id == p_.config.id) a.revoked = true;
-      for (auto& [k, r] : s_.store.refresh_tokens)
+      for (auto& [k, r] : s_.grants.refresh_tokens)
         if (r.portal_id == p_.config.id) r.revoked = true;
       return http::Response{204, {}, {}};
     }
@@ -275,7 +275,7 @@ class CrmRoutes {
   json with_associations(ObjectType t, const CrmObject& o, json obj, const std::vector<std::string>& assoc) {
     if (assoc.empty()) return obj;
     json out = json::object();
-    const auto* edges = s_.store.associations(p_, t, o.id);
+    const auto* edges = s_.crm.associations(p_, t, o.id);
     for (const auto& name : assoc) {
       auto to = parse_object_type(name);
       if (!to) continue;
@@ -353,8 +353,8 @@ class CrmRoutes {
       }
       if (m == "DELETE") {
         if (auto e = c_.require_scope({kWrite})) return e;
-        const auto* o = s_.store.find(p_, t, rest[0], "");
-        if (o) s_.store.archive(p_, t, o->id, c_.now_ms, c_.source, c_.events);
+        const auto* o = s_.crm.find(p_, t, rest[0], "");
+        if (o) s_.crm.archive(p_, t, o->id, c_.now_ms, c_.source, c_.events);
         return http::Response{204, {}, {}};  // HubSpot answers 204 even when the record is already gone
       }
       return std::nullopt;
@@ -381,7 +381,7 @@ class CrmRoutes {
     std::int64_t last = 0;
     for (; it != objs.end() && static_cast<std::int64_t>(results.size()) < *limit; ++it) {
       if (it->second.archived != archived) continue;
-      results.push_back(with_associations(t, it->second, s_.store.to_public(p_, t, it->second, props), assoc));
+      results.push_back(with_associations(t, it->second, s_.crm.to_public(p_, t, it->second, props), assoc));
       last = it->first;
     }
     while (it != objs.end() && it->second.archived != archived) ++it;
@@ -399,9 +399,9 @@ class CrmRoutes {
     if (!id_property.empty() && id_property != "email" && id_property != "hs_object_id") {
       return error_response(400, "VALIDATION_ERROR", "idProperty " + id_property + " is not a unique property");
     }
-    const auto* o = s_.store.find(p_, t, id, id_property, archived);
+    const auto* o = s_.crm.find(p_, t, id, id_property, archived);
     if (!o) return not_found(id);
-    json j = s_.store.to_public(p_, t, *o, c_.query.list("properties"));
+    json j = s_.crm.to_public(p_, t, *o, c_.query.list("properties"));
     return json_response(200, with_associations(t, *o, std::move(j), c_.query.list("associations")));
   }
 
@@ -411,10 +411,10 @@ class CrmRoutes {
     if (!body.contains("properties")) return error_response(400, "VALIDATION_ERROR", "Invalid input JSON: 'properties' is required");
     auto assoc = parse_associations(body, t);
     if (auto* r = std::get_if<http::Response>(&assoc)) return std::move(*r);
-    auto r = s_.store.create(p_, t, body.at("properties"), std::get<std::vector<AssociationInput>>(assoc), c_.now_ms, c_.source,
+    auto r = s_.crm.create(p_, t, body.at("properties"), std::get<std::vector<AssociationInput>>(assoc), c_.now_ms, c_.source,
                              c_.events);
     if (auto* e = std::get_if<ApiError>(&r)) return from_error(*e);
-    return json_response(201, s_.store.to_public(p_, t, *std::get<const CrmObject*>(r), {}, true));
+    return json_response(201, s_.crm.to_public(p_, t, *std::get<const CrmObject*>(r), {}, true));
   }
 
   http::Response update(ObjectType t, const std::string& id) {
@@ -422,11 +422,11 @@ class CrmRoutes {
     if (auto e = body_or_error(body)) return std::move(*e);
     if (!body.contains("properties")) return error_response(400, "VALIDATION_ERROR", "Invalid input JSON: 'properties' is required");
     std::string id_property = c_.query.get("idProperty").value_or("");
-    const auto* o = s_.store.find(p_, t, id, id_property);
+    const auto* o = s_.crm.find(p_, t, id, id_property);
     if (!o) return not_found(id);
-    auto r = s_.store.update(p_, t, o->id, body.at("properties"), c_.now_ms, c_.source, c_.events);
+    auto r = s_.crm.update(p_, t, o->id, body.at("properties"), c_.now_ms, c_.source, c_.events);
     if (auto* e = std::get_if<ApiError>(&r)) return from_error(*e);
-    return json_response(200, s_.store.to_public(p_, t, *std::get<const CrmObject*>(r), {}, true));
+    return json_response(200, s_.crm.to_public(p_, t, *std::get<const CrmObject*>(r), {}, true));
   }
 
   http::Response batch_read(ObjectType t) {
@@ -441,12 +441,12 @@ class CrmRoutes {
     for (const auto& in : body.at("inputs")) {
       auto id = in.at("id");
       std::string ids = id.is_string() ? id.get<std::string>() : id.dump();
-      const auto* o = s_.store.find(p_, t, ids, id_property, archived);
+      const auto* o = s_.crm.find(p_, t, ids, id_property, archived);
       if (!o) {
         missing.push_back(ids);
         continue;
       }
-      json j = s_.store.to_public(p_, t, *o, props);
+      json j = s_.crm.to_public(p_, t, *o, props);
       if (!id_property.empty() && id_property != "hs_object_id") j["id"] = std::to_string(o->id);
       results.push_back(std::move(j));
     }
@@ -504,7 +504,7 @@ class CrmRoutes {
         continue;
       }
       assocs[i] = std::get<std::vector<AssociationInput>>(a);
-      problems[i] = s_.store.validate_create(p_, t, in.at("properties"), assocs[i]);
+      problems[i] = s_.crm.validate_create(p_, t, in.at("properties"), assocs[i]);
       if (!problems[i] && t == ObjectType::kContact && in.at("properties").contains("email") && in.at("properties").at("email").is_string()) {
         auto e = to_lower(in.at("properties").at("email").get<std::string>());
         if (!e.empty() && !emails.insert(e).second)
@@ -519,13 +519,13 @@ class CrmRoutes {
         errors.push_back(traced_error(*problems[i], inputs[i]));
         continue;
       }
-      auto r = s_.store.create(p_, t, inputs[i].at("properties"), assocs[i], c_.now_ms, c_.source, c_.events);
+      auto r = s_.crm.create(p_, t, inputs[i].at("properties"), assocs[i], c_.now_ms, c_.source, c_.events);
       if (auto* e = std::get_if<ApiError>(&r)) {
         if (!partial) return from_error(*e);
         errors.push_back(traced_error(*e, inputs[i]));
         continue;
       }
-      json j = s_.store.to_public(p_, t, *std::get<const CrmObject*>(r), {}, true);
+      json j = s_.crm.to_public(p_, t, *std::get<const CrmObject*>(r), {}, true);
       if (partial) j["objectWriteTraceId"] = inputs[i].at("objectWriteTraceId");
       results.push_back(std::move(j));
     }
@@ -549,7 +549,7 @@ class CrmRoutes {
       }
       auto id = in.at("id");
       std::string ids = id.is_string() ? id.get<std::string>() : id.dump();
-      targets[i] = s_.store.find(p_, t, ids, in.value("idProperty", ""));
+      targets[i] = s_.crm.find(p_, t, ids, in.value("idProperty", ""));
       if (!targets[i]) {
         missing.push_back(ids);
         continue;
@@ -558,7 +558,7 @@ class CrmRoutes {
         return error_response(400, "VALIDATION_ERROR", "Duplicate IDs found in batch input: " + ids, json::array(),
                               {{"ids", {ids}}});
       }
-      problems[i] = s_.store.validate_update(p_, t, targets[i]->id, in.at("properties"));
+      problems[i] = s_.crm.validate_update(p_, t, targets[i]->id, in.at("properties"));
     }
     if (const ApiError* problem = partial ? nullptr : first_problem(problems)) return from_error(*problem);
     json results = json::array();
@@ -569,9 +569,9 @@ class CrmRoutes {
         errors.push_back(traced_error(*problems[i], inputs[i]));
         continue;
       }
-      auto r = s_.store.update(p_, t, targets[i]->id, inputs[i].at("properties"), c_.now_ms, c_.source, c_.events);
+      auto r = s_.crm.update(p_, t, targets[i]->id, inputs[i].at("properties"), c_.now_ms, c_.source, c_.events);
       if (auto* e = std::get_if<ApiError>(&r)) return from_error(*e);
-      json j = s_.store.to_public(p_, t, *std::get<const CrmObject*>(r), {}, true);
+      json j = s_.crm.to_public(p_, t, *std::get<const CrmObject*>(r), {}, true);
       if (partial) j["objectWriteTraceId"] = inputs[i].at("objectWriteTraceId");
       results.push_back(std::move(j));
     }
@@ -605,23 +605,23 @@ class CrmRoutes {
           return error_response(400, "VALIDATION_ERROR", "idProperty " + id_property + " is not a unique property of " +
                                                              std::string(object_type_name(t)));
       }
-      targets[i] = s_.store.find(p_, t, ids, id_property);
+      targets[i] = s_.crm.find(p_, t, ids, id_property);
       props[i] = in.at("properties");
       if (targets[i]) {
-        if (auto e = s_.store.validate_update(p_, t, targets[i]->id, props[i])) return from_error(*e);
+        if (auto e = s_.crm.validate_update(p_, t, targets[i]->id, props[i])) return from_error(*e);
       } else {
         if (id_property == "hs_object_id") return not_found(ids);
         if (!props[i].contains("email")) props[i]["email"] = ids;
-        if (auto e = s_.store.validate_create(p_, t, props[i], {})) return from_error(*e);
+        if (auto e = s_.crm.validate_create(p_, t, props[i], {})) return from_error(*e);
       }
     }
     json results = json::array();
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       std::variant<const CrmObject*, ApiError> r =
-          targets[i] ? s_.store.update(p_, t, targets[i]->id, props[i], c_.now_ms, c_.source, c_.events)
-                     : s_.store.create(p_, t, props[i], {}, c_.now_ms, c_.source, c_.events);
+          targets[i] ? s_.crm.update(p_, t, targets[i]->id, props[i], c_.now_ms, c_.source, c_.events)
+                     : s_.crm.create(p_, t, props[i], {}, c_.now_ms, c_.source, c_.events);
       if (auto* e = std::get_if<ApiError>(&r)) return from_error(*e);
-      json j = s_.store.to_public(p_, t, *std::get<const CrmObject*>(r), {}, true);
+      json j = s_.crm.to_public(p_, t, *std::get<const CrmObject*>(r), {}, true);
       j["new"] = targets[i] == nullptr;
       results.push_back(std::move(j));
     }
@@ -635,7 +635,7 @@ class CrmRoutes {
     for (const auto& in : body.at("inputs")) {
       auto id = in.at("id");
       std::string ids = id.is_string() ? id.get<std::string>() : id.dump();
-      if (const auto* o = s_.store.find(p_, t, ids, "")) s_.store.archive(p_, t, o->id, c_.now_ms, c_.source, c_.events);
+      if (const auto* o = s_.crm.find(p_, t, ids, "")) s_.crm.archive(p_, t, o->id, c_.now_ms, c_.source, c_.events);
     }
     return http::Response{204, {}, {}};
   }
@@ -645,12 +645,12 @@ class CrmRoutes {
     const auto& m = c_.request.method;
     auto to = parse_object_type(rest[2] == "default" && rest.size() >= 4 ? rest[3] : rest[2]);
     if (!to) return error_response(400, "VALIDATION_ERROR", "Unknown object type " + rest[2]);
-    const auto* from = s_.store.find(p_, t, rest[0], "");
+    const auto* from = s_.crm.find(p_, t, rest[0], "");
     if (m == "GET" && rest.size() == 3) {
       if (auto e = c_.require_scope({kRead, "crm.objects.tasks.read"})) return e;
       if (!from) return not_found(rest[0]);
       json results = json::array();
-      if (const auto* edges = s_.store.associations(p_, t, from->id)) {
+      if (const auto* edges = s_.crm.associations(p_, t, from->id)) {
         for (const auto& e : *edges) {
           if (e.to_type != *to) continue;
           results.push_back({{"toObjectId", e.to_id},
@@ -669,7 +669,7 @@ class CrmRoutes {
         return error_response(400, "VALIDATION_ERROR", "association type " + std::to_string(*type_id) + " is not valid from " +
                                                            std::string(object_type_name(t)) + " to " + std::string(object_type_name(*to)));
       }
-      if (auto e = s_.store.associate(p_, t, from->id, {*to, *to_id, expected, "HUBSPOT_DEFINED"})) return from_error(*e);
+      if (auto e = s_.crm.associate(p_, t, from->id, {*to, *to_id, expected, "HUBSPOT_DEFINED"})) return from_error(*e);
       return json_response(200, json{{"fromObjectTypeId", object_type_id(t)}, {"fromObjectId", from->id},
                                      {"toObjectTypeId", object_type_id(*to)}, {"toObjectId", *to_id}, {"labels", json::array()}});
     };
@@ -692,7 +692,7 @@ class CrmRoutes {
       }
       auto r = link(rest[3], static_cast<int>(*type_id));
       if (r.status != 200) return r;
-      return json_response(200, s_.store.to_public(p_, t, *from, {}));
+      return json_response(200, s_.crm.to_public(p_, t, *from, {}));
     }
     if (m == "PUT" && rest.size() == 4) {
       // v4 labelled form, body [{"associationCategory":..,"associationTypeId":..}]
@@ -710,7 +710,7 @@ class CrmRoutes {
     }
     if (m == "DELETE" && (rest.size() == 4 || rest.size() == 5)) {
       auto to_id = to_int(rest[3]);
-      if (to_id) s_.store.dissociate(p_, t, from->id, *to, *to_id);
+      if (to_id) s_.crm.dissociate(p_, t, from->id, *to, *to_id);
       return http::Response{204, {}, {}};
     }
     return std::nullopt;
@@ -731,13 +731,13 @@ class CrmRoutes {
       json missing = json::array();
       for (const auto& in : inputs) {
         auto id = json_id(in.at("id"));
-        const CrmObject* o = id ? s_.store.find(p_, from, std::to_string(*id), "") : nullptr;
+        const CrmObject* o = id ? s_.crm.find(p_, from, std::to_string(*id), "") : nullptr;
         if (!o) {
           missing.push_back(in.at("id"));
           continue;
         }
         json tos = json::array();
-        if (const auto* edges = s_.store.associations(p_, from, o->id))
+        if (const auto* edges = s_.crm.associations(p_, from, o->id))
           for (const auto& e : *edges)
             if (e.to_type == to)
               tos.push_back({{"toObjectId", e.to_id},
@@ -759,7 +759,7 @@ class CrmRoutes {
       auto tid = json_id(in.at("to").at("id"));
       if (!fid || !tid) return error_response(400, "VALIDATION_ERROR", "from.id and to.id must be record ids");
       if (op == "archive") {
-        s_.store.dissociate(p_, from, *fid, to, *tid);
+        s_.crm.dissociate(p_, from, *fid, to, *tid);
         continue;
       }
       if (op == "create" && in.contains("types")) {
@@ -769,7 +769,7 @@ class CrmRoutes {
       } else if (op != "associate/default" && op != "create") {
         return std::nullopt;
       }
-      if (auto e = s_.store.associate(p_, from, *fid, {to, *tid, type_id, "HUBSPOT_DEFINED"})) return from_error(*e);
+      if (auto e = s_.crm.associate(p_, from, *fid, {to, *tid, type_id, "HUBSPOT_DEFINED"})) return from_error(*e);
       results.push_back({{"fromObjectTypeId", object_type_id(from)}, {"fromObjectId", *fid}, {"toObjectTypeId", object_type_id(to)},
                          {"toObjectId", *tid}, {"labels", json::array()}});
     }
@@ -777,14 +777,14 @@ class CrmRoutes {
     return json_response(op == "create" ? 201 : 200, batch_envelope(c_.now_ms, std::move(results)));
   }
 
-  ServerImpl& s_;
+  SandboxRouter& s_;
   ApiContext& c_;
   Portal& p_;
 };
 
 }  // namespace
 
-std::optional<http::Response> handle_crm(ServerImpl& s, ApiContext& ctx) { return CrmRoutes(s, ctx).route(); }
+std::optional<http::Response> handle_crm(SandboxRouter& s, ApiContext& ctx) { return CrmRoutes(s, ctx).route(); }
 
 bool is_search_route(const http::Request& request, const std::vector<std::string>& seg) {
   return request.method == "POST" && seg.size() == 5 && seg[0] == "crm" && seg[4] == "search";
