@@ -6,7 +6,8 @@
 #include <chrono>
 
 #include "common/crypto.hpp"
-#include "sandbox/server_impl.hpp"
+#include "sandbox/sandbox_router.hpp"
+#include "sandbox/state_snapshot.hpp"
 
 namespace tandem::sandbox {
 
@@ -32,17 +33,17 @@ std::optional<json> body_json(const http::Request& request, http::Response& erro
   return std::get<json>(parsed);
 }
 
-Portal* portal_param(ServerImpl& s, const http::Request& request) {
+Portal* portal_param(SandboxRouter& s, const http::Request& request) {
   auto q = parse_query(request.query());
   if (q) {
-    if (auto id = q->get("portalId")) return s.store.portal(std::atoll(id->c_str()));
+    if (auto id = q->get("portalId")) return s.crm.portal(std::atoll(id->c_str()));
   }
-  return &s.store.default_portal();
+  return &s.crm.default_portal();
 }
 
 }  // namespace
 
-std::optional<http::Response> handle_inspect(ServerImpl& s, const http::Request& request, const std::vector<std::string>& seg,
+std::optional<http::Response> handle_inspect(SandboxRouter& s, const http::Request& request, const std::vector<std::string>& seg,
                                              std::vector<ChangeEvent>& events) {
   (void)events;
   const auto& m = request.method;
@@ -67,7 +68,7 @@ std::optional<http::Response> handle_inspect(ServerImpl& s, const http::Request&
     Portal* p = portal_param(s, request);
     if (!p) return bad("unknown portalId");
     auto t1 = std::chrono::steady_clock::now();
-    auto r = s.store.seed(*p, *body, s.now_ms());
+    auto r = s.crm.seed(*p, *body, s.now_ms());
     if (auto* e = std::get_if<ApiError>(&r)) return json_response(e->status, e->body);
     auto t2 = std::chrono::steady_clock::now();
     auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
@@ -79,7 +80,7 @@ std::optional<http::Response> handle_inspect(ServerImpl& s, const http::Request&
   }
   if (route == "stats" && m == "GET") {
     json portals = json::array();
-    for (const auto& [id, p] : s.store.portals()) {
+    for (const auto& [id, p] : s.crm.portals()) {
       std::size_t contacts = 0, tasks = 0;
       for (const auto& [oid, o] : p.objects[0]) contacts += o.archived ? 0 : 1;
       for (const auto& [oid, o] : p.objects[1]) tasks += o.archived ? 0 : 1;
@@ -207,11 +208,11 @@ std::optional<http::Response> handle_inspect(ServerImpl& s, const http::Request&
     s.limiter.reset();
     return json_response(200, to_json());
   }
-  if (route == "snapshot" && m == "GET") return json_response(200, s.store.snapshot());
+  if (route == "snapshot" && m == "GET") return json_response(200, take_snapshot(s.crm, s.grants));
   if (route == "restore" && m == "POST") {
     auto body = body_json(request, error);
     if (!body) return error;
-    if (auto e = s.store.restore(*body)) return bad(*e);
+    if (auto e = restore_snapshot(*body, s.crm, s.grants)) return bad(*e);
     return json_response(200, json{{"restored", true}});
   }
   if (route == "save" && m == "POST") {
@@ -223,14 +224,14 @@ std::optional<http::Response> handle_inspect(ServerImpl& s, const http::Request&
     // Mints a token pair without the browser step; {"portalId"?, "scopes"?, "expiresIn"?}.
     auto body = body_json(request, error);
     if (!body) return error;
-    std::int64_t portal = body->value("portalId", s.store.default_portal().config.id);
-    if (!s.store.portal(portal)) return bad("unknown portalId");
+    std::int64_t portal = body->value("portalId", s.crm.default_portal().config.id);
+    if (!s.crm.portal(portal)) return bad("unknown portalId");
     auto scopes = body->value("scopes", s.options.config.app.required_scopes);
     std::int64_t ttl = body->value("expiresIn", s.options.config.oauth.access_token_ttl_s);
     std::string refresh = "na1-" + crypto::uuid_v4();
     std::string access = "sbx-" + crypto::random_hex(40);
-    s.store.refresh_tokens[refresh] = {portal, scopes, false};
-    s.store.access_tokens[access] = {portal, scopes, s.now_ms() + ttl * 1000, refresh, false};
+    s.grants.refresh_tokens[refresh] = {portal, scopes, false};
+    s.grants.access_tokens[access] = {portal, scopes, s.now_ms() + ttl * 1000, refresh, false};
     return json_response(200, json{{"access_token", access}, {"refresh_token", refresh}, {"expires_in", ttl}, {"hub_id", portal},
                                    {"scopes", scopes}, {"token_type", "bearer"}});
   }

@@ -7,7 +7,7 @@
 
 #include "common/crypto.hpp"
 #include "common/secret.hpp"
-#include "sandbox/server_impl.hpp"
+#include "sandbox/sandbox_router.hpp"
 
 namespace tandem::sandbox {
 
@@ -48,11 +48,11 @@ http::Response redirect(const std::string& uri, const std::vector<std::pair<std:
   return r;
 }
 
-json token_response(ServerImpl& s, std::int64_t portal_id, const std::vector<std::string>& scopes, const std::string& refresh,
+json token_response(SandboxRouter& s, std::int64_t portal_id, const std::vector<std::string>& scopes, const std::string& refresh,
                     std::int64_t now_ms) {
-  std::string access = "sbx-" + s.store.portal(portal_id)->config.domain.substr(0, 3) + "-" + crypto::random_hex(40);
+  std::string access = "sbx-" + s.crm.portal(portal_id)->config.domain.substr(0, 3) + "-" + crypto::random_hex(40);
   auto ttl = s.options.config.oauth.access_token_ttl_s;
-  s.store.access_tokens[access] = {portal_id, scopes, now_ms + ttl * 1000, refresh, false};
+  s.grants.access_tokens[access] = {portal_id, scopes, now_ms + ttl * 1000, refresh, false};
   return {{"token_type", "bearer"},
           {"refresh_token", refresh},
           {"access_token", access},
@@ -63,7 +63,7 @@ json token_response(ServerImpl& s, std::int64_t portal_id, const std::vector<std
           {"token_use", "access_token"}};
 }
 
-std::optional<http::Response> check_client(ServerImpl& s, const Form& form) {
+std::optional<http::Response> check_client(SandboxRouter& s, const Form& form) {
   const auto& app = s.options.config.app;
   if (form_get(form, "client_id") != app.client_id) {
     return oauth_error("invalid_client", "BAD_CLIENT_ID", "missing or invalid client_id");
@@ -74,7 +74,7 @@ std::optional<http::Response> check_client(ServerImpl& s, const Form& form) {
   return std::nullopt;
 }
 
-http::Response authorize(ServerImpl& s, const http::Request& request, std::optional<std::int64_t> pinned_portal, std::int64_t now_ms) {
+http::Response authorize(SandboxRouter& s, const http::Request& request, std::optional<std::int64_t> pinned_portal, std::int64_t now_ms) {
   const auto& app = s.options.config.app;
   auto q = http::parse_form(request.query());
   if (!q) return error_response(400, "VALIDATION_ERROR", "Malformed query string");
@@ -115,18 +115,18 @@ http::Response authorize(ServerImpl& s, const http::Request& request, std::optio
         std::find(granted.begin(), granted.end(), o) == granted.end())
       granted.push_back(o);
   }
-  std::int64_t portal_id = s.store.default_portal().config.id;
+  std::int64_t portal_id = s.crm.default_portal().config.id;
   if (pinned_portal) portal_id = *pinned_portal;
   if (auto p = get("portal_id"); !p.empty()) portal_id = std::atoll(p.c_str());
-  if (!s.store.portal(portal_id)) return fail("invalid_request", "Unknown account " + std::to_string(portal_id));
+  if (!s.crm.portal(portal_id)) return fail("invalid_request", "Unknown account " + std::to_string(portal_id));
   std::string code = "na1-" + crypto::uuid_v4();
-  s.store.codes[code] = {portal_id, granted, redirect_uri, now_ms + s.options.config.oauth.code_ttl_s * 1000};
+  s.grants.codes[code] = {portal_id, granted, redirect_uri, now_ms + s.options.config.oauth.code_ttl_s * 1000};
   std::vector<std::pair<std::string, std::string>> params = {{"code", code}};
   if (!state.empty()) params.emplace_back("state", state);
   return redirect(redirect_uri, params);
 }
 
-http::Response token(ServerImpl& s, const http::Request& request, bool v1, std::int64_t now_ms) {
+http::Response token(SandboxRouter& s, const http::Request& request, bool v1, std::int64_t now_ms) {
   auto content_type = request.headers.get("Content-Type");
   Form form;
   if (!request.body.empty()) {
@@ -150,28 +150,28 @@ http::Response token(ServerImpl& s, const http::Request& request, bool v1, std::
   }
   if (auto e = check_client(s, form)) return *e;
   if (grant == "authorization_code") {
-    auto it = s.store.codes.find(form_get(form, "code"));
-    if (it == s.store.codes.end()) return oauth_error("invalid_grant", "BAD_AUTH_CODE", "missing or unknown auth code");
+    auto it = s.grants.codes.find(form_get(form, "code"));
+    if (it == s.grants.codes.end()) return oauth_error("invalid_grant", "BAD_AUTH_CODE", "missing or unknown auth code");
     AuthCode code = it->second;
-    s.store.codes.erase(it);  // single use, even when the exchange below fails
+    s.grants.codes.erase(it);  // single use, even when the exchange below fails
     if (now_ms >= code.expires_ms) return oauth_error("invalid_grant", "BAD_AUTH_CODE", "auth code is expired");
     if (form_get(form, "redirect_uri") != code.redirect_uri) {
       return oauth_error("invalid_grant", "BAD_REDIRECT_URI", "redirect_uri does not match the one used to authorize");
     }
     std::string refresh = "na1-" + crypto::uuid_v4();
-    s.store.refresh_tokens[refresh] = {code.portal_id, code.scopes, false};
+    s.grants.refresh_tokens[refresh] = {code.portal_id, code.scopes, false};
     return json_response(200, token_response(s, code.portal_id, code.scopes, refresh, now_ms));
   }
   std::string refresh = form_get(form, "refresh_token");
-  auto it = s.store.refresh_tokens.find(refresh);
-  if (it == s.store.refresh_tokens.end() || it->second.revoked || !s.store.portal(it->second.portal_id)) {
+  auto it = s.grants.refresh_tokens.find(refresh);
+  if (it == s.grants.refresh_tokens.end() || it->second.revoked || !s.crm.portal(it->second.portal_id)) {
     return oauth_error("invalid_grant", "BAD_REFRESH_TOKEN", "refresh token is invalid, expired or revoked");
   }
   return json_response(200, token_response(s, it->second.portal_id, it->second.scopes, refresh, now_ms));
 }
 
-json access_info(ServerImpl& s, const std::string& token, const AccessToken& a, std::int64_t now_ms) {
-  const auto* p = s.store.portal(a.portal_id);
+json access_info(SandboxRouter& s, const std::string& token, const AccessToken& a, std::int64_t now_ms) {
+  const auto* p = s.crm.portal(a.portal_id);
   return {{"active", true},
           {"token", token},
           {"token_type", "Bearer"},
@@ -187,8 +187,8 @@ json access_info(ServerImpl& s, const std::string& token, const AccessToken& a, 
           {"is_private_distribution", false}};
 }
 
-json refresh_info(ServerImpl& s, const std::string& token, const RefreshToken& r) {
-  const auto* p = s.store.portal(r.portal_id);
+json refresh_info(SandboxRouter& s, const std::string& token, const RefreshToken& r) {
+  const auto* p = s.crm.portal(r.portal_id);
   return {{"active", true},
           {"token", token},
           {"token_type", "refresh"},
@@ -204,7 +204,7 @@ json refresh_info(ServerImpl& s, const std::string& token, const RefreshToken& r
 
 }  // namespace
 
-std::optional<http::Response> handle_oauth(ServerImpl& s, const http::Request& request, const std::vector<std::string>& seg,
+std::optional<http::Response> handle_oauth(SandboxRouter& s, const http::Request& request, const std::vector<std::string>& seg,
                                            std::int64_t now_ms) {
   const auto& m = request.method;
   if (seg.size() == 2 && seg[1] == "authorize" && m == "GET") return authorize(s, request, std::nullopt, now_ms);
@@ -222,21 +222,21 @@ std::optional<http::Response> handle_oauth(ServerImpl& s, const http::Request& r
     if (t.empty()) t = form_get(form, "access_token");
     if (t.empty()) t = form_get(form, "refresh_token");
     if (t.empty()) return oauth_error("invalid_request", "BAD_REQUEST", "token is required");
-    auto a = s.store.access_tokens.find(t);
-    auto r = s.store.refresh_tokens.find(t);
+    auto a = s.grants.access_tokens.find(t);
+    auto r = s.grants.refresh_tokens.find(t);
     if (seg[3] == "introspect") {
-      if (a != s.store.access_tokens.end() && !a->second.revoked && now_ms < a->second.expires_ms)
+      if (a != s.grants.access_tokens.end() && !a->second.revoked && now_ms < a->second.expires_ms)
         return json_response(200, access_info(s, t, a->second, now_ms));
-      if (r != s.store.refresh_tokens.end() && !r->second.revoked) return json_response(200, refresh_info(s, t, r->second));
+      if (r != s.grants.refresh_tokens.end() && !r->second.revoked) return json_response(200, refresh_info(s, t, r->second));
       return json_response(200, json{{"active", false}});
     }
-    if (a != s.store.access_tokens.end()) a->second.revoked = true;
-    if (r != s.store.refresh_tokens.end()) r->second.revoked = true;
+    if (a != s.grants.access_tokens.end()) a->second.revoked = true;
+    if (r != s.grants.refresh_tokens.end()) r->second.revoked = true;
     return http::Response{204, {}, {}};
   }
   if (seg.size() == 4 && seg[1] == "v1" && seg[2] == "access-tokens" && m == "GET") {
-    auto a = s.store.access_tokens.find(seg[3]);
-    if (a == s.store.access_tokens.end() || a->second.revoked || now_ms >= a->second.expires_ms) {
+    auto a = s.grants.access_tokens.find(seg[3]);
+    if (a == s.grants.access_tokens.end() || a->second.revoked || now_ms >= a->second.expires_ms) {
       return json_response(404, json{{"status", "error"}, {"message", "Token not found or expired"},
                                      {"correlationId", crypto::uuid_v4()}, {"category", "OBJECT_NOT_FOUND"}});
     }
@@ -246,8 +246,8 @@ std::optional<http::Response> handle_oauth(ServerImpl& s, const http::Request& r
     return json_response(200, j);
   }
   if (seg.size() == 4 && seg[1] == "v1" && seg[2] == "refresh-tokens" && (m == "GET" || m == "DELETE")) {
-    auto r = s.store.refresh_tokens.find(seg[3]);
-    if (r == s.store.refresh_tokens.end() || r->second.revoked) {
+    auto r = s.grants.refresh_tokens.find(seg[3]);
+    if (r == s.grants.refresh_tokens.end() || r->second.revoked) {
       return json_response(404, json{{"status", "error"}, {"message", "refresh token not found"},
                                      {"correlationId", crypto::uuid_v4()}, {"category", "OBJECT_NOT_FOUND"}});
     }

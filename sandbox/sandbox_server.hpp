@@ -21,7 +21,7 @@ class io_context;
 
 namespace tandem::sandbox {
 
-struct ServerImpl;
+struct SandboxRouter;
 
 struct SandboxOptions {
   SandboxConfig config = default_config();
@@ -50,7 +50,7 @@ class SandboxServer {
   // webhook_target_url, scopes, ...
   [[nodiscard]] nlohmann::json startup_info() const;
 
-  // Loads a seed document into the default portal (see Store::seed); error text on failure.
+  // Loads a seed document into the default portal (see CrmState::seed); error text on failure.
   std::optional<std::string> seed(const nlohmann::json& seed);
   // Writes the state file (no-op without one); error text on failure.
   std::optional<std::string> save_state();
@@ -58,7 +58,7 @@ class SandboxServer {
   void stop();
 
  private:
-  std::shared_ptr<ServerImpl> impl_;
+  std::shared_ptr<SandboxRouter> impl_;
 };
 
 }  // namespace tandem::sandbox

@@ -6,7 +6,7 @@
 #include <cctype>
 #include <charconv>
 
-#include "sandbox/server_impl.hpp"
+#include "sandbox/sandbox_router.hpp"
 
 namespace tandem::sandbox {
 
@@ -135,7 +135,7 @@ http::Response invalid(const std::string& message) { return error_response(400, 
 
 }  // namespace
 
-http::Response search_objects(ServerImpl& s, ApiContext& ctx, ObjectType type) {
+http::Response search_objects(SandboxRouter& s, ApiContext& ctx, ObjectType type) {
   const auto& limits = s.options.config.limits;
   if (ctx.request.body.size() > limits.search_max_body) {
     return invalid("The request body is " + std::to_string(ctx.request.body.size()) + " characters; the limit is " +
@@ -340,7 +340,7 @@ http::Response search_objects(ServerImpl& s, ApiContext& ctx, ObjectType type) {
     for (std::int64_t i = 0; i < end; ++i) hits[static_cast<std::size_t>(i)] = keyed[static_cast<std::size_t>(i)].object;
   }
   json results = json::array();
-  for (std::int64_t i = after; i < end; ++i) results.push_back(s.store.to_public(p, type, *hits[static_cast<std::size_t>(i)], props));
+  for (std::int64_t i = after; i < end; ++i) results.push_back(s.crm.to_public(p, type, *hits[static_cast<std::size_t>(i)], props));
   json out = {{"total", total}, {"results", results}};
   if (end < total && end < limits.search_result_cap) out["paging"] = {{"next", {{"after", std::to_string(end)}}}};
   return json_response(200, out);

@@ -14,7 +14,7 @@
 
 #include "common/clock.hpp"
 #include "sandbox/config.hpp"
-#include "sandbox/store.hpp"
+#include "sandbox/crm_state.hpp"
 
 namespace boost::asio {
 class io_context;

@@ -1,6 +1,8 @@
 #pragma once
-// Private to the sandbox: the server's shared state and the route entry points, split across
-// oauth_routes.cpp, crm_routes.cpp, search.cpp and inspect_routes.cpp.
+// Private to the sandbox: the router behind SandboxServer. It takes every request, applies the
+// injected faults, authenticates, rate-limits, dispatches to the route files (oauth_routes.cpp,
+// crm_routes.cpp and the resource files it names, search.cpp, inspect_routes.cpp), records the
+// request and hands change events to the webhook dispatcher. It holds the state the routes share.
 
 #include <deque>
 #include <memory>
@@ -14,16 +16,17 @@
 #include "common/http.hpp"
 #include "common/http_server.hpp"
 #include "common/log.hpp"
+#include "sandbox/crm_state.hpp"
 #include "sandbox/faults.hpp"
+#include "sandbox/oauth_grants.hpp"
 #include "sandbox/rate_limiter.hpp"
 #include "sandbox/sandbox_server.hpp"
-#include "sandbox/store.hpp"
 #include "sandbox/webhook_dispatcher.hpp"
 #include "sandbox/wire.hpp"
 
 namespace tandem::sandbox {
 
-struct ServerImpl;
+struct SandboxRouter;
 
 // One authenticated HubSpot API call.
 struct ApiContext {
@@ -45,23 +48,24 @@ std::variant<json, http::Response> parse_json_body(const http::Request& request)
 
 // Route entry points; each returns nullopt when the path is not theirs. Called with the
 // server mutex held.
-std::optional<http::Response> handle_oauth(ServerImpl& s, const http::Request& request, const std::vector<std::string>& seg,
+std::optional<http::Response> handle_oauth(SandboxRouter& s, const http::Request& request, const std::vector<std::string>& seg,
                                            std::int64_t now_ms);
-std::optional<http::Response> handle_crm(ServerImpl& s, ApiContext& ctx);
-std::optional<http::Response> handle_inspect(ServerImpl& s, const http::Request& request, const std::vector<std::string>& seg,
+std::optional<http::Response> handle_crm(SandboxRouter& s, ApiContext& ctx);
+std::optional<http::Response> handle_inspect(SandboxRouter& s, const http::Request& request, const std::vector<std::string>& seg,
                                              std::vector<ChangeEvent>& events);
-http::Response search_objects(ServerImpl& s, ApiContext& ctx, ObjectType type);
+http::Response search_objects(SandboxRouter& s, ApiContext& ctx, ObjectType type);
 // True for POST .../search routes, which have their own rate limit and no rate-limit headers.
 bool is_search_route(const http::Request& request, const std::vector<std::string>& seg);
 
-struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
-  ServerImpl(boost::asio::io_context& io, SandboxOptions options);
+struct SandboxRouter : std::enable_shared_from_this<SandboxRouter> {
+  SandboxRouter(boost::asio::io_context& io, SandboxOptions options);
 
   boost::asio::io_context& io;
   SandboxOptions options;
   const Clock& clock;
   std::mutex mutex;  // guards everything below except `webhooks` (which locks itself)
-  Store store;
+  CrmState crm;
+  OAuthGrants grants;
   RateLimiter limiter;
   FaultInjector faults;
   std::unique_ptr<WebhookDispatcher> webhooks;

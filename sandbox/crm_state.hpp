@@ -1,7 +1,11 @@
 #pragma once
-// The sandbox's in-memory HubSpot state: portals with owners, teams, contacts, tasks and
-// associations, plus OAuth codes and tokens. Not thread-safe: SandboxServer serialises access.
-// Writes validate like HubSpot (contract §4-§6) and report the change events webhooks need.
+// The sandbox's in-memory CRM data: portals with their property schemas, owners, teams, contacts,
+// tasks and associations. Not thread-safe: the router's mutex serialises access. Writes validate
+// like HubSpot (contract §4-§6) and report the change events webhooks need.
+//
+// Defined across files by concern: crm_state.cpp (records and associations), crm_schema.cpp
+// (built-in schemas, portal set-up), property_validation.cpp (what a write may contain),
+// crm_seed.cpp (seed documents). state_snapshot.hpp saves and restores it with the OAuth grants.
 
 #include <array>
 #include <cstdint>
@@ -29,6 +33,16 @@ std::optional<ObjectType> parse_object_type(std::string_view text);
 std::string_view object_type_name(ObjectType t);   // "contacts" / "tasks"
 std::string_view object_type_id(ObjectType t);     // "0-1" / "0-27"
 std::string_view object_type_singular(ObjectType t);  // "contact" / "task"
+// The properties HubSpot stamps on every record: "createdate" / "hs_createdate" and
+// "lastmodifieddate" / "hs_lastmodifieddate".
+const char* created_property(ObjectType t);
+const char* modified_property(ObjectType t);
+
+// HUBSPOT_DEFINED association type ids (contract §5.2), the only associations the sandbox has.
+constexpr int kTaskToContact = 204;
+constexpr int kContactToTask = 203;
+// The HUBSPOT_DEFINED type id from `from` to the other object type.
+constexpr int association_type_id(ObjectType from) { return from == ObjectType::kTask ? kTaskToContact : kContactToTask; }
 
 struct PropertyDef {
   std::string name;
@@ -102,30 +116,9 @@ struct Portal {
   [[nodiscard]] const OwnerConfig* owner(std::string_view id) const;
 };
 
-struct AuthCode {
-  std::int64_t portal_id;
-  std::vector<std::string> scopes;
-  std::string redirect_uri;
-  std::int64_t expires_ms;
-};
-
-struct AccessToken {
-  std::int64_t portal_id;
-  std::vector<std::string> scopes;
-  std::int64_t expires_ms;
-  std::string refresh_token;
-  bool revoked = false;
-};
-
-struct RefreshToken {
-  std::int64_t portal_id;
-  std::vector<std::string> scopes;
-  bool revoked = false;
-};
-
-class Store {
+class CrmState {
  public:
-  explicit Store(const SandboxConfig& config);
+  explicit CrmState(const SandboxConfig& config);
 
   [[nodiscard]] Portal* portal(std::int64_t id);
   [[nodiscard]] Portal& default_portal() { return portals_.begin()->second; }
@@ -158,15 +151,14 @@ class Store {
   [[nodiscard]] json to_public(const Portal& p, ObjectType t, const CrmObject& o, const std::vector<std::string>& requested,
                                bool all_set = false) const;
 
-  // --- OAuth
-  std::map<std::string, AuthCode> codes;
-  std::unordered_map<std::string, AccessToken> access_tokens;
-  std::unordered_map<std::string, RefreshToken> refresh_tokens;
+  // --- restoring a snapshot (state_snapshot.cpp)
+  // The portal `id` as configured (or with default settings when the configuration does not
+  // name it), with its schemas and no records.
+  [[nodiscard]] Portal empty_portal(std::int64_t id) const;
+  // Replaces every portal; `portals` must not be empty.
+  void replace_portals(std::map<std::int64_t, Portal> portals);
 
-  // --- persistence (everything above, including tokens) and seeding
-  [[nodiscard]] json snapshot() const;
-  // Replaces the state; on error the state is unchanged and the message says why.
-  std::optional<std::string> restore(const json& snapshot);
+  // --- seeding (crm_seed.cpp)
   // Seed file: {"owners":[...], "teams":[...], "contacts":[{"id"?,"properties":{...},"createdAt"?}], "tasks":[...],
   // "generateContacts": N}. Writes through validation but emits no webhooks. Returns counts or an error.
   std::variant<json, ApiError> seed(Portal& p, const json& seed, std::int64_t now_ms);
@@ -180,13 +172,18 @@ class Store {
                                           std::map<std::string, std::string>& normalised) const;
   std::optional<ApiError> check_properties(const Portal& p, ObjectType t, const json& properties, const CrmObject* existing,
                                            std::map<std::string, std::string>& normalised) const;
-  void build_portal(Portal& portal, const PortalConfig& cfg);
 
   SandboxConfig config_;
   std::map<std::int64_t, Portal> portals_;
   bool seeding_ = false;  // seeds may set read-only properties
 };
 
+// A portal as configured: its settings, owners, teams and schemas (built-in plus custom
+// properties), no records.
+Portal build_portal(const PortalConfig& cfg);
+// A property value sent as JSON, as the text HubSpot stores ("" for null); nullopt for arrays
+// and objects.
+std::optional<std::string> value_as_string(const json& v);
 // Default contact properties returned when none are requested (contract §4).
 const std::vector<std::string>& default_properties(ObjectType t);
 int lifecycle_rank(std::string_view stage);

@@ -1,0 +1,220 @@
+// CRM records and their associations: create, update, archive, lookups by id or unique property,
+// the symmetric association edges, and the SimplePublicObject JSON of a record.
+
+#include "sandbox/crm_state.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace tandem::sandbox {
+
+ApiError not_found_error(std::string_view id) {
+  (void)id;
+  return {404, error_body("OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.")};
+}
+
+const PropertyDef* Portal::property(ObjectType t, std::string_view name) const {
+  const auto& idx = schema_index[static_cast<int>(t)];
+  auto it = idx.find(std::string(name));
+  return it == idx.end() ? nullptr : &schemas[static_cast<int>(t)][it->second];
+}
+
+const OwnerConfig* Portal::owner(std::string_view id) const {
+  for (const auto& o : owners)
+    if (o.id == id) return &o;
+  return nullptr;
+}
+
+CrmState::CrmState(const SandboxConfig& config) : config_(config) {
+  lifecycle_backwards = config.lifecycle_backwards;
+  default_lifecycle_stage = config.default_lifecycle_stage;
+  for (const auto& pc : config.portals) portals_[pc.id] = build_portal(pc);
+}
+
+Portal* CrmState::portal(std::int64_t id) {
+  auto it = portals_.find(id);
+  return it == portals_.end() ? nullptr : &it->second;
+}
+
+Portal CrmState::empty_portal(std::int64_t id) const {
+  PortalConfig cfg;
+  cfg.id = id;
+  for (const auto& pc : config_.portals)
+    if (pc.id == id) cfg = pc;
+  return build_portal(cfg);
+}
+
+void CrmState::replace_portals(std::map<std::int64_t, Portal> portals) { portals_ = std::move(portals); }
+
+std::variant<const CrmObject*, ApiError> CrmState::create(Portal& p, ObjectType t, const json& properties,
+                                                       const std::vector<AssociationInput>& associations, std::int64_t now_ms,
+                                                       const WriteSource& source, std::vector<ChangeEvent>& events) {
+  std::map<std::string, std::string> props;
+  if (auto e = validate_create(p, t, properties, associations, props)) return *e;
+  CrmObject o;
+  o.id = p.next_id++;
+  o.created_ms = now_ms;
+  o.updated_ms = now_ms;
+  for (auto& [k, v] : props)
+    if (!v.empty()) o.props[k] = v;
+  if (t == ObjectType::kContact && !o.props.contains("lifecyclestage") && !default_lifecycle_stage.empty())
+    o.props["lifecyclestage"] = default_lifecycle_stage;
+  if (t == ObjectType::kTask && !o.props.contains("hs_task_status")) o.props["hs_task_status"] = "NOT_STARTED";
+  if (o.props.contains("hubspot_owner_id") && t == ObjectType::kContact) o.props["hubspot_owner_assigneddate"] = iso8601_ms(now_ms);
+  if (auto it = o.props.find(created_property(t)); it != o.props.end()) {
+    o.created_ms = parse_datetime_ms(it->second).value_or(now_ms);
+  }
+  o.props[created_property(t)] = iso8601_ms(o.created_ms);
+  o.props[modified_property(t)] = iso8601_ms(now_ms);
+  o.props["hs_object_id"] = std::to_string(o.id);
+  auto& stored = p.objects[static_cast<int>(t)][o.id];
+  stored = std::move(o);
+  if (t == ObjectType::kContact) {
+    if (auto it = stored.props.find("email"); it != stored.props.end()) p.email_index[to_lower(it->second)] = stored.id;
+  }
+  for (const auto& a : associations) associate(p, t, stored.id, a);
+  events.push_back({ChangeEvent::Kind::kCreation, p.config.id, t, stored.id, "", "", now_ms, source.change_source, source.source_id});
+  for (const auto& [k, v] : stored.props) {
+    if (k == "hs_object_id" || k == modified_property(t)) continue;
+    events.push_back({ChangeEvent::Kind::kPropertyChange, p.config.id, t, stored.id, k, v, now_ms, source.change_source, source.source_id});
+  }
+  return &stored;
+}
+
+std::variant<const CrmObject*, ApiError> CrmState::update(Portal& p, ObjectType t, std::int64_t id, const json& properties,
+                                                       std::int64_t now_ms, const WriteSource& source,
+                                                       std::vector<ChangeEvent>& events) {
+  if (auto e = validate_update(p, t, id, properties)) return *e;
+  auto& o = p.objects[static_cast<int>(t)][id];
+  std::map<std::string, std::string> props;
+  check_properties(p, t, properties, &o, props);
+  bool changed = false;
+  for (auto& [k, v] : props) {
+    auto it = o.props.find(k);
+    std::string old = it == o.props.end() ? std::string{} : it->second;
+    if (old == v) continue;
+    changed = true;
+    if (t == ObjectType::kContact && k == "email") {
+      if (!old.empty()) p.email_index.erase(to_lower(old));
+      if (!v.empty()) p.email_index[to_lower(v)] = id;
+    }
+    if (k == "hubspot_owner_id" && t == ObjectType::kContact) o.props["hubspot_owner_assigneddate"] = iso8601_ms(now_ms);
+    if (k == "hs_task_status" && t == ObjectType::kTask && v == "COMPLETED") o.props["hs_task_completion_date"] = iso8601_ms(now_ms);
+    if (v.empty()) o.props.erase(k);
+    else o.props[k] = v;
+    events.push_back({ChangeEvent::Kind::kPropertyChange, p.config.id, t, id, k, v, now_ms, source.change_source, source.source_id});
+  }
+  if (changed) {
+    o.updated_ms = now_ms;
+    o.props[modified_property(t)] = iso8601_ms(now_ms);
+  }
+  return &o;
+}
+
+bool CrmState::archive(Portal& p, ObjectType t, std::int64_t id, std::int64_t now_ms, const WriteSource& source,
+                    std::vector<ChangeEvent>& events) {
+  auto& objs = p.objects[static_cast<int>(t)];
+  auto it = objs.find(id);
+  if (it == objs.end() || it->second.archived) return false;
+  it->second.archived = true;
+  it->second.archived_ms = now_ms;
+  if (t == ObjectType::kContact) {
+    if (auto e = it->second.props.find("email"); e != it->second.props.end()) p.email_index.erase(to_lower(e->second));
+  }
+  if (auto* edges = associations(p, t, id)) {
+    auto copy = *edges;
+    for (const auto& e : copy) dissociate(p, t, id, e.to_type, e.to_id);
+  }
+  events.push_back({ChangeEvent::Kind::kDeletion, p.config.id, t, id, "", "", now_ms, source.change_source, source.source_id});
+  return true;
+}
+
+const CrmObject* CrmState::find(const Portal& p, ObjectType t, std::string_view id, std::string_view id_property, bool archived) const {
+  const auto& objs = p.objects[static_cast<int>(t)];
+  if (id_property.empty() || id_property == "hs_object_id") {
+    std::int64_t n = 0;
+    auto [ptr, ec] = std::from_chars(id.data(), id.data() + id.size(), n);
+    if (ec != std::errc() || ptr != id.data() + id.size()) return nullptr;
+    auto it = objs.find(n);
+    if (it == objs.end() || it->second.archived != archived) return nullptr;
+    return &it->second;
+  }
+  if (id_property == "email" && t == ObjectType::kContact && !archived) {
+    auto it = p.email_index.find(to_lower(id));
+    if (it == p.email_index.end()) return nullptr;
+    auto o = objs.find(it->second);
+    return o == objs.end() ? nullptr : &o->second;
+  }
+  return nullptr;
+}
+
+std::optional<ApiError> CrmState::associate(Portal& p, ObjectType from, std::int64_t from_id, const AssociationInput& a) {
+  auto live = [&](ObjectType t, std::int64_t id) {
+    const auto& objs = p.objects[static_cast<int>(t)];
+    auto it = objs.find(id);
+    return it != objs.end() && !it->second.archived;
+  };
+  if (!live(from, from_id)) return not_found_error(std::to_string(from_id));
+  if (!live(a.to_type, a.to_id)) return not_found_error(std::to_string(a.to_id));
+  if (from == a.to_type) {
+    return ApiError{400, error_body("VALIDATION_ERROR", "associations between two " + std::string(object_type_name(from)) +
+                                                            " are not supported by the sandbox")};
+  }
+  int forward = from == ObjectType::kTask ? kTaskToContact : kContactToTask;
+  int reverse = from == ObjectType::kTask ? kContactToTask : kTaskToContact;
+  auto add = [&](ObjectType ft, std::int64_t fid, ObjectType tt, std::int64_t tid, int type) {
+    auto& edges = p.associations[{static_cast<int>(ft), fid}];
+    for (const auto& e : edges)
+      if (e.to_type == tt && e.to_id == tid && e.type_id == type) return;
+    edges.push_back({tt, tid, type, "HUBSPOT_DEFINED"});
+  };
+  add(from, from_id, a.to_type, a.to_id, forward);
+  add(a.to_type, a.to_id, from, from_id, reverse);
+  return std::nullopt;
+}
+
+void CrmState::dissociate(Portal& p, ObjectType from, std::int64_t from_id, ObjectType to, std::int64_t to_id) {
+  auto drop = [&](ObjectType ft, std::int64_t fid, ObjectType tt, std::int64_t tid) {
+    auto it = p.associations.find({static_cast<int>(ft), fid});
+    if (it == p.associations.end()) return;
+    std::erase_if(it->second, [&](const AssociationEdge& e) { return e.to_type == tt && e.to_id == tid; });
+    if (it->second.empty()) p.associations.erase(it);
+  };
+  drop(from, from_id, to, to_id);
+  drop(to, to_id, from, from_id);
+}
+
+const std::vector<AssociationEdge>* CrmState::associations(const Portal& p, ObjectType t, std::int64_t id) const {
+  auto it = p.associations.find({static_cast<int>(t), id});
+  return it == p.associations.end() ? nullptr : &it->second;
+}
+
+json CrmState::to_public(const Portal& p, ObjectType t, const CrmObject& o, const std::vector<std::string>& requested,
+                      bool all_set) const {
+  json props = json::object();
+  auto put = [&](const std::string& name) {
+    auto it = o.props.find(name);
+    if (it != o.props.end()) props[name] = it->second;
+    else props[name] = nullptr;
+  };
+  if (all_set) {
+    for (const auto& [k, v] : o.props) props[k] = v;
+  } else if (requested.empty()) {
+    for (const auto& n : default_properties(t)) put(n);
+  } else {
+    for (const auto& n : requested)
+      if (p.property(t, n)) put(n);
+    put("hs_object_id");
+    put(created_property(t));
+    put(modified_property(t));
+  }
+  json out = {{"id", std::to_string(o.id)},
+              {"properties", std::move(props)},
+              {"createdAt", iso8601_ms(o.created_ms)},
+              {"updatedAt", iso8601_ms(o.updated_ms)},
+              {"archived", o.archived}};
+  if (o.archived) out["archivedAt"] = iso8601_ms(o.archived_ms);
+  return out;
+}
+
+}  // namespace tandem::sandbox
