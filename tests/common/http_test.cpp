@@ -1,7 +1,10 @@
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -16,9 +19,11 @@
 #include "common/http_server.hpp"
 #include "tests/support/scripted_server.hpp"
 #include "tests/support/tls_fixture.hpp"
+#include "tests/support/wait_until.hpp"
 
 using namespace tandem::http;
 using namespace std::chrono_literals;
+using tandem::testing::wait_until;
 
 namespace {
 
@@ -66,18 +71,26 @@ ClientError failed(const ClientResult& result) {
   return std::get<ClientError>(result);
 }
 
-// Sends raw bytes to 127.0.0.1:port and returns everything the server answers until it closes.
-std::string raw_exchange(std::uint16_t port, const std::vector<std::string>& chunks, std::chrono::milliseconds pause) {
+int raw_connect(std::uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  return fd;
+}
+
+// Sends raw bytes to 127.0.0.1:port and returns everything the server answers until it closes.
+// With half_close the client ends its side after the last chunk, as a peer that gave up would.
+std::string raw_exchange(std::uint16_t port, const std::vector<std::string>& chunks, std::chrono::milliseconds pause,
+                         bool half_close = false) {
+  int fd = raw_connect(port);
   for (const auto& chunk : chunks) {
     if (::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) < 0) break;
     std::this_thread::sleep_for(pause);
   }
+  if (half_close) ::shutdown(fd, SHUT_WR);
   std::string answer;
   char buffer[4096];
   timeval tv{5, 0};
@@ -238,7 +251,7 @@ TEST_CASE("the client keeps connections alive and recovers from one the server c
   std::string first = send("/1");
   std::string second = send("/2");
   CHECK(first == second);  // same client port: the connection was reused
-  std::this_thread::sleep_for(500ms);  // the server closes the idle connection
+  REQUIRE(wait_until([&] { return s.server->connections() == 0; }, 5s));  // the server closed the idle connection
   std::string third = send("/3");  // a stale pooled connection is replaced, not reported
   CHECK(third != first);
 }
@@ -293,4 +306,121 @@ TEST_CASE("a handler can make the server reset the connection instead of answeri
   auto error = failed(fetch(s.server->base_url(), r));
   CHECK(error.kind == ClientError::Kind::kConnectionLost);
   CHECK(error.maybe_applied);
+}
+
+namespace {
+
+// Records what ServerOptions::on_rejected reports (it runs on the server's io thread).
+struct Rejections {
+  std::mutex mutex;
+  std::vector<std::pair<int, std::string>> seen;
+
+  std::function<void(int, std::string_view)> callback() {
+    return [this](int status, std::string_view reason) {
+      std::lock_guard lock(mutex);
+      seen.emplace_back(status, std::string(reason));
+    };
+  }
+  std::vector<std::pair<int, std::string>> wait_for_one() {
+    wait_until(
+        [&] {
+          std::lock_guard lock(mutex);
+          return !seen.empty();
+        },
+        5s);
+    std::lock_guard lock(mutex);
+    return seen;
+  }
+  std::size_t count() {
+    std::lock_guard lock(mutex);
+    return seen.size();
+  }
+};
+
+using Seen = std::vector<std::pair<int, std::string>>;
+
+}  // namespace
+
+TEST_CASE("every rejection the server makes itself is reported once with its status") {
+  Rejections rejections;
+  ServerOptions options;
+  options.on_rejected = rejections.callback();
+
+  SECTION("413, body too large") {
+    options.body_limit = 1024;
+    Served s(options, echo());
+    Request r;
+    r.method = "POST";
+    r.body = std::string(1025, 'x');
+    CHECK(ok(fetch(s.server->base_url(), r)).status == 413);
+    CHECK(rejections.wait_for_one() == Seen{{413, "body_too_large"}});
+  }
+  SECTION("431, headers too large") {
+    options.header_limit = 2048;
+    Served s(options, echo());
+    Request r = get("/");
+    r.headers.set("X-Big", std::string(4096, 'a'));
+    CHECK(ok(fetch(s.server->base_url(), r)).status == 431);
+    CHECK(rejections.wait_for_one() == Seen{{431, "headers_too_large"}});
+  }
+  SECTION("408, a request that does not arrive in time") {
+    options.read_timeout = 200ms;
+    Served s(options, echo());
+    auto answer = raw_exchange(s.server->port(), {"POST / HTTP/1.1\r\nHost: x\r\n"}, 0ms);
+    CHECK(answer.rfind("HTTP/1.1 408", 0) == 0);
+    CHECK(rejections.wait_for_one() == Seen{{408, "slow_request"}});
+  }
+  SECTION("400, not HTTP") {
+    Served s(options, echo());
+    CHECK(raw_exchange(s.server->port(), {"GARBAGE\r\n\r\n"}, 0ms).rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(rejections.wait_for_one() == Seen{{400, "malformed"}});
+  }
+  SECTION("400, a peer that ends its side in the middle of a body") {
+    Served s(options, echo());
+    auto answer = raw_exchange(s.server->port(), {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nshort"}, 0ms,
+                               /*half_close=*/true);
+    CHECK(answer.rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(rejections.wait_for_one() == Seen{{400, "partial_message"}});
+  }
+  SECTION("503 at the connection limit, with the configured Retry-After") {
+    options.max_connections = 1;
+    options.retry_after_seconds = 7;
+    Served s(options, echo());
+    int holder = raw_connect(s.server->port());
+    REQUIRE(wait_until([&] { return s.server->connections() == 1; }, 5s));
+    auto response = ok(fetch(s.server->base_url(), get("/")));
+    ::close(holder);
+    CHECK(response.status == 503);
+    CHECK(response.headers.get("Retry-After") == "7");
+    CHECK(rejections.wait_for_one() == Seen{{503, "busy"}});
+  }
+  SECTION("requests the handler answers are not rejections, whatever their status") {
+    Served s(options, sync_handler([](const Request&) { return Response::text(413, "the handler's own 413"); }));
+    CHECK(ok(fetch(s.server->base_url(), get("/"))).status == 413);
+    CHECK(ok(fetch(s.server->base_url(), get("/"))).status == 413);
+    CHECK(rejections.count() == 0);
+  }
+}
+
+TEST_CASE("the connection limit's Retry-After defaults to one second") {
+  ServerOptions options;
+  options.max_connections = 1;
+  Served s(options, echo());
+  int holder = raw_connect(s.server->port());
+  REQUIRE(wait_until([&] { return s.server->connections() == 1; }, 5s));
+  auto response = ok(fetch(s.server->base_url(), get("/")));
+  ::close(holder);
+  CHECK(response.status == 503);
+  CHECK(response.headers.get("Retry-After") == "1");
+}
+
+TEST_CASE("wait_until says whether its condition came true before the timeout") {
+  std::atomic<bool> flag{false};
+  std::thread setter([&] { flag = true; });
+  CHECK(wait_until([&] { return flag.load(); }, 5s));
+  setter.join();
+  CHECK_FALSE(wait_until([] { return false; }, 20ms));
+  int calls = 0;
+  CHECK(wait_until([&] { return ++calls == 3; }, 5s, 1ms));
+  CHECK(calls == 3);
 }
