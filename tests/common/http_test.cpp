@@ -1,11 +1,14 @@
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
@@ -306,6 +309,132 @@ TEST_CASE("a handler can make the server reset the connection instead of answeri
   auto error = failed(fetch(s.server->base_url(), r));
   CHECK(error.kind == ClientError::Kind::kConnectionLost);
   CHECK(error.maybe_applied);
+}
+
+namespace {
+
+// Lets a scripted connection hold its answer until the test has its result, without the script
+// sleeping for a guessed time.
+struct Gate {
+  std::promise<void> promise;
+  std::shared_future<void> future = promise.get_future().share();
+  void open() { promise.set_value(); }
+  // True when opened before `limit` passed.
+  bool wait(std::chrono::milliseconds limit) const { return future.wait_for(limit) == std::future_status::ready; }
+};
+
+// A server that reads the request and answers 200 "late" only after `gate` opened or `limit`
+// passed: what a slow HubSpot looks like to the client.
+tandem::testing::ScriptedServer slow_server(const Gate& gate, std::chrono::milliseconds limit) {
+  return tandem::testing::ScriptedServer([&gate, limit](tandem::testing::ScriptedConnection& c) {
+    if (c.read_request().empty()) return;
+    gate.wait(limit);
+    c.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nlate");
+    c.close();
+  });
+}
+
+// Runs one call on a fresh client, in callback or in awaitable form, and returns its result.
+enum class Form { kCallback, kAwaitable };
+
+ClientResult call(Form form, const std::string& origin, Request request, ClientOptions options = {},
+                  CallOptions per_call = {}) {
+  boost::asio::io_context io;
+  HttpClient client(io, std::move(options));
+  std::optional<ClientResult> result;
+  if (form == Form::kCallback) {
+    client.async_send(origin, std::move(request), per_call, [&](ClientResult r) { result = std::move(r); });
+  } else {
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> { result = co_await client.send(origin, std::move(request), per_call); },
+        [](std::exception_ptr e) {
+          if (e) std::rethrow_exception(e);
+        });
+  }
+  io.run();
+  REQUIRE(result);
+  return std::move(*result);
+}
+
+}  // namespace
+
+TEST_CASE("a per-call deadline shorter than the client's fires") {
+  Gate gate;
+  auto server = slow_server(gate, 10s);
+  ClientOptions options;
+  options.request_timeout = 20s;
+  for (Form form : {Form::kCallback, Form::kAwaitable}) {
+    INFO("form " << static_cast<int>(form));
+    auto error = failed(call(form, server.origin(), get("/"), options, {.timeout = 200ms}));
+    CHECK(error.kind == ClientError::Kind::kTimeout);
+    CHECK(error.maybe_applied);  // the request was written: the server may act on it
+  }
+  gate.open();
+}
+
+TEST_CASE("a per-call deadline longer than the client's lets a slow answer arrive") {
+  Gate never;  // the server answers after 600 ms, beyond the client-wide 100 ms
+  auto server = slow_server(never, 600ms);
+  ClientOptions options;
+  options.request_timeout = 100ms;
+  SECTION("the client-wide deadline alone cuts it") {
+    CHECK(failed(call(Form::kCallback, server.origin(), get("/"), options)).kind == ClientError::Kind::kTimeout);
+  }
+  SECTION("a longer per-call deadline does not") {
+    for (Form form : {Form::kCallback, Form::kAwaitable}) {
+      INFO("form " << static_cast<int>(form));
+      CHECK(ok(call(form, server.origin(), get("/"), options, {.timeout = 20s})).body == "late");
+    }
+  }
+  SECTION("fetch takes a per-call deadline too") {
+    CHECK(ok(fetch(server.origin(), get("/"), options, {.timeout = 20s})).body == "late");
+  }
+}
+
+TEST_CASE("the awaitable form gives the same results as the callback form") {
+  Served echoing({}, echo());
+  tandem::testing::ScriptedServer resetting([](tandem::testing::ScriptedConnection& c) {
+    c.read_request();
+    c.reset();
+  });
+  Served big({}, sync_handler([](const Request&) { return Response::text(200, std::string(10'000, 'z')); }));
+  ClientOptions small;
+  small.body_limit = 1000;
+  Request post;
+  post.method = "POST";
+  post.target = "/crm/v3/objects/tasks";
+  post.body = "{}";
+
+  struct Case {
+    std::string name;
+    std::string origin;
+    Request request;
+    ClientOptions options;
+  };
+  const std::vector<Case> cases = {
+      {"answered", echoing.server->base_url(), post, {}},
+      {"reset after the request was read", resetting.origin(), post, {}},
+      {"body over the limit", big.server->base_url(), get("/"), small},
+      {"not an origin", "ftp://127.0.0.1:1", get("/"), {}},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    auto by_callback = call(Form::kCallback, c.origin, c.request, c.options);
+    auto by_await = call(Form::kAwaitable, c.origin, c.request, c.options);
+    REQUIRE(by_callback.index() == by_await.index());
+    if (auto* response = std::get_if<Response>(&by_callback)) {
+      const auto& other = std::get<Response>(by_await);
+      CHECK(response->status == other.status);
+      CHECK(response->body == other.body);
+    } else {
+      const auto& a = std::get<ClientError>(by_callback);
+      const auto& b = std::get<ClientError>(by_await);
+      CHECK(to_string(a.kind) == to_string(b.kind));
+      CHECK(a.maybe_applied == b.maybe_applied);
+      CHECK(a.message == b.message);
+    }
+  }
 }
 
 namespace {
