@@ -107,10 +107,10 @@ struct HttpClient::State : std::enable_shared_from_this<HttpClient::State> {
   std::map<std::string, std::deque<std::unique_ptr<Connection>>> pool;  // io thread only
 
   net::awaitable<ClientResult> exchange(std::string origin_text, Request request, CallOptions call);
-  static net::awaitable<ClientResult> guarded_exchange(std::shared_ptr<State> state, std::string origin, Request request,
-                                                       CallOptions call);
-  static net::awaitable<ClientResult> awaited_exchange(std::shared_ptr<State> state, std::string origin, Request request,
-                                                       CallOptions call);
+  static net::awaitable<ClientResult> guarded_exchange(std::shared_ptr<State> state, std::string origin,
+                                                       Request request, CallOptions call);
+  static net::awaitable<ClientResult> awaited_exchange(std::shared_ptr<State> state, std::string origin,
+                                                       Request request, CallOptions call);
   net::awaitable<std::variant<std::unique_ptr<Connection>, ClientError>> connect(const Origin& origin,
                                                                                  std::chrono::steady_clock::time_point deadline);
 };
@@ -251,17 +251,19 @@ void HttpClient::async_send(std::string origin, Request request, std::function<v
   async_send(std::move(origin), std::move(request), CallOptions{}, std::move(done));
 }
 
-void HttpClient::async_send(std::string origin, Request request, CallOptions call, std::function<void(ClientResult)> done) {
-  net::co_spawn(state_->io, State::guarded_exchange(state_, std::move(origin), std::move(request), call),
-                [done = std::move(done)](std::exception_ptr e, ClientResult result) {
-                  // guarded_exchange catches what exchange throws; only an allocation failure of the
-                  // coroutine frame itself could still arrive here.
-                  if (e) {
-                    done(ClientError{ClientError::Kind::kProtocol, "client failure: the request could not start", true});
-                    return;
-                  }
-                  done(std::move(result));
-                });
+void HttpClient::async_send(std::string origin, Request request, CallOptions call,
+                            std::function<void(ClientResult)> done) {
+  net::co_spawn(
+      state_->io, State::guarded_exchange(state_, std::move(origin), std::move(request), call),
+      [done = std::move(done)](std::exception_ptr e, ClientResult result) {
+        // guarded_exchange catches what exchange throws; only an allocation failure of the
+        // coroutine frame itself could still arrive here.
+        if (e) {
+          done(ClientError{ClientError::Kind::kProtocol, "client failure: the request could not start", true});
+          return;
+        }
+        done(std::move(result));
+      });
 }
 
 HttpClient::Awaitable HttpClient::send(std::string origin, Request request, CallOptions call) {

@@ -64,9 +64,11 @@ using ClientResult = std::variant<Response, ClientError>;
 
 // Settings of one call; what is unset comes from ClientOptions.
 struct CallOptions {
-  // Deadline of this call's whole exchange, counted from the call, in place of
-  // ClientOptions::request_timeout (shorter or longer). connect_timeout still caps the connect.
-  // When it fires the result is kTimeout, with maybe_applied once the request was being written.
+  // Deadline of this call's whole exchange, in place of ClientOptions::request_timeout (shorter
+  // or longer), counted from when the exchange starts on the io thread (as soon as the io_context
+  // runs it after async_send; at the co_await of send()). connect_timeout still caps the
+  // connect. When it fires the result is kTimeout, with maybe_applied true once the request was
+  // being written.
   std::optional<std::chrono::milliseconds> timeout;
 };
 
@@ -86,11 +88,12 @@ class HttpClient {
   void async_send(std::string origin, Request request, std::function<void(ClientResult)> done);
   void async_send(std::string origin, Request request, CallOptions call, std::function<void(ClientResult)> done);
 
-  // The same exchange for a coroutine: `auto result = co_await client.send(origin, request, {.timeout = 2s});`
-  // gives what async_send would have passed to its callback (failures are values, nothing
-  // throws). Await it from a coroutine running on this client's io_context (its one network
-  // thread; the connection pool has no lock), at most once. Nothing happens until it is awaited,
-  // and the client must outlive the await. Needs <boost/asio/awaitable.hpp> where it is awaited.
+  // The same exchange for a coroutine:
+  //   ClientResult result = co_await client.send(origin, request, {.timeout = 2s});
+  // gives what async_send would have passed to its callback (failures are values; nothing
+  // throws). Await it from a coroutine running on this client's io_context (the connection pool
+  // has no lock; an assert checks), at most once. Nothing is sent until it is awaited. The
+  // client must outlive the await. Where it is awaited, include <boost/asio/awaitable.hpp>.
   Awaitable send(std::string origin, Request request, CallOptions call = {});
 
  private:
@@ -100,6 +103,7 @@ class HttpClient {
 
 // Blocking convenience for command-line tools and tests: runs its own io_context on the calling
 // thread. Never call it from an io_context thread.
-ClientResult fetch(const std::string& origin, Request request, const ClientOptions& options = {}, CallOptions call = {});
+ClientResult fetch(const std::string& origin, Request request, const ClientOptions& options = {},
+                   CallOptions call = {});
 
 }  // namespace tandem::http

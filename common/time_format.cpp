@@ -120,7 +120,8 @@ std::string format_iso8601(std::int64_t epoch_ms, bool with_ms) {
   const int mm = static_cast<int>(rem % 3'600'000 / kMsPerMinute);
   const int ss = static_cast<int>(rem % kMsPerMinute / 1000);
   if (with_ms) {
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d, hh, mm, ss, static_cast<int>(rem % 1000));
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d, hh, mm, ss,
+                  static_cast<int>(rem % 1000));
   } else {
     std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, hh, mm, ss);
   }

@@ -254,7 +254,8 @@ TEST_CASE("the client keeps connections alive and recovers from one the server c
   std::string first = send("/1");
   std::string second = send("/2");
   CHECK(first == second);  // same client port: the connection was reused
-  REQUIRE(wait_until([&] { return s.server->connections() == 0; }, 5s));  // the server closed the idle connection
+  // The server closes the idle connection.
+  REQUIRE(wait_until([&] { return s.server->connections() == 0; }, 5s));
   std::string third = send("/3");  // a stale pooled connection is replaced, not reported
   CHECK(third != first);
 }
@@ -506,8 +507,9 @@ TEST_CASE("every rejection the server makes itself is reported once with its sta
   }
   SECTION("400, a peer that ends its side in the middle of a body") {
     Served s(options, echo());
-    auto answer = raw_exchange(s.server->port(), {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nshort"}, 0ms,
-                               /*half_close=*/true);
+    auto answer =
+        raw_exchange(s.server->port(), {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nshort"}, 0ms,
+                     /*half_close=*/true);
     CHECK(answer.rfind("HTTP/1.1 400", 0) == 0);
     CHECK(rejections.wait_for_one() == Seen{{400, "partial_message"}});
   }

@@ -192,8 +192,9 @@ TEST_CASE("sandbox webhooks: retried on non-2xx with attemptNumber incremented, 
   f.call_json("POST", "/crm/v3/objects/contacts", {{"properties", {{"email", "r2@example.com"}}}}, 201);
   receiver.wait_for(6);
   // Waiting for the log write, not for a timer.
-  CHECK(wait_until([&] { return f.call_json("GET", "/_sandbox/webhooks/deliveries?since=3").at("results").size() >= 3; },
-                   std::chrono::seconds(5)));
+  CHECK(
+      wait_until([&] { return f.call_json("GET", "/_sandbox/webhooks/deliveries?since=3").at("results").size() >= 3; },
+                 std::chrono::seconds(5)));
   auto last = f.call_json("GET", "/_sandbox/webhooks/deliveries?since=3").at("results");
   REQUIRE(last.size() == 3);
   CHECK(last.at(2).at("outcome") == "gave_up");
