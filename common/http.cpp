@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/crypto.hpp"
+
 namespace tandem::http {
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -81,15 +83,6 @@ std::string_view reason_phrase(int status) {
   }
 }
 
-namespace {
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
-
 std::optional<std::string> form_decode(std::string_view component) {
   std::string out;
   out.reserve(component.size());
@@ -99,10 +92,9 @@ std::optional<std::string> form_decode(std::string_view component) {
       out += ' ';
     } else if (c == '%') {
       if (i + 2 >= component.size()) return std::nullopt;
-      int hi = hex_value(component[i + 1]);
-      int lo = hex_value(component[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
+      auto byte = crypto::hex_byte(component[i + 1], component[i + 2]);
+      if (!byte) return std::nullopt;
+      out += *byte;
       i += 2;
     } else {
       out += c;

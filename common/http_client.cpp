@@ -1,14 +1,19 @@
 #include "common/http_client.hpp"
 
+#include <cassert>
 #include <deque>
 #include <map>
+#include <type_traits>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -24,6 +29,9 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
+
+static_assert(std::is_same_v<HttpClient::Awaitable, net::awaitable<ClientResult>>,
+              "the forward declarations in http_client.hpp no longer match Asio's");
 
 std::string_view to_string(ClientError::Kind kind) {
   switch (kind) {
@@ -98,7 +106,11 @@ struct HttpClient::State : std::enable_shared_from_this<HttpClient::State> {
   ssl::context tls{ssl::context::tls_client};
   std::map<std::string, std::deque<std::unique_ptr<Connection>>> pool;  // io thread only
 
-  net::awaitable<ClientResult> exchange(std::string origin_text, Request request);
+  net::awaitable<ClientResult> exchange(std::string origin_text, Request request, CallOptions call);
+  static net::awaitable<ClientResult> guarded_exchange(std::shared_ptr<State> state, std::string origin,
+                                                       Request request, CallOptions call);
+  static net::awaitable<ClientResult> awaited_exchange(std::shared_ptr<State> state, std::string origin,
+                                                       Request request, CallOptions call);
   net::awaitable<std::variant<std::unique_ptr<Connection>, ClientError>> connect(const Origin& origin,
                                                                                  std::chrono::steady_clock::time_point deadline);
 };
@@ -133,11 +145,11 @@ net::awaitable<std::variant<std::unique_ptr<Connection>, ClientError>> HttpClien
   co_return R{std::move(conn)};
 }
 
-net::awaitable<ClientResult> HttpClient::State::exchange(std::string origin_text, Request request) {
+net::awaitable<ClientResult> HttpClient::State::exchange(std::string origin_text, Request request, CallOptions call) {
   auto self = shared_from_this();
+  const auto deadline = std::chrono::steady_clock::now() + call.timeout.value_or(options.request_timeout);
   auto origin = parse_origin(origin_text);
   if (!origin) co_return ClientError{ClientError::Kind::kInvalidUrl, "not an http(s) origin: " + origin_text};
-  const auto deadline = std::chrono::steady_clock::now() + options.request_timeout;
 
   bhttp::request<bhttp::string_body> out;
   out.method_string(request.method);
@@ -217,26 +229,52 @@ HttpClient::HttpClient(net::io_context& io, ClientOptions options)
 
 HttpClient::~HttpClient() = default;
 
-void HttpClient::async_send(std::string origin, Request request, std::function<void(ClientResult)> done) {
-  net::co_spawn(state_->io, state_->exchange(std::move(origin), std::move(request)),
-                [done = std::move(done)](std::exception_ptr e, ClientResult result) {
-                  if (e) {
-                    try {
-                      std::rethrow_exception(e);
-                    } catch (const std::exception& ex) {
-                      done(ClientError{ClientError::Kind::kProtocol, std::string("client failure: ") + ex.what(), true});
-                      return;
-                    }
-                  }
-                  done(std::move(result));
-                });
+// Both forms of a call run this, so that they give the same results.
+net::awaitable<ClientResult> HttpClient::State::guarded_exchange(std::shared_ptr<State> state, std::string origin,
+                                                                 Request request, CallOptions call) {
+  try {
+    co_return co_await state->exchange(std::move(origin), std::move(request), call);
+  } catch (const std::exception& e) {
+    co_return ClientError{ClientError::Kind::kProtocol, std::string("client failure: ") + e.what(), true};
+  }
 }
 
-ClientResult fetch(const std::string& origin, Request request, const ClientOptions& options) {
+net::awaitable<ClientResult> HttpClient::State::awaited_exchange(std::shared_ptr<State> state, std::string origin,
+                                                                 Request request, CallOptions call) {
+  [[maybe_unused]] auto executor = co_await net::this_coro::executor;
+  assert(&net::query(executor, net::execution::context) == &state->io &&
+         "HttpClient::send awaited from a coroutine of another io_context");
+  co_return co_await guarded_exchange(std::move(state), std::move(origin), std::move(request), call);
+}
+
+void HttpClient::async_send(std::string origin, Request request, std::function<void(ClientResult)> done) {
+  async_send(std::move(origin), std::move(request), CallOptions{}, std::move(done));
+}
+
+void HttpClient::async_send(std::string origin, Request request, CallOptions call,
+                            std::function<void(ClientResult)> done) {
+  net::co_spawn(
+      state_->io, State::guarded_exchange(state_, std::move(origin), std::move(request), call),
+      [done = std::move(done)](std::exception_ptr e, ClientResult result) {
+        // guarded_exchange catches what exchange throws; only an allocation failure of the
+        // coroutine frame itself could still arrive here.
+        if (e) {
+          done(ClientError{ClientError::Kind::kProtocol, "client failure: the request could not start", true});
+          return;
+        }
+        done(std::move(result));
+      });
+}
+
+HttpClient::Awaitable HttpClient::send(std::string origin, Request request, CallOptions call) {
+  return State::awaited_exchange(state_, std::move(origin), std::move(request), call);
+}
+
+ClientResult fetch(const std::string& origin, Request request, const ClientOptions& options, CallOptions call) {
   net::io_context io;
   HttpClient client(io, options);
   std::optional<ClientResult> result;
-  client.async_send(origin, std::move(request), [&](ClientResult r) { result = std::move(r); });
+  client.async_send(origin, std::move(request), call, [&](ClientResult r) { result = std::move(r); });
   io.run();
   if (!result) return ClientError{ClientError::Kind::kProtocol, "request did not complete"};
   return std::move(*result);

@@ -7,14 +7,23 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
 #include "common/http.hpp"
 
+// Declared as <boost/asio/awaitable.hpp> and <boost/asio/any_io_executor.hpp> define them, so
+// that the awaitable form below needs no Asio header here; http_client.cpp checks with a
+// static_assert that HttpClient::Awaitable is the type Asio's coroutines await. (With
+// BOOST_ASIO_USE_TS_EXECUTOR_AS_DEFAULT any_io_executor is a typedef and this would not compile;
+// Tandem does not define it.)
 namespace boost::asio {
 class io_context;
-}
+class any_io_executor;
+template <typename T, typename Executor>
+class awaitable;
+}  // namespace boost::asio
 
 namespace tandem::http {
 
@@ -53,8 +62,21 @@ std::string_view to_string(ClientError::Kind kind);
 
 using ClientResult = std::variant<Response, ClientError>;
 
+// Settings of one call; what is unset comes from ClientOptions.
+struct CallOptions {
+  // Deadline of this call's whole exchange, in place of ClientOptions::request_timeout (shorter
+  // or longer), counted from when the exchange starts on the io thread (as soon as the io_context
+  // runs it after async_send; at the co_await of send()). connect_timeout still caps the
+  // connect. When it fires the result is kTimeout, with maybe_applied true once the request was
+  // being written.
+  std::optional<std::chrono::milliseconds> timeout;
+};
+
 class HttpClient {
  public:
+  // What send() returns: boost::asio::awaitable<ClientResult> (the default executor spelled out).
+  using Awaitable = boost::asio::awaitable<ClientResult, boost::asio::any_io_executor>;
+
   HttpClient(boost::asio::io_context& io, ClientOptions options = {});
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
@@ -64,6 +86,15 @@ class HttpClient {
   // the path and query). The callback runs on the io_context's thread, exactly once.
   // The client must outlive every request in flight.
   void async_send(std::string origin, Request request, std::function<void(ClientResult)> done);
+  void async_send(std::string origin, Request request, CallOptions call, std::function<void(ClientResult)> done);
+
+  // The same exchange for a coroutine:
+  //   ClientResult result = co_await client.send(origin, request, {.timeout = 2s});
+  // gives what async_send would have passed to its callback (failures are values; nothing
+  // throws). Await it from a coroutine running on this client's io_context (the connection pool
+  // has no lock; an assert checks), at most once. Nothing is sent until it is awaited. The
+  // client must outlive the await. Where it is awaited, include <boost/asio/awaitable.hpp>.
+  Awaitable send(std::string origin, Request request, CallOptions call = {});
 
  private:
   struct State;
@@ -72,6 +103,7 @@ class HttpClient {
 
 // Blocking convenience for command-line tools and tests: runs its own io_context on the calling
 // thread. Never call it from an io_context thread.
-ClientResult fetch(const std::string& origin, Request request, const ClientOptions& options = {});
+ClientResult fetch(const std::string& origin, Request request, const ClientOptions& options = {},
+                   CallOptions call = {});
 
 }  // namespace tandem::http

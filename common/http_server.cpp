@@ -78,6 +78,15 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   std::map<std::uint64_t, std::function<void()>> idle;
   std::uint64_t next_id = 0;
 
+  void rejected(int status, std::string_view reason) const {
+    if (!options.on_rejected) return;
+    try {
+      options.on_rejected(status, reason);
+    } catch (const std::exception& e) {
+      log().error("the rejection callback threw", {{"error", e.what()}});
+    }
+  }
+
   net::awaitable<void> accept_loop();
   template <class Stream>
   net::awaitable<void> serve(Stream stream, std::string remote, std::uint64_t id);
@@ -156,19 +165,25 @@ net::awaitable<void> HttpServer::State::serve(Stream stream, std::string remote,
     timer.cancel();
     if (watch->timed_out) ec = beast::error::timeout;
     std::optional<Response> early;
+    std::string_view rejection;
     if (ec == bhttp::error::body_limit) {
       early = error_response(413, "request body exceeds " + std::to_string(options.body_limit) + " bytes");
+      rejection = "body_too_large";
     } else if (ec == bhttp::error::header_limit) {
       early = error_response(431, "request header fields too large");
+      rejection = "headers_too_large";
     } else if (ec == beast::error::timeout) {
       early = error_response(408, "request not received in time");
+      rejection = "slow_request";
     } else if (ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
                ec == net::error::operation_aborted) {
       break;
     } else if (ec) {
       early = error_response(400, "malformed HTTP request: " + ec.message());
+      rejection = ec == bhttp::error::partial_message ? "partial_message" : "malformed";
     }
     if (early) {
+      rejected(early->status, rejection);
       early->headers.set("Connection", "close");
       auto response = to_beast(std::move(*early), 11, false);
       lowest(stream).expires_after(options.write_timeout);
@@ -243,8 +258,9 @@ net::awaitable<void> HttpServer::State::session(tcp::socket socket) {
   beast::tcp_stream tcp_stream(std::move(socket));
   if (connections.load() > options.max_connections) {
     // Overload: answer at once rather than queue without bound; HubSpot retries later.
+    rejected(503, "busy");
     auto response = error_response(503, "server busy, retry later");
-    response.headers.set("Retry-After", "1");
+    response.headers.set("Retry-After", std::to_string(options.retry_after_seconds));
     response.headers.set("Connection", "close");
     auto out = to_beast(std::move(response), 11, false);
     tcp_stream.expires_after(options.write_timeout);
@@ -326,6 +342,8 @@ std::string HttpServer::base_url() const {
   if (host.find(':') != std::string::npos) host = '[' + host + ']';
   return std::string(state_->tls ? "https://" : "http://") + host + ':' + std::to_string(state_->port);
 }
+
+std::size_t HttpServer::connections() const { return state_->connections.load(); }
 
 void HttpServer::stop() {
   if (state_->stopped.exchange(true)) return;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/http.hpp"
 
@@ -37,7 +38,21 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{30'000};
   // Connections beyond this are accepted and answered 503 with Retry-After, then closed.
   std::size_t max_connections = 512;
+  // The Retry-After of that 503, in seconds.
+  int retry_after_seconds = 1;
   std::optional<TlsServerConfig> tls;
+  // Called once for every request the server itself refuses before a handler sees it, with the
+  // status it answers and a stable snake_case reason for a metric label or a log field:
+  //   408 "slow_request"       the request did not arrive within read_timeout
+  //   413 "body_too_large"     over body_limit
+  //   431 "headers_too_large"  over header_limit
+  //   400 "partial_message"    the peer ended its side in the middle of a request
+  //   400 "malformed"          not parseable as HTTP/1.1
+  //   503 "busy"               over max_connections (over TLS the 503 cannot be sent; still called)
+  // It is called before the answer is written, so also when writing it fails. It runs on the
+  // io_context's thread and must not block; unset, rejections are only answered. A callback
+  // rather than a MetricsRegistry keeps metric names and labels with whoever owns the listener.
+  std::function<void(int status, std::string_view reason)> on_rejected;
 };
 
 // Hands the response back to the connection. Call it exactly once, from any thread; a Responder
@@ -81,6 +96,8 @@ class HttpServer {
   [[nodiscard]] std::uint16_t port() const;
   // "http://127.0.0.1:PORT" or "https://...".
   [[nodiscard]] std::string base_url() const;
+  // Connections open now, including one being refused at the limit. Thread-safe.
+  [[nodiscard]] std::size_t connections() const;
   // Stops accepting and closes idle connections; requests in flight finish. Thread-safe.
   void stop();
 

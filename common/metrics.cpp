@@ -1,8 +1,9 @@
 #include "common/metrics.hpp"
 
 #include <cassert>
+#include <charconv>
 #include <cmath>
-#include <sstream>
+#include <string_view>
 
 namespace tandem {
 namespace {
@@ -34,12 +35,26 @@ std::string render_labels(const Labels& labels, const std::string& extra_key = {
   return out + '}';
 }
 
+// The shortest text that reads back as the same double (0.0005, not 0.00050000000000000001), in
+// the layout of Go's strconv.FormatFloat(v, 'g', -1, 64), which the Prometheus client libraries
+// write: exponent form only below 1e-4 or from 1e6 on (1.5e+06, 1e-05). Keeping that layout
+// keeps our `le` labels identical to those of other exporters with the same buckets.
 std::string number(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  std::ostringstream s;
-  s.precision(17);
-  s << v;
-  return s.str();
+  if (std::isnan(v)) return "NaN";
+  if (v == 0) return "0";  // also -0
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  assert(ec == std::errc{});
+  const std::string_view scientific(buf, static_cast<std::size_t>(end - buf));
+  int exponent = 0;
+  const auto e = scientific.find('e');
+  std::from_chars(scientific.data() + e + (scientific[e + 1] == '+' ? 2 : 1), scientific.data() + scientific.size(),
+                  exponent);
+  if (exponent < -4 || exponent >= 6) return std::string(scientific);
+  const auto fixed = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+  assert(fixed.ec == std::errc{});
+  return {buf, fixed.ptr};
 }
 
 void atomic_add(std::atomic<double>& target, double by) {

@@ -105,17 +105,33 @@ std::optional<std::int64_t> parse_timestamp_ms(std::string_view s) {
   return std::nullopt;
 }
 
-std::string format_iso8601_ms(std::int64_t epoch_ms) {
+namespace {
+
+// Every ISO-8601 text Tandem writes comes from here, so that logs, reports, explanations and the
+// sandbox agree on one form.
+std::string format_iso8601(std::int64_t epoch_ms, bool with_ms) {
   const std::int64_t day = floor_div(epoch_ms, kMsPerDay);
   const std::int64_t rem = epoch_ms - day * kMsPerDay;
   int y;
   unsigned m, d;
   civil_from_days(day, y, m, d);
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d, static_cast<int>(rem / 3'600'000),
-                static_cast<int>(rem % 3'600'000 / kMsPerMinute), static_cast<int>(rem % kMsPerMinute / 1000),
-                static_cast<int>(rem % 1000));
+  const int hh = static_cast<int>(rem / 3'600'000);
+  const int mm = static_cast<int>(rem % 3'600'000 / kMsPerMinute);
+  const int ss = static_cast<int>(rem % kMsPerMinute / 1000);
+  if (with_ms) {
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d, hh, mm, ss,
+                  static_cast<int>(rem % 1000));
+  } else {
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, hh, mm, ss);
+  }
   return buf;
 }
+
+}  // namespace
+
+std::string format_iso8601_ms(std::int64_t epoch_ms) { return format_iso8601(epoch_ms, true); }
+
+std::string format_iso8601_s(std::int64_t epoch_ms) { return format_iso8601(epoch_ms, false); }
 
 }  // namespace tandem

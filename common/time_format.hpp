@@ -15,6 +15,9 @@ namespace tandem {
 std::optional<std::int64_t> parse_timestamp_ms(std::string_view text);
 // "2026-11-20T10:00:00.123Z", the form HubSpot's CRM API returns.
 std::string format_iso8601_ms(std::int64_t epoch_ms);
+// "2026-11-20T10:00:00Z": the same instant to the second, milliseconds dropped (rounded down, also
+// before 1970), for text people read (rule explanations).
+std::string format_iso8601_s(std::int64_t epoch_ms);
 
 // Days since 1970-01-01 for a proleptic Gregorian date, and back (Howard Hinnant's algorithms,
 // public domain: http://howardhinnant.github.io/date_algorithms.html).

@@ -15,17 +15,7 @@ std::optional<std::int64_t> parse_date_ms(std::string_view text) {
   return parse_timestamp_ms(text);
 }
 
-std::string format_date(std::int64_t ms) {
-  const std::int64_t day = floor_div(ms, kMsPerDay);
-  const std::int64_t rem = ms - day * kMsPerDay;
-  int y;
-  unsigned m, d;
-  civil_from_days(day, y, m, d);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, static_cast<int>(rem / kMsPerHour),
-                static_cast<int>(rem % kMsPerHour / kMsPerMinute), static_cast<int>(rem % kMsPerMinute / 1000));
-  return buf;
-}
+std::string format_date(std::int64_t ms) { return format_iso8601_s(ms); }
 
 std::string format_day(std::int64_t ms, int offset_minutes) {
   int y;

@@ -2,24 +2,12 @@
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
+
+#include "common/time_format.hpp"
 
 namespace tandem::webhooks {
 
-std::string format_epoch_ms(std::int64_t ms) {
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  int millis = static_cast<int>(ms % 1000);
-  if (millis < 0) {
-    millis += 1000;
-    --seconds;
-  }
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[80];  // 24 bytes in practice; room for any int the compiler imagines
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-  return buffer;
-}
+std::string format_epoch_ms(std::int64_t ms) { return format_iso8601_ms(ms); }
 
 std::string render_stats(const InboxStats& s) {
   char age[64];

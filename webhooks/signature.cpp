@@ -9,13 +9,6 @@
 namespace tandem::webhooks {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool in_decode_table(char c) {
   switch (c) {
     case ':': case '/': case '?': case '@': case '!': case '$':
@@ -67,15 +60,10 @@ std::string hubspot_decode_uri(std::string_view uri) {
   out.reserve(uri.size());
   for (std::size_t i = 0; i < uri.size(); ++i) {
     if (uri[i] == '%' && i + 2 < uri.size()) {
-      int hi = hex_value(uri[i + 1]);
-      int lo = hex_value(uri[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        char decoded = static_cast<char>(hi * 16 + lo);
-        if (in_decode_table(decoded)) {
-          out.push_back(decoded);
-          i += 2;
-          continue;
-        }
+      if (auto decoded = crypto::hex_byte(uri[i + 1], uri[i + 2]); decoded && in_decode_table(*decoded)) {
+        out.push_back(*decoded);
+        i += 2;
+        continue;
       }
     }
     out.push_back(uri[i]);

@@ -36,6 +36,29 @@ TEST_CASE("Base64 round-trips (RFC 4648 vectors)") {
   CHECK_FALSE(base64_decode("Z!==", out));
 }
 
+TEST_CASE("hex decodes what to_hex encodes, in either case, and nothing else") {
+  const std::string all = [] {
+    std::string bytes;
+    for (int c = 0; c < 256; ++c) bytes += static_cast<char>(c);
+    return bytes;
+  }();
+  CHECK(from_hex(to_hex(all)) == all);
+  CHECK(from_hex("") == "");
+  CHECK(from_hex("DEADbeef") == "\xde\xad\xbe\xef");
+  CHECK(from_hex("2F") == "/");
+  CHECK_FALSE(from_hex("abc"));  // odd length
+  for (const char* bad : {"0g", "g0", " 0", "0x", "-1", "0:", "@0", "`0", "0G"}) {
+    INFO(bad);
+    CHECK_FALSE(from_hex(bad));
+  }
+  CHECK(hex_byte('3', 'a') == ':');
+  CHECK(hex_byte('3', 'A') == ':');
+  CHECK_FALSE(hex_byte('3', 'z'));
+  CHECK(hex_digit_value('f') == 15);
+  CHECK(hex_digit_value('F') == 15);
+  CHECK(hex_digit_value('/') == -1);
+}
+
 TEST_CASE("UUIDs are version 4 and distinct") {
   auto a = uuid_v4();
   auto b = uuid_v4();

@@ -1,8 +1,14 @@
 #include <atomic>
 #include <chrono>
+#include <future>
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
+#include <vector>
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
@@ -16,9 +22,11 @@
 #include "common/http_server.hpp"
 #include "tests/support/scripted_server.hpp"
 #include "tests/support/tls_fixture.hpp"
+#include "tests/support/wait_until.hpp"
 
 using namespace tandem::http;
 using namespace std::chrono_literals;
+using tandem::testing::wait_until;
 
 namespace {
 
@@ -66,18 +74,26 @@ ClientError failed(const ClientResult& result) {
   return std::get<ClientError>(result);
 }
 
-// Sends raw bytes to 127.0.0.1:port and returns everything the server answers until it closes.
-std::string raw_exchange(std::uint16_t port, const std::vector<std::string>& chunks, std::chrono::milliseconds pause) {
+int raw_connect(std::uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  return fd;
+}
+
+// Sends raw bytes to 127.0.0.1:port and returns everything the server answers until it closes.
+// With half_close the client ends its side after the last chunk, as a peer that gave up would.
+std::string raw_exchange(std::uint16_t port, const std::vector<std::string>& chunks, std::chrono::milliseconds pause,
+                         bool half_close = false) {
+  int fd = raw_connect(port);
   for (const auto& chunk : chunks) {
     if (::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) < 0) break;
     std::this_thread::sleep_for(pause);
   }
+  if (half_close) ::shutdown(fd, SHUT_WR);
   std::string answer;
   char buffer[4096];
   timeval tv{5, 0};
@@ -238,7 +254,8 @@ TEST_CASE("the client keeps connections alive and recovers from one the server c
   std::string first = send("/1");
   std::string second = send("/2");
   CHECK(first == second);  // same client port: the connection was reused
-  std::this_thread::sleep_for(500ms);  // the server closes the idle connection
+  // The server closes the idle connection.
+  REQUIRE(wait_until([&] { return s.server->connections() == 0; }, 5s));
   std::string third = send("/3");  // a stale pooled connection is replaced, not reported
   CHECK(third != first);
 }
@@ -293,4 +310,248 @@ TEST_CASE("a handler can make the server reset the connection instead of answeri
   auto error = failed(fetch(s.server->base_url(), r));
   CHECK(error.kind == ClientError::Kind::kConnectionLost);
   CHECK(error.maybe_applied);
+}
+
+namespace {
+
+// Lets a scripted connection hold its answer until the test has its result, without the script
+// sleeping for a guessed time.
+struct Gate {
+  std::promise<void> promise;
+  std::shared_future<void> future = promise.get_future().share();
+  void open() { promise.set_value(); }
+  // True when opened before `limit` passed.
+  bool wait(std::chrono::milliseconds limit) const { return future.wait_for(limit) == std::future_status::ready; }
+};
+
+// A server that reads the request and answers 200 "late" only after `gate` opened or `limit`
+// passed: what a slow HubSpot looks like to the client.
+tandem::testing::ScriptedServer slow_server(const Gate& gate, std::chrono::milliseconds limit) {
+  return tandem::testing::ScriptedServer([&gate, limit](tandem::testing::ScriptedConnection& c) {
+    if (c.read_request().empty()) return;
+    gate.wait(limit);
+    c.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nlate");
+    c.close();
+  });
+}
+
+// Runs one call on a fresh client, in callback or in awaitable form, and returns its result.
+enum class Form { kCallback, kAwaitable };
+
+ClientResult call(Form form, const std::string& origin, Request request, ClientOptions options = {},
+                  CallOptions per_call = {}) {
+  boost::asio::io_context io;
+  HttpClient client(io, std::move(options));
+  std::optional<ClientResult> result;
+  if (form == Form::kCallback) {
+    client.async_send(origin, std::move(request), per_call, [&](ClientResult r) { result = std::move(r); });
+  } else {
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> { result = co_await client.send(origin, std::move(request), per_call); },
+        [](std::exception_ptr e) {
+          if (e) std::rethrow_exception(e);
+        });
+  }
+  io.run();
+  REQUIRE(result);
+  return std::move(*result);
+}
+
+}  // namespace
+
+TEST_CASE("a per-call deadline shorter than the client's fires") {
+  Gate gate;
+  auto server = slow_server(gate, 10s);
+  ClientOptions options;
+  options.request_timeout = 20s;
+  for (Form form : {Form::kCallback, Form::kAwaitable}) {
+    INFO("form " << static_cast<int>(form));
+    auto error = failed(call(form, server.origin(), get("/"), options, {.timeout = 200ms}));
+    CHECK(error.kind == ClientError::Kind::kTimeout);
+    CHECK(error.maybe_applied);  // the request was written: the server may act on it
+  }
+  gate.open();
+}
+
+TEST_CASE("a per-call deadline longer than the client's lets a slow answer arrive") {
+  Gate never;  // the server answers after 600 ms, beyond the client-wide 100 ms
+  auto server = slow_server(never, 600ms);
+  ClientOptions options;
+  options.request_timeout = 100ms;
+  SECTION("the client-wide deadline alone cuts it") {
+    CHECK(failed(call(Form::kCallback, server.origin(), get("/"), options)).kind == ClientError::Kind::kTimeout);
+  }
+  SECTION("a longer per-call deadline does not") {
+    for (Form form : {Form::kCallback, Form::kAwaitable}) {
+      INFO("form " << static_cast<int>(form));
+      CHECK(ok(call(form, server.origin(), get("/"), options, {.timeout = 20s})).body == "late");
+    }
+  }
+  SECTION("fetch takes a per-call deadline too") {
+    CHECK(ok(fetch(server.origin(), get("/"), options, {.timeout = 20s})).body == "late");
+  }
+}
+
+TEST_CASE("the awaitable form gives the same results as the callback form") {
+  Served echoing({}, echo());
+  tandem::testing::ScriptedServer resetting([](tandem::testing::ScriptedConnection& c) {
+    c.read_request();
+    c.reset();
+  });
+  Served big({}, sync_handler([](const Request&) { return Response::text(200, std::string(10'000, 'z')); }));
+  ClientOptions small;
+  small.body_limit = 1000;
+  Request post;
+  post.method = "POST";
+  post.target = "/crm/v3/objects/tasks";
+  post.body = "{}";
+
+  struct Case {
+    std::string name;
+    std::string origin;
+    Request request;
+    ClientOptions options;
+  };
+  const std::vector<Case> cases = {
+      {"answered", echoing.server->base_url(), post, {}},
+      {"reset after the request was read", resetting.origin(), post, {}},
+      {"body over the limit", big.server->base_url(), get("/"), small},
+      {"not an origin", "ftp://127.0.0.1:1", get("/"), {}},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    auto by_callback = call(Form::kCallback, c.origin, c.request, c.options);
+    auto by_await = call(Form::kAwaitable, c.origin, c.request, c.options);
+    REQUIRE(by_callback.index() == by_await.index());
+    if (auto* response = std::get_if<Response>(&by_callback)) {
+      const auto& other = std::get<Response>(by_await);
+      CHECK(response->status == other.status);
+      CHECK(response->body == other.body);
+    } else {
+      const auto& a = std::get<ClientError>(by_callback);
+      const auto& b = std::get<ClientError>(by_await);
+      CHECK(to_string(a.kind) == to_string(b.kind));
+      CHECK(a.maybe_applied == b.maybe_applied);
+      CHECK(a.message == b.message);
+    }
+  }
+}
+
+namespace {
+
+// Records what ServerOptions::on_rejected reports (it runs on the server's io thread).
+struct Rejections {
+  std::mutex mutex;
+  std::vector<std::pair<int, std::string>> seen;
+
+  std::function<void(int, std::string_view)> callback() {
+    return [this](int status, std::string_view reason) {
+      std::lock_guard lock(mutex);
+      seen.emplace_back(status, std::string(reason));
+    };
+  }
+  std::vector<std::pair<int, std::string>> wait_for_one() {
+    wait_until(
+        [&] {
+          std::lock_guard lock(mutex);
+          return !seen.empty();
+        },
+        5s);
+    std::lock_guard lock(mutex);
+    return seen;
+  }
+  std::size_t count() {
+    std::lock_guard lock(mutex);
+    return seen.size();
+  }
+};
+
+using Seen = std::vector<std::pair<int, std::string>>;
+
+}  // namespace
+
+TEST_CASE("every rejection the server makes itself is reported once with its status") {
+  Rejections rejections;
+  ServerOptions options;
+  options.on_rejected = rejections.callback();
+
+  SECTION("413, body too large") {
+    options.body_limit = 1024;
+    Served s(options, echo());
+    Request r;
+    r.method = "POST";
+    r.body = std::string(1025, 'x');
+    CHECK(ok(fetch(s.server->base_url(), r)).status == 413);
+    CHECK(rejections.wait_for_one() == Seen{{413, "body_too_large"}});
+  }
+  SECTION("431, headers too large") {
+    options.header_limit = 2048;
+    Served s(options, echo());
+    Request r = get("/");
+    r.headers.set("X-Big", std::string(4096, 'a'));
+    CHECK(ok(fetch(s.server->base_url(), r)).status == 431);
+    CHECK(rejections.wait_for_one() == Seen{{431, "headers_too_large"}});
+  }
+  SECTION("408, a request that does not arrive in time") {
+    options.read_timeout = 200ms;
+    Served s(options, echo());
+    auto answer = raw_exchange(s.server->port(), {"POST / HTTP/1.1\r\nHost: x\r\n"}, 0ms);
+    CHECK(answer.rfind("HTTP/1.1 408", 0) == 0);
+    CHECK(rejections.wait_for_one() == Seen{{408, "slow_request"}});
+  }
+  SECTION("400, not HTTP") {
+    Served s(options, echo());
+    CHECK(raw_exchange(s.server->port(), {"GARBAGE\r\n\r\n"}, 0ms).rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(rejections.wait_for_one() == Seen{{400, "malformed"}});
+  }
+  SECTION("400, a peer that ends its side in the middle of a body") {
+    Served s(options, echo());
+    auto answer =
+        raw_exchange(s.server->port(), {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nshort"}, 0ms,
+                     /*half_close=*/true);
+    CHECK(answer.rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(rejections.wait_for_one() == Seen{{400, "partial_message"}});
+  }
+  SECTION("503 at the connection limit, with the configured Retry-After") {
+    options.max_connections = 1;
+    options.retry_after_seconds = 7;
+    Served s(options, echo());
+    int holder = raw_connect(s.server->port());
+    REQUIRE(wait_until([&] { return s.server->connections() == 1; }, 5s));
+    auto response = ok(fetch(s.server->base_url(), get("/")));
+    ::close(holder);
+    CHECK(response.status == 503);
+    CHECK(response.headers.get("Retry-After") == "7");
+    CHECK(rejections.wait_for_one() == Seen{{503, "busy"}});
+  }
+  SECTION("requests the handler answers are not rejections, whatever their status") {
+    Served s(options, sync_handler([](const Request&) { return Response::text(413, "the handler's own 413"); }));
+    CHECK(ok(fetch(s.server->base_url(), get("/"))).status == 413);
+    CHECK(ok(fetch(s.server->base_url(), get("/"))).status == 413);
+    CHECK(rejections.count() == 0);
+  }
+}
+
+TEST_CASE("the connection limit's Retry-After defaults to one second") {
+  ServerOptions options;
+  options.max_connections = 1;
+  Served s(options, echo());
+  int holder = raw_connect(s.server->port());
+  REQUIRE(wait_until([&] { return s.server->connections() == 1; }, 5s));
+  auto response = ok(fetch(s.server->base_url(), get("/")));
+  ::close(holder);
+  CHECK(response.status == 503);
+  CHECK(response.headers.get("Retry-After") == "1");
+}
+
+TEST_CASE("wait_until says whether its condition came true before the timeout") {
+  std::atomic<bool> flag{false};
+  std::thread setter([&] { flag = true; });
+  CHECK(wait_until([&] { return flag.load(); }, 5s));
+  setter.join();
+  CHECK_FALSE(wait_until([] { return false; }, 20ms));
+  int calls = 0;
+  CHECK(wait_until([&] { return ++calls == 3; }, 5s, 1ms));
+  CHECK(calls == 3);
 }

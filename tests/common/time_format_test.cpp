@@ -29,3 +29,14 @@ TEST_CASE("timestamps format as HubSpot's CRM API returns them") {
   CHECK(format_iso8601_ms(-1) == "1969-12-31T23:59:59.999Z");
   CHECK(parse_timestamp_ms(format_iso8601_ms(1796000000123)) == 1796000000123);
 }
+
+TEST_CASE("to the second, milliseconds are dropped, rounding down also before 1970") {
+  CHECK(format_iso8601_s(1572406217883) == "2019-10-30T03:30:17Z");
+  CHECK(format_iso8601_s(1572406217999) == "2019-10-30T03:30:17Z");
+  CHECK(format_iso8601_s(0) == "1970-01-01T00:00:00Z");
+  CHECK(format_iso8601_s(-1) == "1969-12-31T23:59:59Z");
+  CHECK(format_iso8601_s(-1000) == "1969-12-31T23:59:59Z");
+  CHECK(format_iso8601_s(-1001) == "1969-12-31T23:59:58Z");
+  CHECK(format_iso8601_ms(-1001) == "1969-12-31T23:59:58.999Z");
+  CHECK(format_iso8601_ms(253402300799999) == "9999-12-31T23:59:59.999Z");
+}

@@ -15,10 +15,12 @@
 #include "common/http_server.hpp"
 #include "sandbox/webhook_dispatcher.hpp"
 #include "tests/sandbox/sandbox_fixture.hpp"
+#include "tests/support/wait_until.hpp"
 
 using namespace tandem;
 using namespace tandem::sandbox;
 using namespace tandem::sandbox::testing;
+using tandem::testing::wait_until;
 
 namespace {
 
@@ -189,8 +191,10 @@ TEST_CASE("sandbox webhooks: retried on non-2xx with attemptNumber incremented, 
   receiver.script({500, 500, 500});
   f.call_json("POST", "/crm/v3/objects/contacts", {{"properties", {{"email", "r2@example.com"}}}}, 201);
   receiver.wait_for(6);
-  for (int i = 0; i < 100 && f.call_json("GET", "/_sandbox/webhooks/deliveries?since=3").at("results").size() < 3; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // waiting for the log write, not for a timer
+  // Waiting for the log write, not for a timer.
+  CHECK(
+      wait_until([&] { return f.call_json("GET", "/_sandbox/webhooks/deliveries?since=3").at("results").size() >= 3; },
+                 std::chrono::seconds(5)));
   auto last = f.call_json("GET", "/_sandbox/webhooks/deliveries?since=3").at("results");
   REQUIRE(last.size() == 3);
   CHECK(last.at(2).at("outcome") == "gave_up");
@@ -233,10 +237,7 @@ TEST_CASE("sandbox webhooks: at most maxConcurrentRequests in flight and at most
   receiver.release();
   // 400 contacts x 3 subscribed events (creation, email, lifecyclestage) = 1200 events.
   std::size_t events = 0;
-  for (int i = 0; i < 500 && events < 1200; ++i) {
-    events = all_events(receiver.wait_for(1)).size();
-    if (events < 1200) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  wait_until([&] { return (events = all_events(receiver.wait_for(1)).size()) >= 1200; }, std::chrono::seconds(10));
   CHECK(events == 1200);
   CHECK(receiver.max_in_flight() <= 2);
   for (const auto& r : receiver.wait_for(1)) CHECK(json::parse(r.body).size() <= 100);
@@ -266,13 +267,15 @@ TEST_CASE("sandbox webhooks: configurable out-of-order delivery") {
     auto before = receiver.count();
     f.call_json("POST", "/crm/v3/objects/contacts/batch/create", {{"inputs", inputs}}, 201);
     std::vector<std::int64_t> ids;
-    for (std::size_t i = 0; i < 500 && ids.size() < 50; ++i) {
-      auto got = receiver.wait_for(before + 1);
-      ids.clear();
-      for (std::size_t r = before; r < got.size(); ++r)
-        for (const auto& e : json::parse(got[r].body)) ids.push_back(e.at("eventId"));
-      if (ids.size() < 50) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    wait_until(
+        [&] {
+          auto got = receiver.wait_for(before + 1);
+          ids.clear();
+          for (std::size_t r = before; r < got.size(); ++r)
+            for (const auto& e : json::parse(got[r].body)) ids.push_back(e.at("eventId"));
+          return ids.size() >= 50;
+        },
+        std::chrono::seconds(10));
     REQUIRE(ids.size() == 50);
     return std::is_sorted(ids.begin(), ids.end());
   };
