@@ -10,8 +10,9 @@
 #include "common/metrics.hpp"
 #include "connector/config.hpp"
 #include "connector/commands.hpp"
+#include "connector/service.hpp"
 #include "store/sqlite_inbox.hpp"
-#include "webhooks/intake_server.hpp"
+#include "webhooks/receiver.hpp"
 
 namespace tandem::connector {
 namespace {
@@ -43,9 +44,8 @@ int serve(const std::string& config_path) {
       diagnostics.error(config_path, 0, 0, "server.listen: the port must be a number from 0 to 65535");
     }
   }
-  webhooks::IntakeServer::Options options;
-  options.address = address;
-  options.port = port;
+  Service::Options options;
+  options.server = webhooks::WebhookReceiver::server_options(config.webhooks, address, port);
   if (config.server.tls_certificate_file && config.server.tls_private_key_file) {
     http::TlsServerConfig tls;
     if (!read_file(*config.server.tls_certificate_file, tls.certificate_chain_pem)) {
@@ -54,7 +54,7 @@ int serve(const std::string& config_path) {
     if (!read_file(*config.server.tls_private_key_file, tls.private_key_pem)) {
       diagnostics.error(config_path, 0, 0, "server.tls.private_key_file: cannot read " + *config.server.tls_private_key_file);
     }
-    options.tls = std::move(tls);
+    options.server.tls = std::move(tls);
   }
   if (diagnostics.has_errors()) {
     std::cerr << diagnostics.format();
@@ -66,11 +66,14 @@ int serve(const std::string& config_path) {
   try {
     store::SqliteInbox inbox(config.store, SystemClock::instance());
     MetricsRegistry metrics;
-    webhooks::IntakeServer server(config.webhooks, inbox, SystemClock::instance(), metrics, options);
-    log.info("webhook intake ready", {{"listen", server.base_url()},
+    // Destroyed in reverse: the service, then the receiver, then the store.
+    webhooks::WebhookReceiver receiver(config.webhooks, inbox, SystemClock::instance(), metrics);
+    Service service(std::move(options), SystemClock::instance(), metrics);
+    add_webhook_intake(service, receiver, config.webhooks);
+    log.info("webhook intake ready", {{"listen", service.base_url()},
                                       {"public_url", config.webhooks.public_base_url + config.webhooks.path},
                                       {"store", config.store.path}});
-    server.run();
+    service.run();
     return 0;
   } catch (const std::exception& e) {
     log.error("cannot start", {{"error", e.what()}});

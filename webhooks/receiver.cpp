@@ -1,6 +1,5 @@
 #include "webhooks/receiver.hpp"
 
-#include <memory>
 
 #include <nlohmann/json.hpp>
 
@@ -46,8 +45,7 @@ WebhookReceiver::WebhookReceiver(const WebhooksConfig& config, Inbox& inbox, con
       inbox_dead_(metrics.gauge("tandem_inbox_dead_events", "Dead-lettered events")),
       queue_depth_(metrics.gauge("tandem_webhook_commit_queue_requests", "Requests waiting for the committer")),
       purged_(metrics.counter("tandem_inbox_purged_events_total",
-                              "Processed events deleted after the dedup retention")),
-      last_purge_(clock.steady_now()) {
+                              "Processed events deleted after the dedup retention")) {
   parse_options_.max_events = config_.max_events_per_request;
   parse_options_.own_app_id = config_.app_id;
   committer_ = std::thread([this] {
@@ -57,10 +55,6 @@ WebhookReceiver::WebhookReceiver(const WebhooksConfig& config, Inbox& inbox, con
   syncer_ = std::thread([this] {
     set_thread_name("tandem-sync");
     run_syncer();
-  });
-  prober_ = std::thread([this] {
-    set_thread_name("tandem-probe");
-    run_prober();
   });
 }
 
@@ -100,35 +94,6 @@ void WebhookReceiver::handle(http::Request request, http::Responder respond) {
       return;
     }
     handle_delivery(std::move(request), std::move(respond));
-    return;
-  }
-  if (request.method != "GET" && request.method != "HEAD") {
-    respond(error_response(path == "/healthz" || path == "/readyz" || path == "/metrics" ? 405 : 404,
-                           "not found"));
-    return;
-  }
-  if (path == "/healthz") {
-    respond(http::Response::text(200, "ok\n"));
-    return;
-  }
-  if (path == "/readyz") {
-    auto shared = std::make_shared<http::Responder>(std::move(respond));
-    bool queued = enqueue_probe([this, shared] {
-      const bool store_ok = inbox_.writable();
-      const bool listening = listening_.load();
-      nlohmann::json body = {{"listener", listening}, {"store_writable", store_ok}};
-      (*shared)(http::Response::json(store_ok && listening ? 200 : 503, body.dump()));
-    });
-    if (!queued) (*shared)(error_response(503, "stopping"));
-    return;
-  }
-  if (path == "/metrics") {
-    auto shared = std::make_shared<http::Responder>(std::move(respond));
-    bool queued = enqueue_probe([this, shared] {
-      refresh_inbox_gauges();
-      (*shared)(http::Response::text(200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8"));
-    });
-    if (!queued) (*shared)(http::Response::text(200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8"));
     return;
   }
   respond(error_response(404, "not found"));
@@ -180,36 +145,12 @@ void WebhookReceiver::handle_delivery(http::Request request, http::Responder res
   wake_.notify_one();
 }
 
-bool WebhookReceiver::enqueue_probe(Probe probe) {
-  {
-    std::lock_guard lock(probe_mutex_);
-    if (probes_stopping_) return false;
-    probes_.push_back(std::move(probe));
-  }
-  probe_wake_.notify_one();
-  return true;
-}
-
-void WebhookReceiver::run_prober() {
-  std::unique_lock lock(probe_mutex_);
-  for (;;) {
-    probe_wake_.wait(lock, [this] { return probes_stopping_ || !probes_.empty(); });
-    if (probes_.empty()) return;  // stopping and drained
-    Probe probe = std::move(probes_.front());
-    probes_.pop_front();
-    lock.unlock();
-    probe();
-    lock.lock();
-  }
-}
-
 void WebhookReceiver::run_committer() {
   std::vector<Pending> group;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      // Wakes at least once a minute so that the purge runs on an idle receiver too.
-      wake_.wait_for(lock, std::chrono::minutes(1), [this] { return stopping_ || !queue_.empty(); });
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (stopping_ && queue_.empty()) return;  // stopping and drained
       group.clear();
       group.reserve(queue_.size());
@@ -218,14 +159,12 @@ void WebhookReceiver::run_committer() {
       queue_depth_.set(0);
     }
     if (!group.empty()) commit(group);
-    purge_if_due();
   }
 }
 
-void WebhookReceiver::purge_if_due() {
-  const auto now = clock_.steady_now();
-  if (now - last_purge_ < config_.purge_interval) return;
-  last_purge_ = now;
+bool WebhookReceiver::store_writable() { return inbox_.writable(); }
+
+void WebhookReceiver::purge_expired() {
   try {
     const std::size_t n = inbox_.purge(config_.dedup_retention);
     purged_.inc(n);
@@ -316,11 +255,6 @@ void WebhookReceiver::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
-  {
-    std::lock_guard lock(probe_mutex_);
-    probes_stopping_ = true;
-  }
-  probe_wake_.notify_all();
   if (committer_.joinable() && committer_.get_id() != std::this_thread::get_id()) committer_.join();
   // After the committer: it hands its last groups to the syncer, which answers them and stops.
   {
@@ -329,7 +263,6 @@ void WebhookReceiver::stop() {
   }
   sync_wake_.notify_all();
   if (syncer_.joinable() && syncer_.get_id() != std::this_thread::get_id()) syncer_.join();
-  if (prober_.joinable() && prober_.get_id() != std::this_thread::get_id()) prober_.join();
 }
 
 }  // namespace tandem::webhooks
