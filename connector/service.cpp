@@ -219,8 +219,8 @@ void Service::State::arm(Job& job) {
   if (jobs_stopped) return;
   // Sleep until the job is due on the clock, but never past one tick, so that a clock that does
   // not follow real time (a ManualClock) is looked at again soon.
-  auto wait =
-      std::chrono::duration_cast<std::chrono::milliseconds>(job.interval - (clock.steady_now() - job.last_start));
+  // Rounded up: a wait rounded down to 0 would spin until the job is due.
+  auto wait = std::chrono::ceil<std::chrono::milliseconds>(job.interval - (clock.steady_now() - job.last_start));
   wait = std::clamp(wait, std::chrono::milliseconds(0), options.job_tick);
   job.timer.expires_after(wait);
   job.timer.async_wait([this, &job](const boost::system::error_code& ec) {
