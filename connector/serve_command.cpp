@@ -8,9 +8,10 @@
 #include "common/metrics.hpp"
 #include "connector/config.hpp"
 #include "connector/commands.hpp"
+#include "connector/service.hpp"
 #include "store/database.hpp"
 #include "store/sqlite_inbox.hpp"
-#include "webhooks/intake_server.hpp"
+#include "webhooks/receiver.hpp"
 
 namespace tandem::connector {
 namespace {
@@ -20,10 +21,10 @@ int serve(const std::string& config_path) {
   document.apply_environment(config::Document::process_environment());
   Diagnostics diagnostics;
   TandemConfig config = read_config(document, diagnostics, /*require_credentials=*/true);
-  webhooks::IntakeServer::Options options;
-  options.address = config.server.listen.host;
-  options.port = config.server.listen.port;
-  options.tls = config.server.tls;
+  Service::Options options;
+  options.server =
+      webhooks::WebhookReceiver::server_options(config.webhooks, config.server.listen.host, config.server.listen.port);
+  options.server.tls = config.server.tls;
   if (diagnostics.has_errors()) {
     std::cerr << diagnostics.report("the configuration");
     return 1;
@@ -32,13 +33,16 @@ int serve(const std::string& config_path) {
   Logger log("serve");
   try {
     MetricsRegistry metrics;
+    // Destroyed in reverse: the service, then the receiver, then the inbox and the database.
     store::Database database(config.store, metrics);
     store::SqliteInbox inbox(database, SystemClock::instance(), config.webhooks.max_attempts);
-    webhooks::IntakeServer server(config.webhooks, inbox, SystemClock::instance(), metrics, options);
-    log.info("webhook intake ready", {{"listen", server.base_url()},
+    webhooks::WebhookReceiver receiver(config.webhooks, inbox, SystemClock::instance(), metrics);
+    Service service(std::move(options), SystemClock::instance(), metrics);
+    add_webhook_intake(service, receiver, config.webhooks);
+    log.info("webhook intake ready", {{"listen", service.base_url()},
                                       {"public_url", config.webhooks.public_base_url + config.webhooks.path},
                                       {"store", config.store.path}});
-    server.run();
+    service.run();
     return 0;
   } catch (const std::exception& e) {
     log.error("cannot start", {{"error", e.what()}});

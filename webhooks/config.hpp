@@ -45,7 +45,7 @@ struct WebhooksConfig {
   // Processed events (and with them their dedup keys) are deleted this long after arrival.
   // HubSpot retries for up to 24 h; the inbox never keeps keys less than 48 h.
   std::chrono::milliseconds dedup_retention{72 * 3600 * 1000};
-  // How often the committer purges; the purge runs between group commits.
+  // How often the purge job runs (a background job of the connector's service).
   std::chrono::milliseconds purge_interval{3600 * 1000};
   // Claims of one inbox event before it is dead-lettered.
   int max_attempts = 5;

@@ -1,6 +1,5 @@
 #include "webhooks/receiver.hpp"
 
-#include <memory>
 
 #include <nlohmann/json.hpp>
 
@@ -47,7 +46,10 @@ WebhookReceiver::WebhookReceiver(const WebhooksConfig& config, Inbox& inbox, con
       queue_depth_(metrics.gauge("tandem_webhook_commit_queue_requests", "Requests waiting for the committer")),
       purged_(metrics.counter("tandem_inbox_purged_events_total",
                               "Processed events deleted after the dedup retention")),
-      last_purge_(clock.steady_now()) {
+      purge_failures_(metrics.counter("tandem_inbox_purge_failures_total",
+                                      "Inbox purges that failed (retried at the next interval)")),
+      stats_failures_(metrics.counter("tandem_inbox_stats_failures_total",
+                                      "Inbox counts for /metrics that failed (the gauges keep their last values)")) {
   parse_options_.max_events = config_.max_events_per_request;
   parse_options_.own_app_id = config_.app_id;
   committer_ = std::thread([this] {
@@ -57,10 +59,6 @@ WebhookReceiver::WebhookReceiver(const WebhooksConfig& config, Inbox& inbox, con
   syncer_ = std::thread([this] {
     set_thread_name("tandem-sync");
     run_syncer();
-  });
-  prober_ = std::thread([this] {
-    set_thread_name("tandem-probe");
-    run_prober();
   });
 }
 
@@ -75,6 +73,7 @@ http::ServerOptions WebhookReceiver::server_options(const WebhooksConfig& config
   options.body_limit = config.body_limit;
   options.read_timeout = config.read_timeout;
   options.max_connections = config.max_connections;
+  options.retry_after_seconds = config.retry_after_seconds;
   return options;
 }
 
@@ -100,35 +99,6 @@ void WebhookReceiver::handle(http::Request request, http::Responder respond) {
       return;
     }
     handle_delivery(std::move(request), std::move(respond));
-    return;
-  }
-  if (request.method != "GET" && request.method != "HEAD") {
-    respond(error_response(path == "/healthz" || path == "/readyz" || path == "/metrics" ? 405 : 404,
-                           "not found"));
-    return;
-  }
-  if (path == "/healthz") {
-    respond(http::Response::text(200, "ok\n"));
-    return;
-  }
-  if (path == "/readyz") {
-    auto shared = std::make_shared<http::Responder>(std::move(respond));
-    bool queued = enqueue_probe([this, shared] {
-      const bool store_ok = inbox_.writable();
-      const bool listening = listening_.load();
-      nlohmann::json body = {{"listener", listening}, {"store_writable", store_ok}};
-      (*shared)(http::Response::json(store_ok && listening ? 200 : 503, body.dump()));
-    });
-    if (!queued) (*shared)(error_response(503, "stopping"));
-    return;
-  }
-  if (path == "/metrics") {
-    auto shared = std::make_shared<http::Responder>(std::move(respond));
-    bool queued = enqueue_probe([this, shared] {
-      refresh_inbox_gauges();
-      (*shared)(http::Response::text(200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8"));
-    });
-    if (!queued) (*shared)(http::Response::text(200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8"));
     return;
   }
   respond(error_response(404, "not found"));
@@ -179,36 +149,12 @@ void WebhookReceiver::handle_delivery(http::Request request, http::Responder res
   wake_.notify_one();
 }
 
-bool WebhookReceiver::enqueue_probe(Probe probe) {
-  {
-    std::lock_guard lock(probe_mutex_);
-    if (probes_stopping_) return false;
-    probes_.push_back(std::move(probe));
-  }
-  probe_wake_.notify_one();
-  return true;
-}
-
-void WebhookReceiver::run_prober() {
-  std::unique_lock lock(probe_mutex_);
-  for (;;) {
-    probe_wake_.wait(lock, [this] { return probes_stopping_ || !probes_.empty(); });
-    if (probes_.empty()) return;  // stopping and drained
-    Probe probe = std::move(probes_.front());
-    probes_.pop_front();
-    lock.unlock();
-    probe();
-    lock.lock();
-  }
-}
-
 void WebhookReceiver::run_committer() {
   std::vector<Pending> group;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      // Wakes at least once a minute so that the purge runs on an idle receiver too.
-      wake_.wait_for(lock, std::chrono::minutes(1), [this] { return stopping_ || !queue_.empty(); });
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (stopping_ && queue_.empty()) return;  // stopping and drained
       group.clear();
       group.reserve(queue_.size());
@@ -217,16 +163,15 @@ void WebhookReceiver::run_committer() {
       queue_depth_.set(0);
     }
     if (!group.empty()) commit(group);
-    purge_if_due();
   }
 }
 
-void WebhookReceiver::purge_if_due() {
-  const auto now = clock_.steady_now();
-  if (now - last_purge_ < config_.purge_interval) return;
-  last_purge_ = now;
+bool WebhookReceiver::store_writable() { return inbox_.writable(); }
+
+void WebhookReceiver::purge_expired() {
   auto purged = inbox_.purge(config_.dedup_retention);
   if (!purged) {
+    purge_failures_.inc();
     log_.warn("inbox purge failed; retrying at the next interval", {{"error", purged.error().message}});
     return;
   }
@@ -304,7 +249,8 @@ void WebhookReceiver::answer_failed(std::vector<Pending>& group, const InboxErro
 void WebhookReceiver::refresh_inbox_gauges() {
   auto s = inbox_.stats();
   if (!s) {
-    log_.warn("inbox stats failed", {{"error", s.error().message}});
+    stats_failures_.inc();
+    log_.warn("inbox stats failed; the inbox gauges keep their last values", {{"error", s.error().message}});
     return;
   }
   inbox_depth_.set(static_cast<double>(s->unprocessed));
@@ -318,11 +264,6 @@ void WebhookReceiver::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
-  {
-    std::lock_guard lock(probe_mutex_);
-    probes_stopping_ = true;
-  }
-  probe_wake_.notify_all();
   if (committer_.joinable() && committer_.get_id() != std::this_thread::get_id()) committer_.join();
   // After the committer: it hands its last groups to the syncer, which answers them and stops.
   {
@@ -331,7 +272,6 @@ void WebhookReceiver::stop() {
   }
   sync_wake_.notify_all();
   if (syncer_.joinable() && syncer_.get_id() != std::this_thread::get_id()) syncer_.join();
-  if (prober_.joinable() && prober_.get_id() != std::this_thread::get_id()) prober_.join();
 }
 
 }  // namespace tandem::webhooks

@@ -3,18 +3,19 @@
 // events, hands them to a committer thread and answers 2xx only after the inbox transaction that
 // holds them is durable. Concurrent requests share one transaction (group commit), and commits
 // are pipelined: a syncer thread waits for the flush of committed groups (one flush covers all
-// of them) while the committer writes the next group. Also serves /healthz, /readyz and /metrics.
+// of them) while the committer writes the next group. It runs no server of its own: the
+// connector's service routes config.path to handler() and runs the receiver's probes
+// (store_writable(), refresh_inbox_gauges()) and purge job on its worker thread.
 //
 // Statuses: 200 stored (body {"stored":n,"duplicates":d}); 400 malformed body (reason in the
-// body); 401 missing/invalid signature; 404/405 other routes; 413 body too large; 503 + Retry-After
+// body); 401 missing/invalid signature; 404/405 other paths/methods; 413 body too large; 503 + Retry-After
 // when the committer queue is full, the store failed, or the receiver is stopping. Nothing is
 // stored unless the answer is 200.
 
-#include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -36,9 +37,8 @@ class WebhookReceiver {
   WebhookReceiver(const WebhookReceiver&) = delete;
   WebhookReceiver& operator=(const WebhookReceiver&) = delete;
 
-  // The HttpServer handler. Never blocks: verification and parsing are CPU-only and bounded by
-  // the body limit; storage runs on the committer thread, /readyz and /metrics on a prober thread
-  // (so that counting a large inbox never delays a commit).
+  // The handler of config.path (other paths get 404). Never blocks: verification and parsing are
+  // CPU-only and bounded by the body limit; storage runs on the committer thread.
   [[nodiscard]] http::Handler handler();
   void handle(http::Request request, http::Responder respond);
 
@@ -46,8 +46,18 @@ class WebhookReceiver {
   [[nodiscard]] static http::ServerOptions server_options(const WebhooksConfig& config, std::string address,
                                                           std::uint16_t port);
 
-  // /readyz reports ready only while the listener is up and the store is writable.
-  void set_listening(bool listening) { listening_ = listening; }
+  [[nodiscard]] const std::string& path() const { return config_.path; }
+
+  // For the service's worker thread, never the io thread: each may block on the store, and none
+  // delays a commit. Thread-safe.
+  //
+  // Whether the inbox can start a write transaction (a readiness check).
+  [[nodiscard]] bool store_writable();
+  // Reads the inbox gauges (depth, oldest unprocessed age, dead events) from the store.
+  void refresh_inbox_gauges();
+  // Deletes processed events older than config.dedup_retention (a job every
+  // config.purge_interval); a failure is logged, and the next run retries.
+  void purge_expired();
 
   // Commits and answers everything already queued, then stops the committer; later requests get
   // 503. Call after the server stopped accepting. Idempotent.
@@ -69,18 +79,12 @@ class WebhookReceiver {
     AppendTicket ticket;
     std::chrono::steady_clock::time_point started;
   };
-  using Probe = std::function<void()>;
-
   void handle_delivery(http::Request request, http::Responder respond);
   void respond_counted(http::Responder& respond, http::Response response);
   void run_committer();
-  void run_prober();
   void commit(std::vector<Pending>& group);
   void run_syncer();
   void answer_failed(std::vector<Pending>& group, const InboxError& error);
-  void refresh_inbox_gauges();
-  void purge_if_due();
-  bool enqueue_probe(Probe probe);
 
   const WebhooksConfig& config_;
   Inbox& inbox_;
@@ -89,7 +93,6 @@ class WebhookReceiver {
   SignatureVerifier verifier_;
   Logger log_{"webhooks"};
   ParseOptions parse_options_;
-  std::atomic<bool> listening_{false};
 
   Counter& events_stored_;
   Counter& events_duplicate_;
@@ -103,7 +106,8 @@ class WebhookReceiver {
   Gauge& inbox_dead_;
   Gauge& queue_depth_;
   Counter& purged_;
-  Clock::SteadyTime last_purge_;
+  Counter& purge_failures_;
+  Counter& stats_failures_;
 
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -116,12 +120,6 @@ class WebhookReceiver {
   std::deque<Committed> committed_;
   bool sync_stopping_ = false;
   std::thread syncer_;
-
-  std::mutex probe_mutex_;
-  std::condition_variable probe_wake_;
-  std::deque<Probe> probes_;
-  bool probes_stopping_ = false;
-  std::thread prober_;
 };
 
 }  // namespace tandem::webhooks

@@ -34,71 +34,6 @@ struct Fixture {
   std::int64_t stored() { return static_cast<std::int64_t>(testing::ok(inbox->list({.limit = 100000})).size()); }
 };
 
-// Delegates to a real inbox, but can hold commits (to fill the queue) or fail them.
-class ControlledInbox final : public Inbox {
- public:
-  explicit ControlledInbox(Inbox& inner) : inner_(inner) {}
-  Result<Appended, InboxError> append_committed(std::span<const std::vector<Event>* const> batches) override {
-    {
-      std::unique_lock lock(mutex_);
-      ++appends_entered_;
-      changed_.notify_all();
-      changed_.wait(lock, [this] { return !held_; });
-      if (failing_) return InboxError{InboxError::Kind::kStorage, "disk I/O error"};
-    }
-    return inner_.append_committed(batches);
-  }
-  Result<void, InboxError> sync(AppendTicket ticket) override {
-    if (sync_failing_) return InboxError{InboxError::Kind::kStorage, "cannot flush the WAL: Input/output error"};
-    return inner_.sync(ticket);
-  }
-  Result<std::vector<StoredEvent>, InboxError> claim(std::size_t m, std::chrono::milliseconds l,
-                                                     const std::string& c) override {
-    return inner_.claim(m, l, c);
-  }
-  Result<void, InboxError> acknowledge(std::int64_t id, const std::string& c) override {
-    return inner_.acknowledge(id, c);
-  }
-  Result<void, InboxError> acknowledge(UnitOfWork& u, std::int64_t id, const std::string& c) override {
-    return inner_.acknowledge(u, id, c);
-  }
-  Result<void, InboxError> retry_later(std::int64_t id, const std::string& c, const std::string& r,
-                                       std::chrono::milliseconds a) override {
-    return inner_.retry_later(id, c, r, a);
-  }
-  Result<std::size_t, InboxError> replay(std::optional<std::int64_t> id, EventState from) override {
-    return inner_.replay(id, from);
-  }
-  Result<InboxStats, InboxError> stats() override { return inner_.stats(); }
-  Result<std::vector<StoredEvent>, InboxError> list(const ListFilter& f) override { return inner_.list(f); }
-  bool writable() override { return !failing_ && inner_.writable(); }
-  Result<std::size_t, InboxError> purge(std::chrono::milliseconds r) override { return inner_.purge(r); }
-
-  void hold(bool on) {
-    std::lock_guard lock(mutex_);
-    held_ = on;
-    changed_.notify_all();
-  }
-  void set_failing(bool on) {
-    std::lock_guard lock(mutex_);
-    failing_ = on;
-  }
-  void set_sync_failing(bool on) { sync_failing_ = on; }
-  void wait_for_appends(int n) {
-    std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return appends_entered_ >= n; });
-  }
-
- private:
-  Inbox& inner_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool held_ = false;
-  std::atomic<bool> failing_{false};
-  std::atomic<bool> sync_failing_{false};
-  int appends_entered_ = 0;
-};
-
 nlohmann::json json_of(const http::Response& r) { return nlohmann::json::parse(r.body); }
 
 }  // namespace
@@ -298,12 +233,17 @@ TEST_CASE("a failed commit answers 503 so HubSpot retries, and /readyz turns unr
   CHECK(r.status == 503);
   CHECK(r.headers.get("Retry-After").has_value());
   CHECK(f.stored() == 0);
-  CHECK(h.get("/readyz").status == 503);
+  auto unready = h.get("/readyz");
+  CHECK(unready.status == 503);
+  CHECK(json_of(unready) == nlohmann::json{{"listener", true}, {"store_writable", false}});
   controlled.set_failing(false);
   CHECK(h.post(signed_request(events_body(2), f.clock.now())).status == 200);
   CHECK(h.get("/readyz").status == 200);
-  h.receiver().set_listening(false);
-  CHECK(h.get("/readyz").status == 503);
+  // Once the listener stops accepting, the service no longer reports ready.
+  h.service().stop();
+  auto stopping = h.service().readiness();
+  CHECK(stopping.status == 503);
+  CHECK(json_of(stopping).at("listener") == false);
 }
 
 TEST_CASE("a delivery whose flush to disk fails is answered 503, and HubSpot's retry stores nothing twice") {
@@ -376,7 +316,7 @@ TEST_CASE("stop answers queued deliveries before the committer ends, then refuse
   CHECK(r.headers.get("Retry-After").has_value());
 }
 
-TEST_CASE("the committer purges processed events once the retention has passed") {
+TEST_CASE("the purge deletes processed events once the retention has passed") {
   Fixture f;
   MetricsRegistry metrics;
   WebhooksConfig config = test_webhooks_config();
@@ -387,30 +327,18 @@ TEST_CASE("the committer purges processed events once the retention has passed")
                     http::Responder([&](http::Response r) { answered.set_value(r.status); }));
     return answered.get_future().get();
   };
-  auto scrape = [&] {
-    std::promise<std::string> answered;
-    http::Request r;
-    r.target = "/metrics";
-    receiver.handle(r, http::Responder([&](http::Response response) { answered.set_value(response.body); }));
-    return answered.get_future().get();
+  // The service runs purge_expired() as a job every purge_interval (tests/connector/service_test.cpp).
+  auto purged_after_run = [&] {
+    receiver.purge_expired();
+    return metric_value(metrics.render(), "tandem_inbox_purged_events_total");
   };
   REQUIRE(deliver(events_body(2, 1)) == 200);
   auto claimed = testing::ok(f.inbox->claim(1, 30s, "w"));
   REQUIRE(f.inbox->acknowledge(claimed[0].id, "w"));
-  // The purge runs on the committer after a commit (or once a minute when idle): an empty
-  // delivery wakes it.
-  auto purged_after_wake = [&] {
-    REQUIRE(deliver("[]") == 200);
-    double purged = 0;
-    for (int i = 0; i < 200 && (purged = metric_value(scrape(), "tandem_inbox_purged_events_total")) < 1; ++i) {
-      std::this_thread::sleep_for(5ms);
-    }
-    return purged;
-  };
   f.clock.advance(71h);
-  CHECK(purged_after_wake() == 0);
+  CHECK(purged_after_run() == 0);
   f.clock.advance(1h + 1s);
-  CHECK(purged_after_wake() == 1);
+  CHECK(purged_after_run() == 1);
   CHECK(f.stored() == 1);  // the unprocessed event stays
   CHECK(deliver(events_body(1, 1)) == 200);
   CHECK(f.stored() == 2);  // its key expired with it: a very late redelivery is new again

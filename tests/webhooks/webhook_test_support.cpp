@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <cstdlib>
 #include <random>
@@ -83,35 +82,26 @@ http::Request signed_request(const std::string& body, Clock::WallTime now, const
   return r;
 }
 
-struct ReceiverHarness::Io {
-  boost::asio::io_context io;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
-  std::unique_ptr<http::HttpServer> server;
-  std::thread thread;
-};
-
 ReceiverHarness::ReceiverHarness(webhooks::Inbox& inbox, const Clock& clock, webhooks::WebhooksConfig config)
     : config_(std::move(config)) {
   receiver_ = std::make_unique<webhooks::WebhookReceiver>(config_, inbox, clock, metrics_);
-  io_ = std::make_unique<Io>();
-  io_->server = std::make_unique<http::HttpServer>(
-      io_->io, webhooks::WebhookReceiver::server_options(config_, "127.0.0.1", 0), receiver_->handler());
-  receiver_->set_listening(true);
-  io_->thread = std::thread([this] { io_->io.run(); });
+  connector::Service::Options options;
+  options.server = webhooks::WebhookReceiver::server_options(config_, "127.0.0.1", 0);
+  options.handle_signals = false;
+  service_ = std::make_unique<connector::Service>(std::move(options), clock, metrics_);
+  connector::add_webhook_intake(*service_, *receiver_, config_);
+  thread_ = std::thread([this] { service_->run(); });
 }
 
 ReceiverHarness::~ReceiverHarness() {
-  receiver_->set_listening(false);
-  io_->server->stop();
-  receiver_->stop();
-  io_->guard.reset();
-  io_->io.stop();
-  io_->thread.join();
-  io_->server.reset();
+  service_->stop();
+  thread_.join();
+  service_.reset();
+  receiver_.reset();
 }
 
-std::string ReceiverHarness::origin() const { return io_->server->base_url(); }
-std::uint16_t ReceiverHarness::port() const { return io_->server->port(); }
+std::string ReceiverHarness::origin() const { return service_->base_url(); }
+std::uint16_t ReceiverHarness::port() const { return service_->port(); }
 
 http::Response ReceiverHarness::post(http::Request request) const {
   http::ClientOptions options;

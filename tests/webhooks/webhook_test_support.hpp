@@ -1,19 +1,28 @@
 #pragma once
-// Helpers shared by the webhook and store tests: temporary directories, signed deliveries, a
-// receiver served on 127.0.0.1:0, and a raw socket client for the paths a well-behaved HTTP client
-// never takes (trickled headers).
+// Helpers shared by the webhook, store and connector tests: temporary directories, signed
+// deliveries, an inbox that can hold or fail commits, a receiver served by the connector's service
+// on 127.0.0.1:0, and a raw socket client for the paths a well-behaved HTTP client never takes
+// (trickled headers).
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "common/http.hpp"
 #include "common/http_client.hpp"
 #include "common/http_server.hpp"
 #include "common/metrics.hpp"
+#include "connector/service.hpp"
 #include "webhooks/config.hpp"
 #include "webhooks/inbox.hpp"
 #include "webhooks/receiver.hpp"
@@ -53,7 +62,78 @@ std::string events_body(int count, std::int64_t first_id = 1);
 http::Request signed_request(const std::string& body, Clock::WallTime now, const std::string& target = "/webhooks/hubspot",
                              const std::string& secret = kTestSecret, const std::string& base_url = kTestBaseUrl);
 
-// io_context thread + HttpServer + WebhookReceiver over a caller-owned inbox.
+// Delegates to a real inbox, but can hold commits (to fill the queue, or to be inside one at
+// shutdown) or fail them.
+class ControlledInbox final : public webhooks::Inbox {
+ public:
+  using InboxError = webhooks::InboxError;
+  explicit ControlledInbox(webhooks::Inbox& inner) : inner_(inner) {}
+  Result<webhooks::Appended, InboxError> append_committed(
+      std::span<const std::vector<webhooks::Event>* const> batches) override {
+    {
+      std::unique_lock lock(mutex_);
+      ++appends_entered_;
+      changed_.notify_all();
+      changed_.wait(lock, [this] { return !held_; });
+      if (failing_) return InboxError{InboxError::Kind::kStorage, "disk I/O error"};
+    }
+    return inner_.append_committed(batches);
+  }
+  Result<void, InboxError> sync(webhooks::AppendTicket ticket) override {
+    if (sync_failing_) return InboxError{InboxError::Kind::kStorage, "cannot flush the WAL: Input/output error"};
+    return inner_.sync(ticket);
+  }
+  Result<std::vector<webhooks::StoredEvent>, InboxError> claim(std::size_t m, std::chrono::milliseconds l,
+                                                               const std::string& c) override {
+    return inner_.claim(m, l, c);
+  }
+  Result<void, InboxError> acknowledge(std::int64_t id, const std::string& c) override {
+    return inner_.acknowledge(id, c);
+  }
+  Result<void, InboxError> acknowledge(UnitOfWork& u, std::int64_t id, const std::string& c) override {
+    return inner_.acknowledge(u, id, c);
+  }
+  Result<void, InboxError> retry_later(std::int64_t id, const std::string& c, const std::string& r,
+                                       std::chrono::milliseconds a) override {
+    return inner_.retry_later(id, c, r, a);
+  }
+  Result<std::size_t, InboxError> replay(std::optional<std::int64_t> id, webhooks::EventState from) override {
+    return inner_.replay(id, from);
+  }
+  Result<webhooks::InboxStats, InboxError> stats() override { return inner_.stats(); }
+  Result<std::vector<webhooks::StoredEvent>, InboxError> list(const webhooks::ListFilter& f) override {
+    return inner_.list(f);
+  }
+  bool writable() override { return !failing_ && inner_.writable(); }
+  Result<std::size_t, InboxError> purge(std::chrono::milliseconds r) override { return inner_.purge(r); }
+
+  void hold(bool on) {
+    std::lock_guard lock(mutex_);
+    held_ = on;
+    changed_.notify_all();
+  }
+  void set_failing(bool on) {
+    std::lock_guard lock(mutex_);
+    failing_ = on;
+  }
+  void set_sync_failing(bool on) { sync_failing_ = on; }
+  void wait_for_appends(int n) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return appends_entered_ >= n; });
+  }
+
+ private:
+  webhooks::Inbox& inner_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool held_ = false;
+  std::atomic<bool> failing_{false};
+  std::atomic<bool> sync_failing_{false};
+  int appends_entered_ = 0;
+};
+
+// A WebhookReceiver over a caller-owned inbox, served by a connector::Service (as `tandem serve`
+// composes them) that runs on a thread of its own.
 class ReceiverHarness {
  public:
   ReceiverHarness(webhooks::Inbox& inbox, const Clock& clock, webhooks::WebhooksConfig config = test_webhooks_config());
@@ -66,15 +146,16 @@ class ReceiverHarness {
   // in order, 0 for a request that got no response.
   std::vector<int> post_concurrently(std::vector<http::Request> requests) const;
   webhooks::WebhookReceiver& receiver() { return *receiver_; }
+  connector::Service& service() { return *service_; }
   MetricsRegistry& metrics() { return metrics_; }
   webhooks::WebhooksConfig& config() { return config_; }
 
  private:
-  struct Io;
   webhooks::WebhooksConfig config_;
   MetricsRegistry metrics_;
   std::unique_ptr<webhooks::WebhookReceiver> receiver_;
-  std::unique_ptr<Io> io_;
+  std::unique_ptr<connector::Service> service_;
+  std::thread thread_;
 };
 
 // Writes `bytes` to 127.0.0.1:port — the first `first_chunk` bytes at once, the rest one `chunk`
