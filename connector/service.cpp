@@ -65,7 +65,8 @@ struct Service::State {
   };
 
   State(Options opts, const Clock& c, MetricsRegistry& m) : options(std::move(opts)), clock(c), metrics(m) {
-    net::post(pool, [] { set_thread_name("tandem-work"); });
+    net::post(probes, [] { set_thread_name("tandem-probe"); });
+    net::post(job_runner, [] { set_thread_name("tandem-jobs"); });
     // Requests the HTTP layer refuses before any route sees them (408, 413, 431, a broken
     // message, the 503 at the connection limit) are counted here, by status and reason.
     if (!options.server.on_rejected) {
@@ -82,8 +83,8 @@ struct Service::State {
 
   void route(http::Request request, http::Responder respond);
   void serve_builtin(std::string_view path, const http::Request& request, http::Responder respond);
-  // Queues blocking work for the worker thread; false once the jobs have stopped.
-  bool submit(std::function<void()> work);
+  // Queues blocking work for one of the worker threads; false once the jobs have stopped.
+  bool submit(net::thread_pool& pool, std::function<void()> work);
   http::Response readiness();
   void arm(Job& job);
   void start(Job& job);
@@ -99,7 +100,10 @@ struct Service::State {
   net::executor_work_guard<net::io_context::executor_type> guard{io.get_executor()};
   std::optional<net::signal_set> signals;
   std::optional<http::HttpServer> server;
-  net::thread_pool pool{1};
+  // Two workers, so that a long job (a purge of a large inbox) never delays a probe: Kubernetes
+  // gives /readyz a second or so before it counts a failure.
+  net::thread_pool probes{1};      // /readyz and /metrics, in the order they came
+  net::thread_pool job_runner{1};  // the background jobs, one at a time
   std::mutex submit_mutex;
   bool accepting_work = true;
   std::atomic<bool> jobs_stopped{false};
@@ -176,10 +180,10 @@ void Service::State::serve_builtin(std::string_view path, const http::Request& r
   // The Responder is move-only; the queued work is a std::function.
   auto shared = std::make_shared<http::Responder>(std::move(respond));
   if (path == "/readyz") {
-    if (!submit([this, shared] { (*shared)(readiness()); })) (*shared)(error_response(503, "stopping"));
+    if (!submit(probes, [this, shared] { (*shared)(readiness()); })) (*shared)(error_response(503, "stopping"));
     return;
   }
-  const bool queued = submit([this, shared] {
+  const bool queued = submit(probes, [this, shared] {
     for (auto& refresh : refreshes) {
       try {
         refresh();
@@ -193,7 +197,7 @@ void Service::State::serve_builtin(std::string_view path, const http::Request& r
   if (!queued) (*shared)(http::Response::text(200, metrics.render(), kMetricsContentType));
 }
 
-bool Service::State::submit(std::function<void()> work) {
+bool Service::State::submit(net::thread_pool& pool, std::function<void()> work) {
   std::lock_guard lock(submit_mutex);
   if (!accepting_work) return false;
   net::post(pool, std::move(work));
@@ -245,7 +249,7 @@ void Service::State::arm(Job& job) {
 void Service::State::start(Job& job) {
   job.running = true;
   job.last_start = clock.steady_now();
-  const bool queued = submit([this, &job] {
+  const bool queued = submit(job_runner, [this, &job] {
     job.runs.inc();
     try {
       job.work();
@@ -352,7 +356,8 @@ void Service::stop() {
         s.accepting_work = false;
       }
       // Waits for a running job and for probes already queued; nothing new is queued.
-      s.pool.join();
+      s.job_runner.join();
+      s.probes.join();
       net::post(s.io, [&s] {
         for (auto& job : s.jobs) job->timer.cancel();
         if (s.signals) s.signals->cancel();
@@ -374,8 +379,8 @@ std::future<void> Service::run_due_jobs() {
         if (!job->running && s.due(*job)) s.start(*job);
       }
     }
-    // One worker thread runs its queue in order: this runs after every job queued before it.
-    if (!s.submit([done] { done->set_value(); })) done->set_value();
+    // The job worker runs its queue in order: this runs after every job queued before it.
+    if (!s.submit(s.job_runner, [done] { done->set_value(); })) done->set_value();
   });
   return result;
 }

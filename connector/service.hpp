@@ -5,10 +5,12 @@
 // console and the pipeline later) do not run servers or threads for these themselves: they hand
 // the service their routes, readiness checks, gauge refreshes, jobs and drains.
 //
-// Threads: the io thread runs every route handler (handlers must not block). One worker thread
-// ("tandem-work") runs the blocking work in the order it was queued, one item at a time: the
-// readiness checks and gauge refreshes behind /readyz and /metrics (so that counting a large inbox
-// never holds up the io thread), and the background jobs.
+// Threads: the io thread runs every route handler (handlers must not block). Blocking work runs
+// on two worker threads, each in the order it was queued, one item at a time: "tandem-probe" runs
+// the readiness checks and gauge refreshes behind /readyz and /metrics (so that counting a large
+// inbox never holds up the io thread), "tandem-jobs" the background jobs (so that a long purge
+// never holds up a probe). A job and a probe may run at the same time: what they call must be
+// thread-safe.
 //
 // Shutdown, on SIGINT/SIGTERM or stop(): stop accepting (requests in flight finish); run the
 // drains in reverse order of registration off the io thread, which keeps running to write the
@@ -46,7 +48,7 @@ class Service {
     // ManualClock a job runs at the first tick after its interval has passed on that clock.
     std::chrono::milliseconds job_tick{1000};
   };
-  // Must be thread-safe: it runs on the worker thread (and on the caller's, see readiness()).
+  // Must be thread-safe: it runs on the probe thread (and on the caller's, see readiness()).
   using ReadinessCheck = std::function<bool()>;
 
   // Binds at once: throws std::system_error when the address cannot be bound and
@@ -74,10 +76,10 @@ class Service {
   // tandem_readiness_check_passing{check} to 1 or 0, and a change to failing logs a warning.
   // Throws std::invalid_argument on a duplicate name.
   void add_readiness_check(std::string name, ReadinessCheck check);
-  // Runs on the worker thread before each /metrics render (e.g. to read gauges from the store).
+  // Runs on the probe thread before each /metrics render (e.g. to read gauges from the store).
   // Thread-safe; an exception is logged and the render goes on.
   void add_metrics_refresh(std::function<void()> refresh);
-  // Runs `job` on the worker thread every `interval` (measured from the start of its previous
+  // Runs `job` on the job thread every `interval` (measured from the start of its previous
   // run; the first run one interval after run() started). A job never overlaps itself; a run that
   // takes longer than the interval delays the next. An exception is logged and counted
   // (tandem_background_job_failures_total{job}), and the job runs again at its next interval.

@@ -14,7 +14,7 @@ struct StoreConfig {
   // Durability of a commit. kFull (default): an append is acknowledged only after the WAL holding
   // it has been flushed (fdatasync), so an event that got its 2xx survives power loss — an
   // acknowledged-then-lost event is a lead nobody follows up. The flush is Tandem's own, not
-  // SQLite's synchronous=FULL: the connection runs NORMAL and SqliteInbox::sync() flushes the WAL
+  // SQLite's synchronous=FULL: the connection runs NORMAL and Database::sync() flushes the WAL
   // once for every transaction committed so far, so the next group commits while the disk
   // flushes the last (pipelined group commit: one flush per group at most, usually fewer).
   // kNormal never flushes at commit (only at checkpoints): still safe against a process crash

@@ -18,7 +18,6 @@ namespace {
 // that the inbox's first migration creates, so such a file is adopted as it is; 0 (with tables),
 // 2 and 3 are refused by the inbox. A build that reads up to 4 refuses a file marked 5.
 constexpr int kLayoutVersion = 5;
-constexpr int kSingleInboxLayout = 4;
 
 constexpr std::string_view kMigrationsTable =
     "CREATE TABLE IF NOT EXISTS store_migrations (component TEXT PRIMARY KEY, version INTEGER NOT NULL)";

@@ -40,6 +40,10 @@ namespace tandem::store {
 
 // One step of a component's schema. Versions start at 1 and grow by 1; a step runs once, in its
 // own transaction with the component's new version, and is never edited after it shipped.
+// The PRAGMA user_version that builds before per-component migrations wrote: the inbox's layout
+// that its migration 1 creates. Such a file is adopted as it is.
+inline constexpr int kSingleInboxLayout = 4;
+
 struct Migration {
   int version;
   std::string_view sql;

@@ -69,7 +69,6 @@ INSERT INTO inbox_queue (fresh_from) SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM in
 // Earlier development builds wrote layout 0 (typed columns and a six-column UNIQUE key), 2 (typed
 // columns and this key) or 3 (an index over the whole queue); this build does not migrate them.
 constexpr Migration kMigrations[] = {{1, kSchema}};
-constexpr int kLastSingleComponentLayout = 4;
 
 // Subscription types stored as one byte in the dedup key (see dedup_key()): the ones a lead
 // connector subscribes to. This table is part of layout version 4: changing an entry, its order,
@@ -251,7 +250,7 @@ SqliteInbox::SqliteInbox(Database& db, const Clock& clock, int max_attempts)
     const std::int64_t layout = version.step() ? version.column_int(0) : 0;
     throw SqliteError(SQLITE_ERROR, db.config().path + ": the inbox has layout version " + std::to_string(layout) +
                                         ", this build reads version " +
-                                        std::to_string(kLastSingleComponentLayout) +
+                                        std::to_string(kSingleInboxLayout) +
                                         " only; drain it with the build that wrote it, or move the file away");
   });
   db_.with_writer([this](Connection& writer) { st_ = std::make_unique<Statements>(writer); });

@@ -4,7 +4,12 @@ namespace tandem::webhooks {
 
 void read_webhooks_config(config::ConfigSection s, WebhooksConfig& w) {
   w.path = s.string("path", w.path);
-  if (w.path.empty() || w.path[0] != '/') s.error("path", "expected an absolute path such as /webhooks/hubspot");
+  if (w.path.empty() || w.path[0] != '/') {
+    s.error("path", "expected an absolute path such as /webhooks/hubspot");
+  } else if (w.path == "/healthz" || w.path == "/readyz" || w.path == "/metrics") {
+    // The listener serves these itself; the service would refuse the route at start-up.
+    s.error("path", "is served by Tandem itself; choose another path such as /webhooks/hubspot");
+  }
   w.accept_v1 = s.boolean("accept_v1", w.accept_v1);
   w.accept_v2 = s.boolean("accept_v2", w.accept_v2);
   w.timestamp_tolerance = s.duration("timestamp_tolerance", w.timestamp_tolerance);

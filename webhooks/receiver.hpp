@@ -5,10 +5,11 @@
 // are pipelined: a syncer thread waits for the flush of committed groups (one flush covers all
 // of them) while the committer writes the next group. It runs no server of its own: the
 // connector's service routes config.path to handler() and runs the receiver's probes
-// (store_writable(), refresh_inbox_gauges()) and purge job on its worker thread.
+// (store_writable(), refresh_inbox_gauges()) and purge job on its worker threads.
 //
 // Statuses: 200 stored (body {"stored":n,"duplicates":d}); 400 malformed body (reason in the
-// body); 401 missing/invalid signature; 404/405 other paths/methods; 413 body too large; 503 + Retry-After
+// body); 401 missing/invalid signature; 405 another method; 404 another path (only for a caller that
+// routes more than config.path here); 413 body too large; 503 + Retry-After
 // when the committer queue is full, the store failed, or the receiver is stopping. Nothing is
 // stored unless the answer is 200.
 

@@ -150,3 +150,12 @@ TEST_CASE("max_attempts is read from the webhooks section, under store it points
   CHECK(old.code == 1);
   CHECK_THAT(old.err, Catch::Contains("tandem.yaml:2:17: error: store.max_attempts: moved to webhooks.max_attempts"));
 }
+
+TEST_CASE("config check refuses a webhook path that the listener serves itself, as serve would") {
+  for (const char* path : {"/healthz", "/readyz", "/metrics"}) {
+    auto bad = config_check(std::string("webhooks:\n  path: ") + path + "\n");
+    CHECK(bad.code == 1);
+    CHECK_THAT(bad.err, Catch::StartsWith("tandem.yaml:2:9: error: webhooks.path: is served by Tandem itself"));
+  }
+  CHECK(config_check("webhooks:\n  path: /hooks/hubspot\n").code == 0);
+}

@@ -329,3 +329,27 @@ TEST_CASE("drains run once, in reverse order, after the listener stopped and bef
   }
   CHECK(order == std::vector<std::string>{"second", "first, not ready", "returned"});
 }
+
+TEST_CASE("requests the HTTP layer refuses are counted on /metrics, and the webhook listener's 503 advertises its Retry-After") {
+  ManualClock clock;
+  MetricsRegistry metrics;
+  webhooks::WebhooksConfig config = test_webhooks_config();
+  config.body_limit = 64;
+  config.retry_after_seconds = 7;
+  Service::Options options = test_options();
+  options.server = webhooks::WebhookReceiver::server_options(config, "127.0.0.1", 0);
+  CHECK(options.server.retry_after_seconds == 7);
+  Service service(std::move(options), clock, metrics);
+  service.add_route("/webhooks/hubspot", answering("webhooks"));
+  ServiceThread running(service);
+
+  http::Request big;
+  big.method = "POST";
+  big.target = "/webhooks/hubspot";
+  big.body = std::string(1000, 'x');
+  auto result = http::fetch(service.base_url(), std::move(big));
+  REQUIRE(std::holds_alternative<http::Response>(result));
+  CHECK(std::get<http::Response>(result).status == 413);
+  auto m = send(service, "GET", "/metrics");
+  CHECK(metric_value(m.body, R"(tandem_http_rejected_total{reason="body_too_large",status="413"})") == 1);
+}
