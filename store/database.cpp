@@ -154,7 +154,7 @@ void Database::migrate(std::string_view component, std::span<const Migration> st
                   "ON CONFLICT (component) DO UPDATE SET version = excluded.version");
     set.bind(1, component).bind(2, std::int64_t{at});
     set.step();
-    log_.info("migrated", {{"component", component}, {"from", found}, {"to", at}});
+    log_.info("migrated", {{"schema", component}, {"from", found}, {"to", at}});
   }
   tx.commit();
   note_commit();
