@@ -4,10 +4,12 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <yaml-cpp/yaml.h>
 
+#include "common/config.hpp"
 #include "rules/explain.hpp"
 #include "rules/expression.hpp"
 #include "rules/parser.hpp"
@@ -44,6 +46,16 @@ bool same_set(std::vector<std::string> a, std::vector<std::string> b) {
   std::sort(a.begin(), a.end());
   std::sort(b.begin(), b.end());
   return a == b;
+}
+
+// A plain (unquoted) scalar that a YAML 1.1 reader takes for a boolean although Tandem reads
+// only `true` and `false` as one (common/config.hpp): in a test contact `hs_email_optout: on`
+// would be the text "on", which no rule reads as true.
+bool ambiguous_boolean(const YAML::Node& n) {
+  static const std::set<std::string> kSpellings = {"y",  "Y",  "yes", "Yes",  "YES",  "n",     "N",
+                                                   "no", "No", "NO",  "True", "TRUE", "False", "FALSE",
+                                                   "on", "On", "ON",  "off",  "Off",  "OFF"};
+  return n.IsScalar() && n.Tag() == "?" && kSpellings.contains(n.Scalar());
 }
 
 class TestRunner {
@@ -121,6 +133,9 @@ class TestRunner {
       report_.diagnostics.error(file, 1, 1, "a rule test file has a 'tests' list");
       return;
     }
+    document_ = config::Document::adopt(root, text, file, report_.diagnostics);
+    // Results of tests under a mistyped 'rules' or 'at' would mean nothing.
+    if (!keys_ok(root, "a rule test file", {"rules", "at", "tests"})) return;
     RulesetPtr rs = rules_for(file, root, hint);
     if (!rs) {
       report_.diagnostics.error(file, 1, 1,
@@ -154,25 +169,46 @@ class TestRunner {
     report_.diagnostics.error(file, line, n.Mark().column + 1, msg, source_line_of(text, line));
   }
 
-  bool check_keys(const std::string& file, const std::string& text, const YAML::Node& map,
-                  const std::vector<std::string>& known, const std::string& what) {
+  // Checks the keys of a mapping with the common walker: unknown ones (with a did-you-mean), keys
+  // given twice and keys that are not words are reported in the words of `noun`. A node that is
+  // not a mapping passes; the caller reports a wrong shape in its own words.
+  bool keys_ok(const YAML::Node& map, const std::string& noun, const std::vector<std::string>& known) {
+    const std::size_t before = report_.diagnostics.error_count();
+    config::ConfigSection section = document_->section_at(map, noun);
+    for (const auto& key : known) section.raw(key, [](const YAML::Node&, const YAML::Node&) {});
+    section.finish();
+    return report_.diagnostics.error_count() == before;
+  }
+
+  // The same for a mapping whose keys are data (property, model or SLA names): any word is a
+  // key, but each only once.
+  bool data_keys_ok(const YAML::Node& map, const std::string& noun) {
+    const std::size_t before = report_.diagnostics.error_count();
+    config::ConfigSection section = document_->section_at(map, noun);
+    section.keys();
+    section.finish();
+    return report_.diagnostics.error_count() == before;
+  }
+
+  // The keys of `expect`'s nested mappings, before any of them is compared.
+  bool expect_keys_ok(const YAML::Node& e) {
     bool ok = true;
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      const std::string key = it->first.Scalar();
-      if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-      std::string msg = "unknown key '" + key + "' in " + what;
-      const std::string near = nearest_match(key, known);
-      if (!near.empty()) msg += "; did you mean '" + near + "'?";
-      error(file, text, it->first, msg);
-      ok = false;
-    }
+    if (e["tasks"] && e["tasks"].IsSequence())
+      for (const auto& task : e["tasks"])
+        ok = keys_ok(task, "an expected task",
+                     {"subject", "type", "priority", "assignee", "assignee_role", "due", "body_contains"}) &&
+             ok;
+    if (e["next_state"]) ok = keys_ok(e["next_state"], "next_state", {"recycle_count", "cool_off_until"}) && ok;
+    if (e["fit"]) ok = data_keys_ok(e["fit"], "the expected fit") && ok;
+    if (e["writes"]) ok = data_keys_ok(e["writes"], "the expected writes") && ok;
+    if (e["sla"]) ok = data_keys_ok(e["sla"], "the expected sla") && ok;
     return ok;
   }
 
   void run_case(const CompiledRuleset& rs, const std::string& file, const std::string& text, const YAML::Node& t,
                 std::int64_t default_at) {
     if (!t.IsMap()) return error(file, text, t, "each test is a mapping with name, contact and expect");
-    if (!check_keys(file, text, t, {"name", "at", "contact", "state", "expect"}, "a test")) return;
+    if (!keys_ok(t, "a test", {"name", "at", "contact", "state", "expect"})) return;
     const std::string name =
         t["name"] ? t["name"].as<std::string>() : "test at line " + std::to_string(t.Mark().line + 1);
     std::int64_t at = default_at;
@@ -187,8 +223,11 @@ class TestRunner {
     contact.id = name;
     if (t["contact"]) {
       if (!t["contact"].IsMap()) return error(file, text, t["contact"], "contact maps property names to values");
+      // "<<" is one more key here; the merge below gives it its meaning.
+      if (!data_keys_ok(t["contact"], "a test's contact")) return;
       // yaml-cpp does not implement merge keys ("<<: *base"); tests use them to vary one contact.
       std::vector<std::pair<std::string, std::string>> merged;
+      bool contact_ok = true;
       auto add_entries = [&](const YAML::Node& map, bool override_existing, auto&& self) -> void {
         for (auto it = map.begin(); it != map.end(); ++it) {
           // Copies (Node is a handle): it->first/second live in yaml-cpp's iterator proxy, a
@@ -197,7 +236,25 @@ class TestRunner {
           const YAML::Node value_node = it->second;
           const std::string key = key_node.Scalar();
           if (key == "<<") {
-            if (value_node.IsMap()) self(value_node, false, self);
+            // https://yaml.org/type/merge.html: a mapping, or a list of mappings of which the
+            // earlier ones win.
+            if (value_node.IsMap()) {
+              self(value_node, false, self);
+            } else if (value_node.IsSequence() && std::all_of(value_node.begin(), value_node.end(),
+                                                              [](const YAML::Node& m) { return m.IsMap(); })) {
+              for (const auto& m : value_node) self(m, false, self);
+            } else {
+              error(file, text, value_node, "'<<' merges a mapping into the contact, such as <<: *ada");
+              contact_ok = false;
+            }
+            continue;
+          }
+          // Merged mappings are checked where they are written.
+          if (override_existing && ambiguous_boolean(value_node)) {
+            error(file, text, value_node,
+                  key + " must be true or false, not '" + value_node.Scalar() + "' (quote it, \"" +
+                      value_node.Scalar() + "\", if the property holds that text)");
+            contact_ok = false;
             continue;
           }
           std::string value = value_node.IsScalar() ? value_node.Scalar() : "";
@@ -213,6 +270,7 @@ class TestRunner {
       // Explicit keys first, so that they win over merged ones.
       const YAML::Node contact_node = t["contact"];
       add_entries(contact_node, true, add_entries);
+      if (!contact_ok) return;
       for (auto& [key, value] : merged) {
         if (key == "id")
           contact.id = value;
@@ -223,8 +281,8 @@ class TestRunner {
     ContactState state;
     if (t["state"]) {
       const YAML::Node& s = t["state"];
-      if (!check_keys(file, text, s,
-                      {"stage_entered_at", "recycle_count", "cool_off_until", "last_return_reason", "fired"}, "state"))
+      if (!s.IsMap() && !s.IsNull()) return error(file, text, s, "state is a mapping such as { recycle_count: 1 }");
+      if (!keys_ok(s, "state", {"stage_entered_at", "recycle_count", "cool_off_until", "last_return_reason", "fired"}))
         return;
       auto date = [&](const char* key, std::optional<std::int64_t>& out) {
         if (!s[key]) return true;
@@ -248,10 +306,10 @@ class TestRunner {
     Failure f;
     const YAML::Node& e = t["expect"];
     if (!e || !e.IsMap()) return error(file, text, t, "the test needs 'expect'");
-    if (!check_keys(file, text, e,
-                    {"stage", "transition", "returned", "fit", "engagement", "not_ready", "held_back", "data_quality",
-                     "writes", "tasks", "sla", "next_state"},
-                    "expect"))
+    if (!keys_ok(e, "expect",
+                 {"stage", "transition", "returned", "fit", "engagement", "not_ready", "held_back", "data_quality",
+                  "writes", "tasks", "sla", "next_state"}) ||
+        !expect_keys_ok(e))
       return;
     const std::string stage = d.target_stage >= 0 ? std::string(d.target_stage_name()) : "none";
     if (e["stage"] && e["stage"].as<std::string>() != stage) f.add("stage", e["stage"].as<std::string>(), stage);
@@ -353,8 +411,6 @@ class TestRunner {
               got = format_date(r->due_ms);
             else if (key == "body_contains")
               got = r->body.find(value) != std::string::npos ? value : r->body;
-            else
-              got = "(unknown key " + key + ")";
             if (got != value) f.add("task \"" + subject + "\" " + key, value, got);
           }
         }
@@ -480,6 +536,7 @@ class TestRunner {
   RuleTestReport& report_;
   bool coverage_;
   Evaluator ev_;
+  std::optional<config::Document> document_;  // the test file being run, reporting into report_.diagnostics
   std::map<std::string, RulesetPtr> cache_;
   std::map<const CompiledRuleset*, std::vector<std::uint8_t>> seen_;
   std::vector<const CompiledRuleset*> order_;

@@ -21,6 +21,11 @@
 //         tasks: ["Call Ada Lovelace about their demo request"]   # subjects, exactly (or maps)
 //         sla: { First touch on SQL: started }
 //         next_state: { recycle_count: 2 }
+//
+// Keys are checked as in every file people edit (common/config.hpp): an unknown key (with the
+// nearest known one) or a key given twice is an error, and the test it is in does not run. In a
+// contact, `<<: *base` merges another contact (explicit keys win), and a boolean is `true` or
+// `false`: an unquoted yes/no/on/off is an error, a quoted "yes" is text.
 
 #include <string>
 
