@@ -154,7 +154,7 @@ TEST_CASE("the database runs in WAL mode with synchronous FULL by default") {
   CHECK(page.column_int(0) == 16384);
 }
 
-TEST_CASE("claim leases the oldest events; acknowledge completes them") {
+TEST_CASE("claim leases the oldest events, acknowledge completes them") {
   Fixture f;
   FileInbox inbox(f.config, f.clock, f.max_attempts);
   append(inbox, {{make_event(1), make_event(2), make_event(3)}});
@@ -428,7 +428,7 @@ TEST_CASE("an inbox of an earlier layout is refused at start-up, never read as e
   CHECK(ok(inbox.stats()).unprocessed == 0);
 }
 
-TEST_CASE("append_committed is visible at once; sync makes it durable, a later flush covering earlier tickets") {
+TEST_CASE("append_committed is visible at once, sync makes it durable, a later flush covering earlier tickets") {
   Fixture f;
   FileInbox inbox(f.config, f.clock, f.max_attempts);
   std::vector<Event> first{make_event(1)};

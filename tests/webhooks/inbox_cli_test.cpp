@@ -146,7 +146,7 @@ TEST_CASE("stats text format") {
   CHECK(format_epoch_ms(1763800000123) == "2025-11-22T08:26:40.123Z");
 }
 
-TEST_CASE("tandem serve: bad configuration is reported; a good one serves until SIGTERM") {
+TEST_CASE("tandem serve: bad configuration is reported, a good one serves until SIGTERM") {
   TempDir dir;
   {
     std::ofstream(dir.file("bad.yaml")) << "server:\n  listn: 127.0.0.1:0\nhubspot:\n  client_id: x\n";

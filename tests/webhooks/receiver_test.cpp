@@ -38,7 +38,7 @@ nlohmann::json json_of(const http::Response& r) { return nlohmann::json::parse(r
 
 }  // namespace
 
-TEST_CASE("a signed delivery is stored, then answered 200; a redelivery is a duplicate") {
+TEST_CASE("a signed delivery is stored, then answered 200, and a redelivery is a duplicate") {
   Fixture f;
   ReceiverHarness h(*f.inbox, f.clock);
   auto r = h.post(signed_request(events_body(3), f.clock.now()));
@@ -197,7 +197,7 @@ TEST_CASE("concurrent deliveries share commits and all are stored exactly once")
   WARN("group commit: " << requests << " requests in " << commits << " transactions");
 }
 
-TEST_CASE("the answer waits for the commit; a full queue gets 503 with Retry-After") {
+TEST_CASE("the answer waits for the commit, and a full queue gets 503 with Retry-After") {
   Fixture f;
   ControlledInbox controlled(*f.inbox);
   WebhooksConfig config = test_webhooks_config();
