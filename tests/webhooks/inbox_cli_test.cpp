@@ -7,12 +7,13 @@
 #include <cstdio>
 #include <fstream>
 #include <signal.h>
-#include <sstream>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
 #include "store/sqlite_inbox.hpp"
+#include "tests/support/read_file_or_fail.hpp"
+#include "tests/support/wait_until.hpp"
 #include "tests/support/file_inbox.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
 #include "webhooks/inbox_report.hpp"
@@ -47,12 +48,9 @@ void check_golden(const std::string& name, const std::string& actual) {
   if (std::getenv("TANDEM_UPDATE_GOLDEN")) {
     std::ofstream(path, std::ios::binary) << actual;
   }
-  std::ifstream in(path, std::ios::binary);
+  const std::string expected = read_file_or_fail(path);
   INFO("golden file " << path);
-  REQUIRE(in);
-  std::ostringstream expected;
-  expected << in.rdbuf();
-  CHECK(actual == expected.str());
+  CHECK(actual == expected);
 }
 
 Event make_event(std::int64_t id, const char* type = "contact.propertyChange") {

@@ -28,7 +28,6 @@
 #include <memory>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -44,6 +43,8 @@
 #include "sandbox/sandbox_server.hpp"
 #include "store/sqlite_inbox.hpp"
 #include "tests/support/file_inbox.hpp"
+#include "tests/support/read_file_or_fail.hpp"
+#include "tests/support/wait_until.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
 
 using namespace tandem;
@@ -83,12 +84,7 @@ std::uint16_t free_loopback_port() {
   return ntohs(address.sin_port);
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string read_text(const std::string& path) { return read_file_or_fail(path); }
 
 std::optional<http::Response> try_fetch(const std::string& origin, http::Request request,
                                         std::chrono::milliseconds timeout = 2s) {
