@@ -1,12 +1,12 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <thread>
 #include <sys/stat.h>
 
 #include "store/sqlite.hpp"
 #include "store/sqlite_inbox.hpp"
 #include "tests/support/file_inbox.hpp"
+#include "tests/support/wait_until.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
 
 using namespace tandem;
@@ -399,11 +399,8 @@ TEST_CASE("the WAL is checkpointed into the database in the background") {
     for (int i = 0; i < 100; ++i) batch[i].event_id = round * 100 + i;
     append(inbox, {batch});
   }
-  bool copied = false;
-  for (int i = 0; i < 300 && !copied; ++i) {
-    copied = std::filesystem::file_size(f.config.path) > initial + 1024 * 1024;
-    if (!copied) std::this_thread::sleep_for(10ms);
-  }
+  const bool copied =
+      wait_until([&] { return std::filesystem::file_size(f.config.path) > initial + 1024 * 1024; }, 3s, 10ms);
   CHECK(copied);
   CHECK(ok(inbox.stats()).unprocessed == 20000);
 }

@@ -8,13 +8,12 @@
 #include <fstream>
 #include <signal.h>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
 
 #include "store/sqlite_inbox.hpp"
+#include "tests/support/file_inbox.hpp"
 #include "tests/support/read_file_or_fail.hpp"
 #include "tests/support/wait_until.hpp"
-#include "tests/support/file_inbox.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
 #include "webhooks/inbox_report.hpp"
 
@@ -171,15 +170,17 @@ TEST_CASE("tandem serve: bad configuration is reported, a good one serves until 
   }
   // The port is in the "listening" log line.
   std::string origin;
-  for (int i = 0; i < 500 && origin.empty(); ++i) {
-    std::this_thread::sleep_for(10ms);
-    std::ifstream log(dir.file("serve.log"));
-    std::string line;
-    while (std::getline(log, line)) {
-      auto j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_discarded() && j.value("message", "") == "listening") origin = j.value("url", "");
-    }
-  }
+  wait_until(
+      [&] {
+        std::ifstream log(dir.file("serve.log"));
+        std::string line;
+        while (std::getline(log, line)) {
+          auto j = nlohmann::json::parse(line, nullptr, false);
+          if (!j.is_discarded() && j.value("message", "") == "listening") origin = j.value("url", "");
+        }
+        return !origin.empty();
+      },
+      5s, 10ms);
   REQUIRE_FALSE(origin.empty());
   http::Request request = signed_request(events_body(3), std::chrono::system_clock::now());
   auto result = http::fetch(origin, request);
