@@ -400,7 +400,7 @@ TEST_CASE("the WAL is checkpointed into the database in the background") {
     append(inbox, {batch});
   }
   const bool copied =
-      wait_until([&] { return std::filesystem::file_size(f.config.path) > initial + 1024 * 1024; }, 3s, 10ms);
+      testing::wait_until([&] { return std::filesystem::file_size(f.config.path) > initial + 1024 * 1024; }, 3s, 10ms);
   CHECK(copied);
   CHECK(ok(inbox.stats()).unprocessed == 20000);
 }
