@@ -54,7 +54,7 @@ TEST_CASE("a condition on a missing property is false unless it asks 'is missing
   CHECK_FALSE(holds1("company is present", empty));
 }
 
-TEST_CASE("text comparisons ignore case; numbers and dates are parsed from HubSpot strings") {
+TEST_CASE("text comparisons ignore case, and numbers and dates are parsed from HubSpot strings") {
   const ContactRecord c = contact({{"email", "Ada@GMAIL.com"},
                                    {"jobtitle", "Head of Data"},
                                    {"n", "250"},

@@ -3,19 +3,15 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/read_file_or_fail.hpp"
+
 namespace tandem::rules::testing {
 
-inline std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+inline std::string read_text(const std::string& path) { return ::tandem::testing::read_file_or_fail(path); }
 
 inline std::string data_path(const std::string& name) { return std::string(TANDEM_TEST_DATA_DIR) + "/rules/" + name; }
 

@@ -45,7 +45,7 @@ TEST_CASE("rules check: clean rules exit 0, mistakes exit 1 with every diagnosti
   CHECK(run_check({{"examples/rules"}, "no/such/properties.json"}, out5, err5) == 2);
 }
 
-TEST_CASE("rules test: the example tests pass; failures show expected vs actual and the explanation") {
+TEST_CASE("rules test: the example tests pass, and failures show expected vs actual and the explanation") {
   InSourceDir here;
   std::ostringstream out, err;
   CHECK(run_test({"examples/rules", false}, out, err) == 0);

@@ -1,10 +1,9 @@
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <catch2/catch.hpp>
 
 #include "tests/sandbox/sandbox_fixture.hpp"
+#include "tests/support/read_file_or_fail.hpp"
 
 using namespace tandem;
 using namespace tandem::sandbox;
@@ -314,11 +313,8 @@ TEST_CASE("sandbox batch update rejects duplicate ids") {
 
 TEST_CASE("sandbox seed file: owners, teams, contacts with ids and read-only values, tasks with associations") {
   SandboxFixture f(test_config());
-  std::ifstream in(std::string(TANDEM_TEST_DATA_DIR) + "/sandbox/seed.json");
-  REQUIRE(in);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto error = f.server->seed(json::parse(ss.str()));
+  const std::string seed = tandem::testing::read_file_or_fail(std::string(TANDEM_TEST_DATA_DIR) + "/sandbox/seed.json");
+  auto error = f.server->seed(json::parse(seed));
   REQUIRE(!error);
   auto lena = f.call_json("GET", "/crm/v3/objects/contacts/5001?properties=notes_last_contacted,hs_analytics_source");
   CHECK(lena.at("properties").at("notes_last_contacted") == "2026-10-01T10:00:00.000Z");

@@ -32,7 +32,7 @@ std::string form(const std::vector<std::pair<std::string, std::string>>& kv) {
 
 }  // namespace
 
-TEST_CASE("sandbox OAuth: authorize redirects with code and state; the code is single-use on every token path") {
+TEST_CASE("sandbox OAuth: authorize redirects with code and state, and the code is single-use on every token path") {
   SandboxFixture f(test_config());
   for (std::string path : {"/oauth/v1/token", "/oauth/v3/token", "/oauth/2026-03/token"}) {
     auto r = f.call("GET", authorize_target(f.config), "", "");
@@ -155,7 +155,7 @@ TEST_CASE("sandbox OAuth: code lifetime, redirect_uri match, client secret, refr
   CHECK(json::parse(after.body).at("status") == "BAD_REFRESH_TOKEN");
 }
 
-TEST_CASE("sandbox API auth: 401 without, with an unknown and with an expired token; 403 on a missing scope") {
+TEST_CASE("sandbox API auth: 401 without, with an unknown and with an expired token, 403 on a missing scope") {
   SandboxFixture f(test_config());
   auto none = f.call("GET", "/crm/v3/objects/contacts", "", "");
   CHECK(none.status == 401);

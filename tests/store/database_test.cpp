@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -17,6 +16,7 @@
 #include "store/sqlite_audit.hpp"
 #include "store/sqlite_inbox.hpp"
 #include "tests/support/file_inbox.hpp"
+#include "tests/support/read_file_or_fail.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
 
 using namespace tandem;
@@ -68,9 +68,7 @@ std::int64_t count(store::Connection& db, const std::string& sql) {
 // wrote it (tests/data/store/inbox-layout-4.sql is `sqlite3 FILE .dump` of a file it wrote while
 // receiving three signed deliveries, one of them an own echo).
 void write_layout_4(const std::string& path) {
-  std::ifstream in(std::string(TANDEM_TEST_DATA_DIR) + "/store/inbox-layout-4.sql");
-  REQUIRE(in);
-  std::string sql((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string sql = testing::read_file_or_fail(std::string(TANDEM_TEST_DATA_DIR) + "/store/inbox-layout-4.sql");
   store::Connection db(path);
   db.exec("PRAGMA page_size = 16384");
   db.exec("PRAGMA journal_mode = WAL");

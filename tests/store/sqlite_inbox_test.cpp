@@ -1,12 +1,12 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <thread>
 #include <sys/stat.h>
 
 #include "store/sqlite.hpp"
 #include "store/sqlite_inbox.hpp"
 #include "tests/support/file_inbox.hpp"
+#include "tests/support/wait_until.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
 
 using namespace tandem;
@@ -154,7 +154,7 @@ TEST_CASE("the database runs in WAL mode with synchronous FULL by default") {
   CHECK(page.column_int(0) == 16384);
 }
 
-TEST_CASE("claim leases the oldest events; acknowledge completes them") {
+TEST_CASE("claim leases the oldest events, acknowledge completes them") {
   Fixture f;
   FileInbox inbox(f.config, f.clock, f.max_attempts);
   append(inbox, {{make_event(1), make_event(2), make_event(3)}});
@@ -399,11 +399,8 @@ TEST_CASE("the WAL is checkpointed into the database in the background") {
     for (int i = 0; i < 100; ++i) batch[i].event_id = round * 100 + i;
     append(inbox, {batch});
   }
-  bool copied = false;
-  for (int i = 0; i < 300 && !copied; ++i) {
-    copied = std::filesystem::file_size(f.config.path) > initial + 1024 * 1024;
-    if (!copied) std::this_thread::sleep_for(10ms);
-  }
+  const bool copied =
+      testing::wait_until([&] { return std::filesystem::file_size(f.config.path) > initial + 1024 * 1024; }, 3s, 10ms);
   CHECK(copied);
   CHECK(ok(inbox.stats()).unprocessed == 20000);
 }
@@ -428,7 +425,7 @@ TEST_CASE("an inbox of an earlier layout is refused at start-up, never read as e
   CHECK(ok(inbox.stats()).unprocessed == 0);
 }
 
-TEST_CASE("append_committed is visible at once; sync makes it durable, a later flush covering earlier tickets") {
+TEST_CASE("append_committed is visible at once, sync makes it durable, a later flush covering earlier tickets") {
   Fixture f;
   FileInbox inbox(f.config, f.clock, f.max_attempts);
   std::vector<Event> first{make_event(1)};

@@ -122,7 +122,7 @@ TEST_CASE("at most max_events per request") {
   CHECK(parse_error(tandem::testing::events_body(4), options) == "too many events: more than 3");
 }
 
-TEST_CASE("valid UTF-8 passes, including 4-byte sequences; invalid UTF-8 anywhere is rejected") {
+TEST_CASE("valid UTF-8 passes, including 4-byte sequences, and invalid UTF-8 anywhere is rejected") {
   auto events = parse_ok(
       "[{\"eventId\":1,\"portalId\":1,\"occurredAt\":1,\"subscriptionType\":\"contact.propertyChange\","
       "\"propertyValue\":\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"}]");

@@ -4,8 +4,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <filesystem>
-#include <fstream>
 #include <future>
 #include <map>
 #include <random>
@@ -15,6 +13,7 @@
 
 #include "store/sqlite_inbox.hpp"
 #include "tests/support/file_inbox.hpp"
+#include "tests/support/read_file_or_fail.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
 #include "common/log.hpp"
 #include "webhooks/event.hpp"
@@ -27,11 +26,7 @@ using namespace std::chrono_literals;
 namespace {
 
 std::string read_fixture(const std::string& name) {
-  std::ifstream in(std::filesystem::path(TANDEM_TEST_DATA_DIR) / "webhooks" / name, std::ios::binary);
-  REQUIRE(in);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  return read_file_or_fail(std::string(TANDEM_TEST_DATA_DIR) + "/webhooks/" + name);
 }
 
 class Mutator {

@@ -7,13 +7,13 @@
 #include <cstdio>
 #include <fstream>
 #include <signal.h>
-#include <sstream>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
 
 #include "store/sqlite_inbox.hpp"
 #include "tests/support/file_inbox.hpp"
+#include "tests/support/read_file_or_fail.hpp"
+#include "tests/support/wait_until.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
 #include "webhooks/inbox_report.hpp"
 
@@ -47,12 +47,9 @@ void check_golden(const std::string& name, const std::string& actual) {
   if (std::getenv("TANDEM_UPDATE_GOLDEN")) {
     std::ofstream(path, std::ios::binary) << actual;
   }
-  std::ifstream in(path, std::ios::binary);
+  const std::string expected = read_file_or_fail(path);
   INFO("golden file " << path);
-  REQUIRE(in);
-  std::ostringstream expected;
-  expected << in.rdbuf();
-  CHECK(actual == expected.str());
+  CHECK(actual == expected);
 }
 
 Event make_event(std::int64_t id, const char* type = "contact.propertyChange") {
@@ -146,7 +143,7 @@ TEST_CASE("stats text format") {
   CHECK(format_epoch_ms(1763800000123) == "2025-11-22T08:26:40.123Z");
 }
 
-TEST_CASE("tandem serve: bad configuration is reported; a good one serves until SIGTERM") {
+TEST_CASE("tandem serve: bad configuration is reported, a good one serves until SIGTERM") {
   TempDir dir;
   {
     std::ofstream(dir.file("bad.yaml")) << "server:\n  listn: 127.0.0.1:0\nhubspot:\n  client_id: x\n";
@@ -173,15 +170,17 @@ TEST_CASE("tandem serve: bad configuration is reported; a good one serves until 
   }
   // The port is in the "listening" log line.
   std::string origin;
-  for (int i = 0; i < 500 && origin.empty(); ++i) {
-    std::this_thread::sleep_for(10ms);
-    std::ifstream log(dir.file("serve.log"));
-    std::string line;
-    while (std::getline(log, line)) {
-      auto j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_discarded() && j.value("message", "") == "listening") origin = j.value("url", "");
-    }
-  }
+  wait_until(
+      [&] {
+        std::ifstream log(dir.file("serve.log"));
+        std::string line;
+        while (std::getline(log, line)) {
+          auto j = nlohmann::json::parse(line, nullptr, false);
+          if (!j.is_discarded() && j.value("message", "") == "listening") origin = j.value("url", "");
+        }
+        return !origin.empty();
+      },
+      5s, 10ms);
   REQUIRE_FALSE(origin.empty());
   http::Request request = signed_request(events_body(3), std::chrono::system_clock::now());
   auto result = http::fetch(origin, request);

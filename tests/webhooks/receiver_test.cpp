@@ -5,12 +5,12 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "store/sqlite_inbox.hpp"
 #include "tests/support/file_inbox.hpp"
+#include "tests/support/wait_until.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
 #include "webhooks/signature.hpp"
 
@@ -38,7 +38,7 @@ nlohmann::json json_of(const http::Response& r) { return nlohmann::json::parse(r
 
 }  // namespace
 
-TEST_CASE("a signed delivery is stored, then answered 200; a redelivery is a duplicate") {
+TEST_CASE("a signed delivery is stored, then answered 200, and a redelivery is a duplicate") {
   Fixture f;
   ReceiverHarness h(*f.inbox, f.clock);
   auto r = h.post(signed_request(events_body(3), f.clock.now()));
@@ -197,7 +197,7 @@ TEST_CASE("concurrent deliveries share commits and all are stored exactly once")
   WARN("group commit: " << requests << " requests in " << commits << " transactions");
 }
 
-TEST_CASE("the answer waits for the commit; a full queue gets 503 with Retry-After") {
+TEST_CASE("the answer waits for the commit, and a full queue gets 503 with Retry-After") {
   Fixture f;
   ControlledInbox controlled(*f.inbox);
   WebhooksConfig config = test_webhooks_config();
@@ -211,7 +211,7 @@ TEST_CASE("the answer waits for the commit; a full queue gets 503 with Retry-Aft
   auto third = std::async(std::launch::async, [&] { return h.post(signed_request(events_body(1, 3), f.clock.now())); });
   // Give both time to be queued, then one more is refused at once.
   Gauge& queued = h.metrics().gauge("tandem_webhook_commit_queue_requests", "Requests waiting for the committer");
-  for (int i = 0; i < 500 && queued.value() < 2; ++i) std::this_thread::sleep_for(10ms);
+  wait_until([&] { return queued.value() >= 2; }, 5s, 10ms);
   REQUIRE(queued.value() == 2);
   auto refused = h.post(signed_request(events_body(1, 4), f.clock.now()));
   CHECK(refused.status == 503);

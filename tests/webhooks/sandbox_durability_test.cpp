@@ -28,7 +28,6 @@
 #include <memory>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -44,6 +43,8 @@
 #include "sandbox/sandbox_server.hpp"
 #include "store/sqlite_inbox.hpp"
 #include "tests/support/file_inbox.hpp"
+#include "tests/support/read_file_or_fail.hpp"
+#include "tests/support/wait_until.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
 
 using namespace tandem;
@@ -83,12 +84,7 @@ std::uint16_t free_loopback_port() {
   return ntohs(address.sin_port);
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string read_text(const std::string& path) { return read_file_or_fail(path); }
 
 std::optional<http::Response> try_fetch(const std::string& origin, http::Request request,
                                         std::chrono::milliseconds timeout = 2s) {
@@ -178,14 +174,9 @@ class TandemChild {
   int stop(int signal) {
     ::kill(pid_, signal);
     int status = 0;
-    const auto deadline = SteadyClock::now() + 20s;
-    while (::waitpid(pid_, &status, WNOHANG) == 0) {
-      if (SteadyClock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(2ms);
+    if (!wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) != 0; }, 20s, 2ms)) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
     }
     pid_ = -1;
     return status;
@@ -216,21 +207,27 @@ class TandemChild {
     }
     ::close(log_fd);
     REQUIRE(pid_ > 0);
-    const auto deadline = SteadyClock::now() + 20s;
-    while (SteadyClock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        failure = "status " + std::to_string(status) + ": " + read_text(log_path_);
-        return false;
-      }
-      http::Request probe;
-      probe.method = "GET";
-      probe.target = "/readyz";
-      auto response = try_fetch(origin(), probe, 500ms);
-      if (response && response->status == 200) return true;
-      std::this_thread::sleep_for(5ms);
+    std::optional<int> exit_status;
+    const bool settled = wait_until(
+        [&] {
+          int status = 0;
+          if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            exit_status = status;
+            return true;
+          }
+          http::Request probe;
+          probe.method = "GET";
+          probe.target = "/readyz";
+          auto response = try_fetch(origin(), probe, 500ms);
+          return response && response->status == 200;
+        },
+        20s);
+    if (exit_status) {
+      pid_ = -1;
+      failure = "status " + std::to_string(*exit_status) + ": " + read_text(log_path_);
+      return false;
     }
+    if (settled) return true;
     FAIL("tandem serve not ready after 20 s: " << read_text(log_path_));
     return false;
   }
@@ -277,20 +274,18 @@ class Writer {
   }
   void run(int batches, int backlog) {
     for (int b = 0; b < batches && !stop_; ++b) {
-      const auto deadline = SteadyClock::now() + 60s;
-      while (!stop_) {
-        auto [status, answer] = sandbox_.call("GET", "/_sandbox/webhooks/status");
-        if (status != 200 || !answer.is_object()) {
-          fail(status, answer);
-          break;
-        }
-        if (answer.at("pendingEvents").get<int>() < backlog) break;
-        if (SteadyClock::now() > deadline) {
-          fail(0, "the sandbox's backlog did not drain");
-          break;
-        }
-        std::this_thread::sleep_for(2ms);
-      }
+      const bool drained = wait_until(
+          [&] {
+            if (stop_) return true;
+            auto [status, answer] = sandbox_.call("GET", "/_sandbox/webhooks/status");
+            if (status != 200 || !answer.is_object()) {
+              fail(status, answer);
+              return true;
+            }
+            return answer.at("pendingEvents").get<int>() < backlog;
+          },
+          60s, 2ms);
+      if (!drained) fail(0, "the sandbox's backlog did not drain");
       const std::string acting_user = b % 2 == 1 ? "9002" : "";
       json inputs = json::array();
       for (int i = 0; i < 100; ++i) {
@@ -398,18 +393,18 @@ TEST_CASE(
     const int at_batch = (round + 1) * kBatches / (kKills + 2);  // the last with a third of the stream to go
     const auto delivered_at_start =
         sandbox.call_ok("GET", "/_sandbox/webhooks/status").at("delivered").get<std::int64_t>();
-    for (int i = 0; i < 60'000 && writer.batches_done < at_batch && !writer.finished; ++i)
-      std::this_thread::sleep_for(2ms);
-    const auto deadline = SteadyClock::now() + 10s;
+    // Bounded, not asserted: the kill below happens in any case; the counts at the end say how
+    // many were in flight.
+    wait_until([&] { return writer.batches_done >= at_batch || writer.finished; }, 120s, 2ms);
     bool in_flight = false;
-    while (SteadyClock::now() < deadline) {
-      auto status = sandbox.call_ok("GET", "/_sandbox/webhooks/status");
-      if (status.at("delivered").get<std::int64_t>() >= delivered_at_start + 3 && status.at("inFlight") > 0) {
-        in_flight = true;
-        break;
-      }
-      if (writer.finished && quiet(status)) break;  // too late: nothing more will come
-    }
+    // No pause between polls: the window with deliveries in flight may be short.
+    wait_until(
+        [&] {
+          auto status = sandbox.call_ok("GET", "/_sandbox/webhooks/status");
+          in_flight = status.at("delivered").get<std::int64_t>() >= delivered_at_start + 3 && status.at("inFlight") > 0;
+          return in_flight || (writer.finished && quiet(status));  // too late: nothing more will come
+        },
+        10s, 0ms);
     const int wait_status = tandem.stop(SIGKILL);
     CHECK(WIFSIGNALED(wait_status));
     ++kills;
@@ -422,11 +417,12 @@ TEST_CASE(
 
   // Bounded wait until the sandbox has nothing queued, in flight or waiting for a retry.
   json status;
-  const auto drain_deadline = SteadyClock::now() + 60s;
-  do {
-    std::this_thread::sleep_for(20ms);
-    status = sandbox.call_ok("GET", "/_sandbox/webhooks/status");
-  } while (!quiet(status) && SteadyClock::now() < drain_deadline);
+  wait_until(
+      [&] {
+        status = sandbox.call_ok("GET", "/_sandbox/webhooks/status");
+        return quiet(status);
+      },
+      60s, 20ms);
   INFO("sandbox status: " << status.dump());
   REQUIRE(quiet(status));
   const int term_status = tandem.stop(SIGTERM);
