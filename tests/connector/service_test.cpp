@@ -252,7 +252,7 @@ TEST_CASE("stop answers the deliveries being committed before run() returns and 
   AtExit unhold([&] { controlled.hold(false); });
   delivery = std::async(std::launch::async,
                         [&] { return http::fetch(service.base_url(), signed_request(events_body(3), clock.now())); });
-  controlled.wait_for_appends(1);  // the committer is inside the transaction with it
+  REQUIRE(controlled.wait_for_appends(1));  // the committer is inside the transaction with it
   service.stop();
   service.stop();  // idempotent
   // Not before the transaction is over.

@@ -25,20 +25,7 @@ using tandem::testing::ok;
 
 namespace {
 
-webhooks::Event make_event(std::int64_t event_id) {
-  webhooks::Event e;
-  e.event_id = event_id;
-  e.object_id = 1000 + event_id;
-  e.occurred_at = 1700000000000;
-  e.portal_id = 62515;
-  e.subscription_id = 25;
-  e.subscription_type = "contact.propertyChange";
-  e.property_name = "lifecyclestage";
-  e.property_value = "lead";
-  e.change_source = "CRM_UI";
-  e.payload = testing::payload_of(e);
-  return e;
-}
+webhooks::Event make_event(std::int64_t event_id) { return testing::make_event(event_id, 1000 + event_id); }
 
 void append_events(webhooks::Inbox& inbox, int count) {
   std::vector<webhooks::Event> batch;

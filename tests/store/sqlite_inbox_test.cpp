@@ -18,21 +18,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-Event make_event(std::int64_t event_id, std::int64_t object_id = 1, std::int64_t occurred_at = 1000,
-                 std::int64_t portal_id = 62515) {
-  Event e;
-  e.event_id = event_id;
-  e.object_id = object_id;
-  e.occurred_at = occurred_at;
-  e.portal_id = portal_id;
-  e.subscription_id = 25;
-  e.subscription_type = "contact.propertyChange";
-  e.property_name = "lifecyclestage";
-  e.property_value = "lead";
-  e.change_source = "CRM_UI";
-  e.payload = testing::payload_of(e);
-  return e;
-}
+using testing::make_event;
 
 std::vector<AppendOutcome> append(Inbox& inbox, std::vector<std::vector<Event>> batches) {
   std::vector<const std::vector<Event>*> pointers;

@@ -205,7 +205,7 @@ TEST_CASE("the answer waits for the commit, and a full queue gets 503 with Retry
   ReceiverHarness h(controlled, f.clock, config);
   controlled.hold(true);
   auto first = std::async(std::launch::async, [&] { return h.post(signed_request(events_body(1, 1), f.clock.now())); });
-  controlled.wait_for_appends(1);  // the committer is inside append with request 1
+  REQUIRE(controlled.wait_for_appends(1));  // the committer is inside append with request 1
   CHECK(first.wait_for(200ms) == std::future_status::timeout);  // not answered before the commit
   auto second = std::async(std::launch::async, [&] { return h.post(signed_request(events_body(1, 2), f.clock.now())); });
   auto third = std::async(std::launch::async, [&] { return h.post(signed_request(events_body(1, 3), f.clock.now())); });

@@ -58,6 +58,22 @@ std::string payload_of(const webhooks::Event& e) {
   return j.dump();
 }
 
+webhooks::Event make_event(std::int64_t event_id, std::int64_t object_id, std::int64_t occurred_at,
+                           std::int64_t portal_id) {
+  webhooks::Event e;
+  e.event_id = event_id;
+  e.object_id = object_id;
+  e.occurred_at = occurred_at;
+  e.portal_id = portal_id;
+  e.subscription_id = 25;
+  e.subscription_type = "contact.propertyChange";
+  e.property_name = "lifecyclestage";
+  e.property_value = "lead";
+  e.change_source = "CRM_UI";
+  e.payload = testing::payload_of(e);
+  return e;
+}
+
 std::string events_body(int count, std::int64_t first_id) {
   std::string body = "[";
   for (int i = 0; i < count; ++i) {

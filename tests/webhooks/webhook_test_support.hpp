@@ -55,6 +55,9 @@ std::string event_json(std::int64_t event_id, std::int64_t object_id = 123, std:
 // The payload HubSpot would have sent for `e`: its typed fields as one JSON event object (the
 // inbox stores the payload and parses the fields back from it).
 std::string payload_of(const webhooks::Event& e);
+// A contact.propertyChange event (lifecyclestage: lead) with its payload, for the inbox tests.
+webhooks::Event make_event(std::int64_t event_id, std::int64_t object_id = 1, std::int64_t occurred_at = 1000,
+                           std::int64_t portal_id = 62515);
 // A JSON array of `count` events with event ids first_id, first_id + 1, ...
 std::string events_body(int count, std::int64_t first_id = 1);
 
@@ -117,9 +120,10 @@ class ControlledInbox final : public webhooks::Inbox {
     failing_ = on;
   }
   void set_sync_failing(bool on) { sync_failing_ = on; }
-  void wait_for_appends(int n) {
+  // False when fewer than n appends have started within the timeout.
+  [[nodiscard]] bool wait_for_appends(int n, std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return appends_entered_ >= n; });
+    return changed_.wait_for(lock, timeout, [&] { return appends_entered_ >= n; });
   }
 
  private:
