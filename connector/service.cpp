@@ -188,6 +188,8 @@ void Service::State::serve_builtin(std::string_view path, const http::Request& r
       try {
         refresh();
       } catch (const std::exception& e) {
+        metrics.counter("tandem_metrics_refresh_failures_total", "Gauge refreshes before a /metrics render that failed")
+            .inc();
         log.warn("gauge refresh failed; /metrics shows the last values", {{"error", e.what()}});
       }
     }
