@@ -3,6 +3,7 @@
 #include <cassert>
 #include <deque>
 #include <map>
+#include <ostream>
 #include <type_traits>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -45,6 +46,10 @@ std::string_view to_string(ClientError::Kind kind) {
     case ClientError::Kind::kBodyTooLarge: return "body_too_large";
   }
   return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& out, const ClientError& error) {
+  return out << to_string(error.kind) << ": " << error.message;
 }
 
 namespace {
@@ -111,13 +116,13 @@ struct HttpClient::State : std::enable_shared_from_this<HttpClient::State> {
                                                        Request request, CallOptions call);
   static net::awaitable<ClientResult> awaited_exchange(std::shared_ptr<State> state, std::string origin,
                                                        Request request, CallOptions call);
-  net::awaitable<std::variant<std::unique_ptr<Connection>, ClientError>> connect(const Origin& origin,
-                                                                                 std::chrono::steady_clock::time_point deadline);
+  net::awaitable<Result<std::unique_ptr<Connection>, ClientError>> connect(
+      const Origin& origin, std::chrono::steady_clock::time_point deadline);
 };
 
-net::awaitable<std::variant<std::unique_ptr<Connection>, ClientError>> HttpClient::State::connect(
+net::awaitable<Result<std::unique_ptr<Connection>, ClientError>> HttpClient::State::connect(
     const Origin& origin, std::chrono::steady_clock::time_point deadline) {
-  using R = std::variant<std::unique_ptr<Connection>, ClientError>;
+  using R = Result<std::unique_ptr<Connection>, ClientError>;
   tcp::resolver resolver(io);
   auto [rec, endpoints] = co_await resolver.async_resolve(origin.host, origin.port, kTuple);
   if (rec) co_return R{ClientError{ClientError::Kind::kResolve, "cannot resolve " + origin.host + ": " + rec.message()}};
@@ -173,8 +178,8 @@ net::awaitable<ClientResult> HttpClient::State::exchange(std::string origin_text
       conn->reused = true;
     } else {
       auto connected = co_await connect(*origin, deadline);
-      if (auto* error = std::get_if<ClientError>(&connected)) co_return *error;
-      conn = std::move(std::get<std::unique_ptr<Connection>>(connected));
+      if (!connected) co_return connected.error();
+      conn = std::move(*connected);
     }
 
     conn->lowest().expires_at(deadline);

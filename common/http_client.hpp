@@ -2,16 +2,20 @@
 // An HTTP/1.1 client over Boost.Beast with keep-alive connection reuse per origin, a deadline on
 // every request, a body limit, and TLS with the system trust store, SNI and host-name
 // verification (after Beast's http/client/awaitable example). Asio stays out of this header.
+// Every outcome is a ClientResult: a Response (any status, 4xx and 5xx included) or a ClientError
+// when no response arrived; nothing throws.
 
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
+#include <string_view>
 
 #include "common/http.hpp"
+#include "common/result.hpp"
 
 // Declared as <boost/asio/awaitable.hpp> and <boost/asio/any_io_executor.hpp> define them, so
 // that the awaitable form below needs no Asio header here; http_client.cpp checks with a
@@ -56,11 +60,17 @@ struct ClientError {
   std::string message;
   // True when the request bytes may have reached the server (see kConnectionLost, kTimeout).
   bool maybe_applied = false;
+
+  // "<kind>: <message>", for logs and test failure messages.
+  friend std::ostream& operator<<(std::ostream& out, const ClientError& error);
 };
 
 std::string_view to_string(ClientError::Kind kind);
 
-using ClientResult = std::variant<Response, ClientError>;
+// The outcome of one exchange (common/result.hpp): test with `if (!result)`, read *result or
+// result->status, and result.error() for the failure. error() returns the ClientError by value
+// in Boost 1.81, so copy it into a local rather than keep a reference or pointer to it.
+using ClientResult = Result<Response, ClientError>;
 
 // Settings of one call; what is unset comes from ClientOptions.
 struct CallOptions {

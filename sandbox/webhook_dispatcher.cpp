@@ -227,11 +227,11 @@ struct WebhookDispatcher::State : std::enable_shared_from_this<WebhookDispatcher
     for (const auto& e : d.events) ids.push_back(e["eventId"]);
     entry["eventIds"] = ids;
     bool ok = false;
-    if (auto* r = std::get_if<http::Response>(&result)) {
-      entry["status"] = r->status;
-      ok = r->status >= 200 && r->status < 300;
+    if (result) {
+      entry["status"] = result->status;
+      ok = result->status >= 200 && result->status < 300;
     } else {
-      const auto& e = std::get<http::ClientError>(result);
+      const http::ClientError e = result.error();
       entry["status"] = nullptr;
       entry["error"] = std::string(http::to_string(e.kind)) + ": " + e.message;
     }

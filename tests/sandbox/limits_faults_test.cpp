@@ -102,10 +102,10 @@ TEST_CASE("sandbox faults: a connection reset before or after the write was appl
     request.headers.set("Authorization", "Bearer " + f.token);
     auto result = http::fetch(f.base, request);
     // The client learns nothing about the outcome: the connection is reset without an answer.
-    auto* error = std::get_if<http::ClientError>(&result);
-    REQUIRE(error != nullptr);
-    CHECK(error->kind == http::ClientError::Kind::kConnectionLost);
-    CHECK(error->maybe_applied);
+    REQUIRE(result.has_error());
+    const http::ClientError error = result.error();
+    CHECK(error.kind == http::ClientError::Kind::kConnectionLost);
+    CHECK(error.maybe_applied);
     f.call("DELETE", "/_sandbox/faults", "", "");
     return f.call("GET", "/crm/v3/objects/contacts/" + email + "?idProperty=email").status;
   };

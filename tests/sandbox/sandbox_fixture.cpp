@@ -54,10 +54,8 @@ http::Response SandboxFixture::call(const std::string& method, const std::string
   if (auth == "default") request.headers.set("Authorization", "Bearer " + token);
   else if (!auth.empty()) request.headers.set("Authorization", "Bearer " + auth);
   auto result = http::fetch(base, request);
-  if (auto* error = std::get_if<http::ClientError>(&result)) {
-    FAIL("request failed: " << error->message);
-  }
-  return std::get<http::Response>(result);
+  if (!result) FAIL("request failed: " << result.error().message);
+  return std::move(*result);
 }
 
 json SandboxFixture::call_json(const std::string& method, const std::string& target, const json& body, int expect_status) {

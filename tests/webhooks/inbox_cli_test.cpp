@@ -184,8 +184,8 @@ TEST_CASE("tandem serve: bad configuration is reported, a good one serves until 
   REQUIRE_FALSE(origin.empty());
   http::Request request = signed_request(events_body(3), std::chrono::system_clock::now());
   auto result = http::fetch(origin, request);
-  REQUIRE(std::holds_alternative<http::Response>(result));
-  CHECK(std::get<http::Response>(result).status == 200);
+  REQUIRE(result.has_value());
+  CHECK(result->status == 200);
   ::kill(pid, SIGTERM);
   int status = 0;
   ::waitpid(pid, &status, 0);

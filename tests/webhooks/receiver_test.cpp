@@ -130,10 +130,10 @@ TEST_CASE("bad deliveries get the right status and nothing is stored") {
     std::string huge = "[" + std::string(10 * 1024 * 1024, ' ') + "]";
     auto result = http::fetch(h.origin(), signed_request(huge, now));
     // The server may answer 413 before reading the whole body, or close the connection.
-    if (auto* response = std::get_if<http::Response>(&result)) {
-      CHECK(response->status == 413);
+    if (result) {
+      CHECK(result->status == 413);
     } else {
-      SUCCEED("connection closed while sending: " << std::get<http::ClientError>(result).message);
+      SUCCEED("connection closed while sending: " << result.error().message);
     }
   }
   SECTION("a 10 MB body announced by Content-Length is refused before it is read") {
@@ -350,10 +350,10 @@ TEST_CASE("headers above the limit get 431 and nothing is stored") {
   http::Request r = signed_request(events_body(1), f.clock.now());
   r.headers.set("X-Padding", std::string(32 * 1024, 'x'));
   auto result = http::fetch(h.origin(), r);
-  if (auto* response = std::get_if<http::Response>(&result)) {
-    CHECK(response->status == 431);
+  if (result) {
+    CHECK(result->status == 431);
   } else {
-    FAIL("no response: " << std::get<http::ClientError>(result).message);
+    FAIL("no response: " << result.error().message);
   }
   CHECK(f.stored() == 0);
 }

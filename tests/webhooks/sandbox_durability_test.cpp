@@ -92,7 +92,7 @@ std::optional<http::Response> try_fetch(const std::string& origin, http::Request
   options.connect_timeout = timeout;
   options.request_timeout = timeout;
   auto result = http::fetch(origin, std::move(request), options);
-  if (auto* response = std::get_if<http::Response>(&result)) return std::move(*response);
+  if (result) return std::move(*result);
   return std::nullopt;
 }
 

@@ -123,10 +123,8 @@ http::Response ReceiverHarness::post(http::Request request) const {
   http::ClientOptions options;
   options.request_timeout = std::chrono::seconds(20);
   auto result = http::fetch(origin(), std::move(request), options);
-  if (auto* error = std::get_if<http::ClientError>(&result)) {
-    throw std::runtime_error("fetch failed: " + error->message);
-  }
-  return std::get<http::Response>(result);
+  if (!result) throw std::runtime_error("fetch failed: " + result.error().message);
+  return std::move(*result);
 }
 
 http::Response ReceiverHarness::get(const std::string& target) const {
@@ -145,7 +143,7 @@ std::vector<int> ReceiverHarness::post_concurrently(std::vector<http::Request> r
   std::vector<int> statuses(requests.size(), 0);
   for (std::size_t i = 0; i < requests.size(); ++i) {
     client.async_send(origin(), std::move(requests[i]), [&statuses, i](http::ClientResult result) {
-      if (auto* response = std::get_if<http::Response>(&result)) statuses[i] = response->status;
+      if (result) statuses[i] = result->status;
     });
   }
   io.run();
