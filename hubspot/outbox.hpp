@@ -223,8 +223,9 @@ class Outbox {
   virtual Result<std::size_t, OutboxError> purge(std::chrono::milliseconds retention, std::int64_t now) = 0;
 };
 
-// The marker Tandem leaves at the end of every task body it creates: a line that names the
-// intent's key, e.g. "[tandem:3f2a…]". Deterministic in the key; never contains '<' or '&'.
+// The marker Tandem leaves at the end of every task body it creates, on a line of its own:
+// "[tandem:" + the first 32 hex digits of SHA-256(key) + "]". Deterministic in the key; only
+// ASCII letters, digits, ':' and brackets, so rich-text editing in HubSpot leaves it intact.
 std::string task_marker(std::string_view key);
 
 }  // namespace tandem::hubspot
