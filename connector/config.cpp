@@ -1,5 +1,10 @@
 #include "connector/config.hpp"
 
+#include <algorithm>
+#include <cctype>
+
+#include "common/file.hpp"
+
 namespace tandem::connector {
 namespace {
 
@@ -47,6 +52,18 @@ HubSpotConfig read_hubspot(config::ConfigSection s, bool require_credentials) {
   if (c.api_base_url.empty()) s.error("api_base_url", "expected a URL such as https://api.hubapi.com");
   c.auth_base_url = s.base_url("auth_base_url", c.auth_base_url);
   if (c.auth_base_url.empty()) s.error("auth_base_url", "expected a URL such as https://app.hubspot.com");
+  c.api_version = s.string("api_version", c.api_version);
+  {
+    const std::string& v = c.api_version;
+    bool date = v.size() == 7 && v[4] == '-' && std::all_of(v.begin(), v.begin() + 4, ::isdigit) && ::isdigit(v[5]) &&
+                ::isdigit(v[6]) && (v[5] == '0' ? v[6] != '0' : (v[5] == '1' && v[6] <= '2'));
+    if (!date) s.error("api_version", "expected a date version such as 2026-03");
+  }
+  if (auto ca = s.optional_string("extra_ca_file")) {
+    auto pem = read_file(*ca);
+    if (!pem) s.error("extra_ca_file", "cannot read " + *ca + ": " + pem.error().message());
+    else c.extra_ca_pem = std::move(*pem);
+  }
   c.app_id = s.string("app_id", c.app_id);
   c.client_id = s.string("client_id", c.client_id);
   if (require_credentials && c.client_id.empty()) s.error("client_id", "required");
@@ -81,6 +98,7 @@ TandemConfig read_config(config::Document& document, Diagnostics& diagnostics, b
   c.hubspot = read_hubspot(root.section("hubspot"), require_credentials);
   webhooks::read_webhooks_config(root.section("webhooks"), c.webhooks);
   c.store = store::read_store_config(root.section("store"));
+  c.outbox = hubspot::read_outbox_config(root.section("outbox"));
   auto rules = root.section("rules");
   c.rules.path = rules.string("path", c.rules.path);
   rules.finish();

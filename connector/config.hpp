@@ -15,6 +15,7 @@
 #include "common/http_server.hpp"
 #include "common/log.hpp"
 #include "common/secret.hpp"
+#include "hubspot/config.hpp"
 #include "store/config.hpp"
 #include "webhooks/config.hpp"
 
@@ -34,6 +35,10 @@ struct ServerConfig {
 struct HubSpotConfig {
   std::string api_base_url = "https://api.hubapi.com";
   std::string auth_base_url = "https://app.hubspot.com";
+  // The date version in API paths (/crm/objects/2026-03/...): YYYY-MM.
+  std::string api_version = "2026-03";
+  // PEM certificates trusted in addition to the system store (a sandbox with its own certificate).
+  std::string extra_ca_pem;
   std::string app_id;
   std::string client_id;
   std::optional<Secret> client_secret;
@@ -52,6 +57,7 @@ struct TandemConfig {
   // copied in, so the intake needs nothing else.
   webhooks::WebhooksConfig webhooks;
   store::StoreConfig store;
+  hubspot::OutboxConfig outbox;
   RulesConfig rules;
   LogSettings log;
 };
