@@ -9,8 +9,10 @@
 #include "connector/config.hpp"
 #include "connector/commands.hpp"
 #include "connector/service.hpp"
+#include "connector/write_path.hpp"
 #include "store/database.hpp"
 #include "store/sqlite_inbox.hpp"
+#include "store/sqlite_outbox.hpp"
 #include "webhooks/receiver.hpp"
 
 namespace tandem::connector {
@@ -36,9 +38,12 @@ int serve(const std::string& config_path) {
     // Destroyed in reverse: the service, then the receiver, then the inbox and the database.
     store::Database database(config.store, metrics);
     store::SqliteInbox inbox(database, SystemClock::instance(), config.webhooks.max_attempts);
+    // The outbox's table and gauges; its writer joins once accounts have tokens (the install).
+    store::SqliteOutbox outbox(database);
     webhooks::WebhookReceiver receiver(config.webhooks, inbox, SystemClock::instance(), metrics);
     Service service(std::move(options), SystemClock::instance(), metrics);
     add_webhook_intake(service, receiver, config.webhooks);
+    add_outbox(service, outbox, metrics, SystemClock::instance(), config.outbox);
     log.info("webhook intake ready", {{"listen", service.base_url()},
                                       {"public_url", config.webhooks.public_base_url + config.webhooks.path},
                                       {"store", config.store.path}});

@@ -10,6 +10,7 @@
 #include "common/http_client.hpp"
 #include "common/metrics.hpp"
 #include "hubspot/client.hpp"
+#include "hubspot/config.hpp"
 #include "hubspot/outbox.hpp"
 #include "hubspot/outbox_writer.hpp"
 #include "hubspot/rate_limiter.hpp"
@@ -20,6 +21,8 @@ class io_context;
 }
 
 namespace tandem::connector {
+
+class Service;
 
 struct WritePathOptions {
   http::ClientOptions http;
@@ -47,5 +50,11 @@ class WritePath {
   std::unique_ptr<hubspot::HubSpotClient> client_;
   std::unique_ptr<hubspot::OutboxWriter> writer_;
 };
+
+// The outbox in the service: its gauges on /metrics (per account and lane: items pending and dead,
+// age of the oldest pending item) and the purge of written tasks and old keys after
+// config.retention, hourly. outbox and metrics must outlive the service.
+void add_outbox(Service& service, hubspot::Outbox& outbox, MetricsRegistry& metrics, const Clock& clock,
+                const hubspot::OutboxConfig& config);
 
 }  // namespace tandem::connector
