@@ -107,6 +107,11 @@ struct OutboxItem {
   int attempts = 0;  // sends before this one
   // kTaskCreates: an earlier send may have created the task (the answer was lost, or the process
   // stopped while it was in flight). The writer must find out before sending it again.
+  // Both fields give the item's state BEFORE this take(): take() marks an item that was not
+  // unknown as unknown with sent_at = now (durably) and returns outcome_unknown = false; an item
+  // that was already unknown is returned with outcome_unknown = true and its earlier sent_at
+  // unchanged (the writer looks it up instead of sending it, once sent_at + a settle delay has
+  // passed; complete(kRetry) then clears the mark so the next take() sends it).
   bool outcome_unknown = false;
   // kTaskCreates: when the last send started (epoch ms), for the settle delay before a lookup.
   std::int64_t sent_at = 0;
@@ -218,8 +223,9 @@ class Outbox {
   virtual Result<std::size_t, OutboxError> purge(std::chrono::milliseconds retention, std::int64_t now) = 0;
 };
 
-// The marker Tandem leaves at the end of every task body it creates: a line that names the
-// intent's key, e.g. "[tandem:3f2a…]". Deterministic in the key; never contains '<' or '&'.
+// The marker Tandem leaves at the end of every task body it creates, on a line of its own:
+// "[tandem:" + the first 32 hex digits of SHA-256(key) + "]". Deterministic in the key; only
+// ASCII letters, digits, ':' and brackets, so rich-text editing in HubSpot leaves it intact.
 std::string task_marker(std::string_view key);
 
 }  // namespace tandem::hubspot
