@@ -27,9 +27,12 @@ using hubspot::TaskCreation;
 namespace {
 
 constexpr std::string_view kOutboxV1 = R"sql(
--- Every intent key recorded and not yet purged: 16 bytes of SHA-256(key). The key itself is kept
--- where an item needs it (outbox_items.key); here only the hash, which is all the no-op check
--- needs and keeps the one b-tree every intent touches small.
+-- Every intent key recorded and not yet purged, compacted (SqliteOutbox::Statements::compact()):
+-- a key of up to 32 bytes as it is, a longer one as its first 24 bytes and 16 bytes of
+-- SHA-256(key). Not the hash alone: callers' keys begin with an increasing part (the inbox event's
+-- id), so new keys land at the right edge of this b-tree and a call dirties a few pages of it;
+-- random hashes dirtied one page per intent once the table outgrew a call (measured: the record
+-- path's cost was mostly copying those pages into the WAL).
 CREATE TABLE outbox_keys (
   hash        BLOB    PRIMARY KEY,
   recorded_at INTEGER NOT NULL
@@ -67,17 +70,22 @@ CREATE TABLE outbox_items (
   last_status     INTEGER NOT NULL DEFAULT 0,
   finished_at     INTEGER NOT NULL DEFAULT 0   -- done or dead since (epoch ms), for purge()
 );
-CREATE INDEX outbox_items_open ON outbox_items (portal_id, contact_id, lane) WHERE state = 0;
+-- Tasks are not in it: a task is never looked up by contact, and its entries (spread over every
+-- contact) would dirty index pages all over at each record.
+CREATE INDEX outbox_items_open ON outbox_items (portal_id, contact_id, lane) WHERE state = 0 AND lane < 3;
 CREATE INDEX outbox_items_queue ON outbox_items (portal_id, lane, id) WHERE state = 0;
 
 -- The pending property values of the open lane-0 item of a contact (the item stands for the
 -- (portal, contact) pair): INSERT OR REPLACE keeps the latest value of each property, with the
--- sequence number of its record.
+-- sequence number of its record and the key of its intent. The item's "latest key" is the key of
+-- its value with the highest seq: coalescing writes only this small table, never the item row
+-- (which sits among task rows, one page each for a thousand contacts).
 CREATE TABLE outbox_values (
   item_id INTEGER NOT NULL,
   name    TEXT    NOT NULL,
   value   TEXT    NOT NULL,
   seq     INTEGER NOT NULL,
+  key     TEXT    NOT NULL,
   PRIMARY KEY (item_id, name)
 ) WITHOUT ROWID;
 )sql";
@@ -140,13 +148,12 @@ struct SqliteOutbox::Statements {
         insert_key(db, "INSERT OR IGNORE INTO outbox_keys (hash, recorded_at) VALUES (?1, ?2)"),
         find_open(db,
                   "SELECT id, lane, in_flight FROM outbox_items "
-                  "WHERE portal_id = ?1 AND contact_id = ?2 AND state = 0 AND lane BETWEEN ?3 AND ?4 LIMIT 1"),
+                  "WHERE portal_id = ?1 AND contact_id = ?2 AND state = 0 AND lane < 3 AND lane BETWEEN ?3 AND ?4 LIMIT 1"),
         insert_item(db,
                     "INSERT INTO outbox_items (portal_id, lane, contact_id, state, key, stage, properties, "
                     "recorded_at, changed_seq) VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8)"),
-        set_key(db, "UPDATE outbox_items SET key = ?2 WHERE id = ?1"),
         set_stage(db, "UPDATE outbox_items SET stage = ?2, key = ?3, changed_seq = ?4 WHERE id = ?1"),
-        put_value(db, "INSERT OR REPLACE INTO outbox_values (item_id, name, value, seq) VALUES (?1, ?2, ?3, ?4)"),
+        put_value(db, "INSERT OR REPLACE INTO outbox_values (item_id, name, value, seq, key) VALUES (?1, ?2, ?3, ?4, ?5)"),
         delete_value(db, "DELETE FROM outbox_values WHERE item_id = ?1 AND name = ?2"),
         count_values(db, "SELECT count(*) FROM outbox_values WHERE item_id = ?1"),
         delete_item(db, "DELETE FROM outbox_items WHERE id = ?1") {}
@@ -155,7 +162,6 @@ struct SqliteOutbox::Statements {
   Statement insert_key;
   Statement find_open;
   Statement insert_item;
-  Statement set_key;
   Statement set_stage;
   Statement put_value;
   Statement delete_value;
@@ -172,13 +178,17 @@ struct SqliteOutbox::Statements {
     EVP_MD_free(md);
   }
 
-  std::string_view hash_of(std::string_view key) {
+  std::string compacted;
+  std::string_view compact(std::string_view key) {
+    if (key.size() <= 32) return key;
     unsigned int size = 0;
     if (md == nullptr || ctx == nullptr || EVP_DigestInit_ex(ctx, md, nullptr) != 1 ||
         EVP_DigestUpdate(ctx, key.data(), key.size()) != 1 || EVP_DigestFinal_ex(ctx, hash, &size) != 1) {
       throw SqliteError(0, "outbox: SHA-256 failed");
     }
-    return {reinterpret_cast<const char*>(hash), 16};
+    compacted.assign(key.substr(0, 24));
+    compacted.append(reinterpret_cast<const char*>(hash), 16);
+    return compacted;
   }
 };
 
@@ -218,7 +228,7 @@ Result<T, OutboxError> SqliteOutbox::write(F&& f) {
 bool SqliteOutbox::record_key(const std::string& key, std::int64_t now) {
   Statement& s = st_->insert_key;
   s.reset();
-  s.bind_blob_static(1, st_->hash_of(key)).bind(2, now);
+  s.bind_blob_static(1, st_->compact(key)).bind(2, now);
   s.step();
   return st_->writer.changes() != 0;
 }
@@ -231,10 +241,6 @@ std::int64_t SqliteOutbox::update_item(std::int64_t portal, const std::string& c
   if (f.step()) {
     const std::int64_t id = f.column_int(0);
     f.reset();
-    Statement& k = st_->set_key;
-    k.reset();
-    k.bind(1, id).bind_static(2, key);
-    k.step();
     return id;
   }
   f.reset();
@@ -246,10 +252,11 @@ std::int64_t SqliteOutbox::update_item(std::int64_t portal, const std::string& c
   return st_->writer.last_insert_rowid();
 }
 
-void SqliteOutbox::put_value(std::int64_t item, const std::string& name, const std::string& value) {
+void SqliteOutbox::put_value(std::int64_t item, const std::string& name, const std::string& value,
+                             const std::string& key) {
   Statement& v = st_->put_value;
   v.reset();
-  v.bind(1, item).bind_static(2, name).bind_static(3, value).bind(4, ++seq_);
+  v.bind(1, item).bind_static(2, name).bind_static(3, value).bind(4, ++seq_).bind_static(5, key);
   v.step();
 }
 
@@ -270,7 +277,7 @@ void SqliteOutbox::record_update(const ContactUpdate& u, std::int64_t now) {
   const std::int64_t item = update_item(u.portal_id, u.contact_id, u.key, now);
   for (const auto& p : u.properties) {
     assert(p.name != kLifecycleStage && "record a LifecycleChange for lifecyclestage");
-    put_value(item, p.name, p.value);
+    put_value(item, p.name, p.value, u.key);
   }
 }
 
@@ -313,7 +320,7 @@ void SqliteOutbox::record_lifecycle(const LifecycleChange& c, std::int64_t now) 
     return;
   }
   const std::int64_t item = update_item(c.portal_id, c.contact_id, c.key, now);
-  put_value(item, std::string(kLifecycleStage), c.stage);
+  put_value(item, std::string(kLifecycleStage), c.stage, c.key);
 }
 
 void SqliteOutbox::record_task(const TaskCreation& t, std::int64_t now) {
@@ -393,7 +400,7 @@ Result<std::vector<OutboxItem>, OutboxError> SqliteOutbox::take(std::int64_t por
                          "changed_seq FROM outbox_items WHERE portal_id = ?1 AND lane = ?2 AND state = 0 "
                          "AND in_flight = 0 AND retry_at <= ?3 ORDER BY id");
     candidates.bind(1, portal).bind(2, lane_code(lane)).bind(3, now);
-    Statement values(writer, "SELECT name, value, seq FROM outbox_values WHERE item_id = ?1 ORDER BY name");
+    Statement values(writer, "SELECT name, value, seq, key FROM outbox_values WHERE item_id = ?1 ORDER BY name");
     Statement mark(writer,
                    "UPDATE outbox_items SET in_flight = 1, taken_seq = ?2, "
                    "sent_at = CASE WHEN lane = 3 AND outcome_unknown = 0 THEN ?3 ELSE sent_at END, "
@@ -418,7 +425,10 @@ Result<std::vector<OutboxItem>, OutboxError> SqliteOutbox::take(std::int64_t por
           values.bind(1, item.id);
           while (values.step()) {
             item.properties.push_back({values.column_text(0), values.column_text(1)});
-            taken_seq = std::max(taken_seq, values.column_int(2));
+            if (values.column_int(2) > taken_seq) {
+              taken_seq = values.column_int(2);
+              item.key = values.column_text(3);
+            }
           }
           values.reset();
           break;
@@ -526,15 +536,24 @@ Result<void, OutboxError> SqliteOutbox::complete(std::span<const Completion> com
             // A taken value replaced while in flight is not in the record: only the newer one is
             // stored (and it is the one to send).
             std::vector<PropertyWrite> taken;
-            Statement v(writer, "SELECT name, value FROM outbox_values WHERE item_id = ?1 AND seq <= ?2 ORDER BY name");
+            std::string latest_key = key;
+            std::int64_t latest = 0;
+            Statement v(writer,
+                        "SELECT name, value, seq, key FROM outbox_values WHERE item_id = ?1 AND seq <= ?2 ORDER BY name");
             v.bind(1, c.id).bind(2, taken_seq);
-            while (v.step()) taken.push_back({v.column_text(0), v.column_text(1)});
+            while (v.step()) {
+              taken.push_back({v.column_text(0), v.column_text(1)});
+              if (v.column_int(2) > latest) {
+                latest = v.column_int(2);
+                latest_key = v.column_text(3);
+              }
+            }
             const std::string blob = encode_properties(taken);
             Statement i(writer,
                         "INSERT INTO outbox_items (portal_id, lane, contact_id, state, key, properties, recorded_at, "
                         "attempts, last_error, last_status, finished_at) "
                         "VALUES (?1, 0, ?2, 2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-            i.bind(1, portal).bind(2, contact).bind(3, key).bind_blob_static(4, blob).bind(5, recorded_at);
+            i.bind(1, portal).bind(2, contact).bind(3, latest_key).bind_blob_static(4, blob).bind(5, recorded_at);
             i.bind(6, attempts + 1).bind(7, c.error).bind(8, static_cast<std::int64_t>(c.status)).bind(9, now);
             i.step();
             finish_values();
@@ -611,7 +630,7 @@ Result<std::vector<ListedItem>, OutboxError> SqliteOutbox::list(const OutboxFilt
       if (filter.lane) s.bind(3, lane_code(*filter.lane)); else s.bind_null(3);
       s.bind(4, filter.state ? static_cast<std::int64_t>(*filter.state) : std::int64_t{-1});
       s.bind(5, static_cast<std::int64_t>(filter.limit));
-      Statement values(reader, "SELECT name, value FROM outbox_values WHERE item_id = ?1 ORDER BY name");
+      Statement values(reader, "SELECT name, value, seq, key FROM outbox_values WHERE item_id = ?1 ORDER BY name");
       std::vector<ListedItem> out;
       while (s.step()) {
         ListedItem item;
@@ -630,7 +649,14 @@ Result<std::vector<ListedItem>, OutboxError> SqliteOutbox::list(const OutboxFilt
         } else if (item.lane == Lane::kContactUpdates && state == kPending) {
           values.reset();
           values.bind(1, item.id);
-          while (values.step()) item.properties.push_back({values.column_text(0), values.column_text(1)});
+          std::int64_t latest = 0;
+          while (values.step()) {
+            item.properties.push_back({values.column_text(0), values.column_text(1)});
+            if (values.column_int(2) > latest) {
+              latest = values.column_int(2);
+              item.key = values.column_text(3);
+            }
+          }
           values.reset();
         } else {
           item.properties = decode_properties(blob_of(s, 8));
@@ -683,8 +709,9 @@ Result<std::size_t, OutboxError> SqliteOutbox::retry(std::optional<std::int64_t>
         // Back into the contact's pending update, under any value recorded since (which is newer).
         const std::int64_t item = update_item(d.portal, d.contact, d.key, d.recorded_at);
         for (const auto& p : decode_properties(d.properties)) {
-          Statement v(writer, "INSERT OR IGNORE INTO outbox_values (item_id, name, value, seq) VALUES (?1, ?2, ?3, ?4)");
-          v.bind(1, item).bind(2, p.name).bind(3, p.value).bind(4, ++seq_);
+          Statement v(writer, "INSERT OR IGNORE INTO outbox_values (item_id, name, value, seq, key) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5)");
+          v.bind(1, item).bind(2, p.name).bind(3, p.value).bind(4, ++seq_).bind(5, d.key);
           v.step();
         }
         Statement x(writer, "DELETE FROM outbox_items WHERE id = ?1");

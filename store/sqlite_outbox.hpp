@@ -51,7 +51,7 @@ class SqliteOutbox final : public hubspot::Outbox {
   void record_lifecycle(const hubspot::LifecycleChange& c, std::int64_t now);
   void record_task(const hubspot::TaskCreation& t, std::int64_t now);
   std::int64_t update_item(std::int64_t portal, const std::string& contact, const std::string& key, std::int64_t now);
-  void put_value(std::int64_t item, const std::string& name, const std::string& value);
+  void put_value(std::int64_t item, const std::string& name, const std::string& value, const std::string& key);
   void delete_if_empty(std::int64_t item);
 
   Database& db_;

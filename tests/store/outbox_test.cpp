@@ -95,6 +95,20 @@ TEST_CASE("outbox: recording a key again is a no-op and also within one call") {
   CHECK(take(f.o(), Lane::kContactUpdates).empty());
 }
 
+TEST_CASE("outbox: long keys that share a prefix are told apart") {
+  Fixture f;
+  const std::string prefix = "evt:1234567:lead-scoring/rules-version-42/";
+  auto first = record(f.o(), {task(prefix + "create-task", "1", "A"), task(prefix + "create-tasl", "1", "B"),
+                              task(prefix + "create-task", "1", "C")});
+  CHECK(first.recorded == 2);
+  CHECK(first.already_recorded == 1);
+  // A short key equal to a long key's stored prefix is another key.
+  CHECK(record(f.o(), {task(prefix.substr(0, 24), "1", "D")}).recorded == 1);
+  auto tasks = take(f.o(), Lane::kTaskCreates, kT0, 10);
+  REQUIRE(tasks.size() == 1);  // one contact: one in flight
+  CHECK(tasks[0].key == prefix + "create-task");
+}
+
 TEST_CASE("outbox: updates of one contact coalesce with the latest value of each property") {
   Fixture f;
   record(f.o(), {update("a", "1", {{"firstname", "Ada"}, {"city", "London"}}), update("b", "2", {{"city", "Paris"}})});
