@@ -1,5 +1,7 @@
 #include "hubspot/outbox.hpp"
 
+#include <cstdlib>
+
 #include <openssl/evp.h>
 
 namespace tandem::hubspot {
@@ -41,14 +43,12 @@ std::optional<ItemState> parse_item_state(std::string_view text) {
 std::string task_marker(std::string_view key) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  // SHA-256 cannot fail on a memory buffer short of an allocation failure; the marker is then
-  // still deterministic (all zeros would be wrong, so the digest is zeroed first and checked).
-  if (EVP_Digest(key.data(), key.size(), digest, &size, EVP_sha256(), nullptr) != 1 || size < 16) {
-    size = 0;
-  }
+  // SHA-256 of a memory buffer fails only when OpenSSL cannot allocate: a marker that is not the
+  // key's would let a task be created twice, so that is a programming-error-class stop.
+  if (EVP_Digest(key.data(), key.size(), digest, &size, EVP_sha256(), nullptr) != 1 || size < 16) std::abort();
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "[tandem:";
-  for (unsigned int i = 0; i < 16 && i < size; ++i) {
+  for (unsigned int i = 0; i < 16; ++i) {
     out.push_back(kHex[digest[i] >> 4]);
     out.push_back(kHex[digest[i] & 0x0F]);
   }

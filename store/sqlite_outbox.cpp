@@ -80,6 +80,13 @@ CREATE INDEX outbox_items_queue ON outbox_items (portal_id, lane, id) WHERE stat
 -- sequence number of its record and the key of its intent. The item's "latest key" is the key of
 -- its value with the highest seq: coalescing writes only this small table, never the item row
 -- (which sits among task rows, one page each for a thousand contacts).
+-- One row: the last sequence number handed out (outbox_values.seq, outbox_items.changed_seq).
+-- In the file rather than memory because an admin command in another process (tandem outbox
+-- retry) records values too, and a number at or below an in-flight item's taken_seq would be
+-- deleted by its completion without having been sent. Read and written once per transaction.
+CREATE TABLE outbox_sequence (seq INTEGER NOT NULL);
+INSERT INTO outbox_sequence (seq) VALUES (0);
+
 CREATE TABLE outbox_values (
   item_id INTEGER NOT NULL,
   name    TEXT    NOT NULL,
@@ -156,7 +163,9 @@ struct SqliteOutbox::Statements {
         put_value(db, "INSERT OR REPLACE INTO outbox_values (item_id, name, value, seq, key) VALUES (?1, ?2, ?3, ?4, ?5)"),
         delete_value(db, "DELETE FROM outbox_values WHERE item_id = ?1 AND name = ?2"),
         count_values(db, "SELECT count(*) FROM outbox_values WHERE item_id = ?1"),
-        delete_item(db, "DELETE FROM outbox_items WHERE id = ?1") {}
+        delete_item(db, "DELETE FROM outbox_items WHERE id = ?1"),
+        get_seq(db, "SELECT seq FROM outbox_sequence"),
+        set_seq(db, "UPDATE outbox_sequence SET seq = ?1") {}
 
   Connection& writer;
   Statement insert_key;
@@ -167,6 +176,8 @@ struct SqliteOutbox::Statements {
   Statement delete_value;
   Statement count_values;
   Statement delete_item;
+  Statement get_seq;
+  Statement set_seq;
 
   // SHA-256 with the digest fetched once (an implicit fetch per call costs more than the hash).
   EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
@@ -196,10 +207,6 @@ SqliteOutbox::SqliteOutbox(Database& db) : db_(db) {
   db_.migrate("outbox", kMigrations);
   db_.with_writer([&](Connection& writer) {
     st_ = std::make_unique<Statements>(writer);
-    Statement s(writer,
-                "SELECT max(coalesce((SELECT max(seq) FROM outbox_values), 0), "
-                "coalesce((SELECT max(max(changed_seq, taken_seq)) FROM outbox_items), 0))");
-    if (s.step()) seq_ = s.column_int(0);
   });
 }
 
@@ -333,9 +340,26 @@ void SqliteOutbox::record_task(const TaskCreation& t, std::int64_t now) {
   i.reset();
 }
 
+void SqliteOutbox::load_sequence() {
+  Statement& g = st_->get_seq;
+  g.reset();
+  seq_ = g.step() ? g.column_int(0) : 0;
+  g.reset();
+  loaded_seq_ = seq_;
+}
+
+void SqliteOutbox::save_sequence() {
+  if (seq_ == loaded_seq_) return;
+  Statement& u = st_->set_seq;
+  u.reset();
+  u.bind(1, seq_);
+  u.step();
+}
+
 RecordOutcome SqliteOutbox::record_on(Connection& writer, std::span<const Intent> intents, std::int64_t now) {
   assert(&writer == &st_->writer && "the outbox's statements belong to the writer connection");
   (void)writer;
+  load_sequence();
   RecordOutcome outcome;
   for (const Intent& intent : intents) {
     const std::string& key = std::visit([](const auto& i) -> const std::string& { return i.key; }, intent);
@@ -352,6 +376,7 @@ RecordOutcome SqliteOutbox::record_on(Connection& writer, std::span<const Intent
       record_task(std::get<TaskCreation>(intent), now);
     }
   }
+  save_sequence();
   return outcome;
 }
 
@@ -701,6 +726,7 @@ Result<std::size_t, OutboxError> SqliteOutbox::retry(std::optional<std::int64_t>
                         s.column_text(4), std::string(blob_of(s, 5))});
       }
     }
+    load_sequence();
     std::size_t count = 0;
     for (const DeadItem& d : dead) {
       ++count;
@@ -736,6 +762,7 @@ Result<std::size_t, OutboxError> SqliteOutbox::retry(std::optional<std::int64_t>
       u.bind(1, d.id);
       u.step();
     }
+    save_sequence();
     return count;
   });
 }

@@ -3,8 +3,6 @@
 // so that the pipeline records intents in the same unit of work as it acknowledges the inbox event
 // that caused them.
 //
-// Single process per file: the sequence numbers that order property values (see the schema in
-// sqlite_outbox.cpp) are counted in memory from the highest one stored at construction.
 
 #include <memory>
 #include <string>
@@ -53,10 +51,15 @@ class SqliteOutbox final : public hubspot::Outbox {
   std::int64_t update_item(std::int64_t portal, const std::string& contact, const std::string& key, std::int64_t now);
   void put_value(std::int64_t item, const std::string& name, const std::string& value, const std::string& key);
   void delete_if_empty(std::int64_t item);
+  // The sequence counter (outbox_sequence), read at the start of a transaction that hands out
+  // numbers and written back at its end.
+  void load_sequence();
+  void save_sequence();
 
   Database& db_;
   std::unique_ptr<Statements> st_;  // prepared on the writer; used under its mutex
   std::int64_t seq_ = 0;            // the last sequence number handed out (under the writer's mutex)
+  std::int64_t loaded_seq_ = 0;     // seq_ as load_sequence() read it
 };
 
 }  // namespace tandem::store

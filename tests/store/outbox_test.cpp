@@ -352,6 +352,26 @@ TEST_CASE("outbox: a dead update keeps its values visible and retry puts them ba
   }
 }
 
+TEST_CASE("outbox: values retried by another process are not taken for sent by an item in flight") {
+  Fixture f;
+  record(f.o(), {update("a", "1", {{"phone", "1"}})});
+  auto first = take(f.o(), Lane::kContactUpdates);
+  complete(f.o(), first[0].id, Completion::Kind::kDead, kT0, "", 0, "INVALID_PHONE", 400);
+  // An admin command: a second outbox on a database of its own, on the same file, opened before
+  // the running one records and takes more.
+  MetricsRegistry metrics;
+  store::Database admin_db(f.config, metrics);
+  store::SqliteOutbox admin(admin_db);
+  record(f.o(), {update("b", "1", {{"city", "Paris"}})});
+  auto in_flight = take(f.o(), Lane::kContactUpdates);
+  REQUIRE(in_flight.size() == 1);
+  CHECK(ok(admin.retry(std::nullopt, std::nullopt)) == 1);
+  complete(f.o(), in_flight[0].id, Completion::Kind::kWritten);
+  auto again = take(f.o(), Lane::kContactUpdates);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].properties == P{{"phone", "1"}});
+}
+
 TEST_CASE("outbox: dead tasks and lifecycle changes go back to pending with attempts reset") {
   Fixture f;
   record(f.o(), {task("t1", "1", "A"), lifecycle("l1", "2", "lead", true)});
