@@ -135,7 +135,8 @@ std::string error_text(const ListedItem& item) {
 // One line per item: id, state, lane, portal, contact, attempts, recorded (UTC), retry at (UTC,
 // "-" when due), key, HubSpot id, properties, the last error.
 std::string render_list(const std::vector<ListedItem>& items) {
-  std::string out = "id\tstate\tlane\tportal\tcontact\tattempts\trecorded\tretry at\tkey\thubspot id\tproperties\terror\n";
+  std::string out =
+      "id\tstate\tlane\tportal\tcontact\tattempts\trecorded\tretry at\tkey\thubspot id\tproperties\terror\n";
   for (const auto& i : items) {
     out += std::to_string(i.id) + '\t' + std::string(hubspot::to_string(i.state)) + '\t' +
            std::string(hubspot::to_string(i.lane)) + '\t' + std::to_string(i.portal_id) + '\t' + i.contact_id + '\t' +

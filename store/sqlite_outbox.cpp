@@ -153,14 +153,16 @@ struct SqliteOutbox::Statements {
   explicit Statements(Connection& db)
       : writer(db),
         insert_key(db, "INSERT OR IGNORE INTO outbox_keys (hash, recorded_at) VALUES (?1, ?2)"),
-        find_open(db,
-                  "SELECT id, lane, in_flight FROM outbox_items "
-                  "WHERE portal_id = ?1 AND contact_id = ?2 AND state = 0 AND lane < 3 AND lane BETWEEN ?3 AND ?4 LIMIT 1"),
+        find_open(
+            db,
+            "SELECT id, lane, in_flight FROM outbox_items "
+            "WHERE portal_id = ?1 AND contact_id = ?2 AND state = 0 AND lane < 3 AND lane BETWEEN ?3 AND ?4 LIMIT 1"),
         insert_item(db,
                     "INSERT INTO outbox_items (portal_id, lane, contact_id, state, key, stage, properties, "
                     "recorded_at, changed_seq) VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8)"),
         set_stage(db, "UPDATE outbox_items SET stage = ?2, key = ?3, changed_seq = ?4 WHERE id = ?1"),
-        put_value(db, "INSERT OR REPLACE INTO outbox_values (item_id, name, value, seq, key) VALUES (?1, ?2, ?3, ?4, ?5)"),
+        put_value(db,
+                  "INSERT OR REPLACE INTO outbox_values (item_id, name, value, seq, key) VALUES (?1, ?2, ?3, ?4, ?5)"),
         delete_value(db, "DELETE FROM outbox_values WHERE item_id = ?1 AND name = ?2"),
         count_values(db, "SELECT count(*) FROM outbox_values WHERE item_id = ?1"),
         delete_item(db, "DELETE FROM outbox_items WHERE id = ?1"),
@@ -205,9 +207,7 @@ struct SqliteOutbox::Statements {
 
 SqliteOutbox::SqliteOutbox(Database& db) : db_(db) {
   db_.migrate("outbox", kMigrations);
-  db_.with_writer([&](Connection& writer) {
-    st_ = std::make_unique<Statements>(writer);
-  });
+  db_.with_writer([&](Connection& writer) { st_ = std::make_unique<Statements>(writer); });
 }
 
 SqliteOutbox::~SqliteOutbox() {
@@ -520,8 +520,9 @@ Result<void, OutboxError> SqliteOutbox::complete(std::span<const Completion> com
         Statement d(writer, "DELETE FROM outbox_values WHERE item_id = ?1 AND seq <= ?2");
         d.bind(1, c.id).bind(2, taken_seq);
         d.step();
-        exec("UPDATE outbox_items SET in_flight = 0, attempts = 0, retry_at = 0, last_error = '', last_status = 0, "
-             "recorded_at = ?2 WHERE id = ?1");
+        exec(
+            "UPDATE outbox_items SET in_flight = 0, attempts = 0, retry_at = 0, last_error = '', last_status = 0, "
+            "recorded_at = ?2 WHERE id = ?1");
         delete_if_empty(c.id);
       };
       switch (c.kind) {
@@ -529,8 +530,9 @@ Result<void, OutboxError> SqliteOutbox::complete(std::span<const Completion> com
           switch (lane) {
             case Lane::kContactUpdates: finish_values(); break;
             case Lane::kLifecycleClear:
-              exec("UPDATE outbox_items SET lane = 2, in_flight = 0, attempts = 0, retry_at = 0, last_error = '', "
-                   "last_status = 0 WHERE id = ?1");
+              exec(
+                  "UPDATE outbox_items SET lane = 2, in_flight = 0, attempts = 0, retry_at = 0, last_error = '', "
+                  "last_status = 0 WHERE id = ?1");
               break;
             case Lane::kLifecycleSet:
               if (changed_seq > taken_seq) {
@@ -542,18 +544,21 @@ Result<void, OutboxError> SqliteOutbox::complete(std::span<const Completion> com
               }
               break;
             case Lane::kTaskCreates:
-              exec("UPDATE outbox_items SET state = 3, in_flight = 0, outcome_unknown = 0, hubspot_id = ?6, "
-                   "finished_at = ?2, last_error = '', last_status = 0 WHERE id = ?1");
+              exec(
+                  "UPDATE outbox_items SET state = 3, in_flight = 0, outcome_unknown = 0, hubspot_id = ?6, "
+                  "finished_at = ?2, last_error = '', last_status = 0 WHERE id = ?1");
               break;
           }
           break;
         case Completion::Kind::kRetry:
-          exec("UPDATE outbox_items SET in_flight = 0, retry_at = ?3, attempts = attempts + 1, last_error = ?4, "
-               "last_status = ?5, outcome_unknown = 0 WHERE id = ?1");
+          exec(
+              "UPDATE outbox_items SET in_flight = 0, retry_at = ?3, attempts = attempts + 1, last_error = ?4, "
+              "last_status = ?5, outcome_unknown = 0 WHERE id = ?1");
           break;
         case Completion::Kind::kUnknown:
-          exec("UPDATE outbox_items SET in_flight = 0, retry_at = ?3, attempts = attempts + 1, last_error = ?4, "
-               "last_status = ?5, outcome_unknown = CASE WHEN lane = 3 THEN 1 ELSE 0 END WHERE id = ?1");
+          exec(
+              "UPDATE outbox_items SET in_flight = 0, retry_at = ?3, attempts = attempts + 1, last_error = ?4, "
+              "last_status = ?5, outcome_unknown = CASE WHEN lane = 3 THEN 1 ELSE 0 END WHERE id = ?1");
           break;
         case Completion::Kind::kDead:
           if (lane == Lane::kContactUpdates) {
@@ -563,8 +568,9 @@ Result<void, OutboxError> SqliteOutbox::complete(std::span<const Completion> com
             std::vector<PropertyWrite> taken;
             std::string latest_key = key;
             std::int64_t latest = 0;
-            Statement v(writer,
-                        "SELECT name, value, seq, key FROM outbox_values WHERE item_id = ?1 AND seq <= ?2 ORDER BY name");
+            Statement v(
+                writer,
+                "SELECT name, value, seq, key FROM outbox_values WHERE item_id = ?1 AND seq <= ?2 ORDER BY name");
             v.bind(1, c.id).bind(2, taken_seq);
             while (v.step()) {
               taken.push_back({v.column_text(0), v.column_text(1)});
@@ -583,8 +589,9 @@ Result<void, OutboxError> SqliteOutbox::complete(std::span<const Completion> com
             i.step();
             finish_values();
           } else {
-            exec("UPDATE outbox_items SET state = 2, in_flight = 0, attempts = attempts + 1, last_error = ?4, "
-                 "last_status = ?5, finished_at = ?2 WHERE id = ?1");
+            exec(
+                "UPDATE outbox_items SET state = 2, in_flight = 0, attempts = attempts + 1, last_error = ?4, "
+                "last_status = ?5, finished_at = ?2 WHERE id = ?1");
           }
           break;
       }
@@ -631,7 +638,8 @@ Result<OutboxStats, OutboxError> SqliteOutbox::stats(std::int64_t now) {
         l.pending = s.column_int(2);
         l.dead = s.column_int(3);
         l.done = s.column_int(4);
-        if (!s.column_is_null(5)) l.oldest_pending_age = std::chrono::milliseconds(std::max<std::int64_t>(0, now - s.column_int(5)));
+        if (!s.column_is_null(5))
+          l.oldest_pending_age = std::chrono::milliseconds(std::max<std::int64_t>(0, now - s.column_int(5)));
         out.lanes.push_back(l);
       }
       return out;
@@ -644,15 +652,22 @@ Result<OutboxStats, OutboxError> SqliteOutbox::stats(std::int64_t now) {
 Result<std::vector<ListedItem>, OutboxError> SqliteOutbox::list(const OutboxFilter& filter) {
   try {
     return db_.with_reader([&](Connection& reader) {
-      Statement s(reader,
-                  "SELECT id, portal_id, lane, state, in_flight, contact_id, key, stage, properties, attempts, "
-                  "recorded_at, retry_at, hubspot_id, last_error, last_status FROM outbox_items "
-                  "WHERE id > ?1 AND (?2 IS NULL OR portal_id = ?2) AND (?3 IS NULL OR lane = ?3) "
-                  "AND (?4 = -1 OR (?4 = 0 AND state = 0 AND in_flight = 0) OR (?4 = 1 AND state = 0 AND in_flight = 1) "
-                  "OR (?4 >= 2 AND state = ?4)) ORDER BY id LIMIT ?5");
+      Statement s(
+          reader,
+          "SELECT id, portal_id, lane, state, in_flight, contact_id, key, stage, properties, attempts, "
+          "recorded_at, retry_at, hubspot_id, last_error, last_status FROM outbox_items "
+          "WHERE id > ?1 AND (?2 IS NULL OR portal_id = ?2) AND (?3 IS NULL OR lane = ?3) "
+          "AND (?4 = -1 OR (?4 = 0 AND state = 0 AND in_flight = 0) OR (?4 = 1 AND state = 0 AND in_flight = 1) "
+          "OR (?4 >= 2 AND state = ?4)) ORDER BY id LIMIT ?5");
       s.bind(1, filter.after_id);
-      if (filter.portal_id) s.bind(2, *filter.portal_id); else s.bind_null(2);
-      if (filter.lane) s.bind(3, lane_code(*filter.lane)); else s.bind_null(3);
+      if (filter.portal_id)
+        s.bind(2, *filter.portal_id);
+      else
+        s.bind_null(2);
+      if (filter.lane)
+        s.bind(3, lane_code(*filter.lane));
+      else
+        s.bind_null(3);
       s.bind(4, filter.state ? static_cast<std::int64_t>(*filter.state) : std::int64_t{-1});
       s.bind(5, static_cast<std::int64_t>(filter.limit));
       Statement values(reader, "SELECT name, value, seq, key FROM outbox_values WHERE item_id = ?1 ORDER BY name");
@@ -663,8 +678,8 @@ Result<std::vector<ListedItem>, OutboxError> SqliteOutbox::list(const OutboxFilt
         item.portal_id = s.column_int(1);
         item.lane = lane_of(s.column_int(2));
         const std::int64_t state = s.column_int(3);
-        item.state = state == kDead   ? ItemState::kDead
-                     : state == kDone ? ItemState::kDone
+        item.state = state == kDead         ? ItemState::kDead
+                     : state == kDone       ? ItemState::kDone
                      : s.column_int(4) != 0 ? ItemState::kInFlight
                                             : ItemState::kPending;
         item.contact_id = s.column_text(5);
@@ -703,13 +718,20 @@ Result<std::vector<ListedItem>, OutboxError> SqliteOutbox::list(const OutboxFilt
 
 namespace {
 void bind_target(Statement& s, std::optional<std::int64_t> id, std::optional<std::int64_t> portal) {
-  if (id) s.bind(1, *id); else s.bind_null(1);
-  if (portal) s.bind(2, *portal); else s.bind_null(2);
+  if (id)
+    s.bind(1, *id);
+  else
+    s.bind_null(1);
+  if (portal)
+    s.bind(2, *portal);
+  else
+    s.bind_null(2);
 }
 constexpr std::string_view kTarget = "(?1 IS NULL OR id = ?1) AND (?2 IS NULL OR portal_id = ?2)";
 }  // namespace
 
-Result<std::size_t, OutboxError> SqliteOutbox::retry(std::optional<std::int64_t> id, std::optional<std::int64_t> portal) {
+Result<std::size_t, OutboxError> SqliteOutbox::retry(std::optional<std::int64_t> id,
+                                                     std::optional<std::int64_t> portal) {
   return write<std::size_t>([&](Connection& writer) {
     struct DeadItem {
       std::int64_t id, portal, lane, recorded_at;
@@ -717,9 +739,10 @@ Result<std::size_t, OutboxError> SqliteOutbox::retry(std::optional<std::int64_t>
     };
     std::vector<DeadItem> dead;
     {
-      Statement s(writer, "SELECT id, portal_id, lane, contact_id, key, properties, recorded_at FROM outbox_items "
-                              "WHERE state = 2 AND " +
-                              std::string(kTarget) + " ORDER BY id");
+      Statement s(writer,
+                  "SELECT id, portal_id, lane, contact_id, key, properties, recorded_at FROM outbox_items "
+                  "WHERE state = 2 AND " +
+                      std::string(kTarget) + " ORDER BY id");
       bind_target(s, id, portal);
       while (s.step()) {
         dead.push_back({s.column_int(0), s.column_int(1), s.column_int(2), s.column_int(6), s.column_text(3),
@@ -735,8 +758,9 @@ Result<std::size_t, OutboxError> SqliteOutbox::retry(std::optional<std::int64_t>
         // Back into the contact's pending update, under any value recorded since (which is newer).
         const std::int64_t item = update_item(d.portal, d.contact, d.key, d.recorded_at);
         for (const auto& p : decode_properties(d.properties)) {
-          Statement v(writer, "INSERT OR IGNORE INTO outbox_values (item_id, name, value, seq, key) "
-                               "VALUES (?1, ?2, ?3, ?4, ?5)");
+          Statement v(writer,
+                      "INSERT OR IGNORE INTO outbox_values (item_id, name, value, seq, key) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5)");
           v.bind(1, item).bind(2, p.name).bind(3, p.value).bind(4, ++seq_).bind(5, d.key);
           v.step();
         }
@@ -747,8 +771,9 @@ Result<std::size_t, OutboxError> SqliteOutbox::retry(std::optional<std::int64_t>
       }
       if (lane != Lane::kTaskCreates) {
         // A later lifecycle change of the contact replaced this one's target.
-        Statement f(writer, "SELECT 1 FROM outbox_items WHERE portal_id = ?1 AND contact_id = ?2 AND state = 0 "
-                            "AND lane BETWEEN 1 AND 2");
+        Statement f(writer,
+                    "SELECT 1 FROM outbox_items WHERE portal_id = ?1 AND contact_id = ?2 AND state = 0 "
+                    "AND lane BETWEEN 1 AND 2");
         f.bind(1, d.portal).bind(2, d.contact);
         if (f.step()) {
           Statement x(writer, "DELETE FROM outbox_items WHERE id = ?1");
@@ -757,8 +782,9 @@ Result<std::size_t, OutboxError> SqliteOutbox::retry(std::optional<std::int64_t>
           continue;
         }
       }
-      Statement u(writer, "UPDATE outbox_items SET state = 0, in_flight = 0, attempts = 0, retry_at = 0, "
-                          "finished_at = 0 WHERE id = ?1");
+      Statement u(writer,
+                  "UPDATE outbox_items SET state = 0, in_flight = 0, attempts = 0, retry_at = 0, "
+                  "finished_at = 0 WHERE id = ?1");
       u.bind(1, d.id);
       u.step();
     }
@@ -767,10 +793,12 @@ Result<std::size_t, OutboxError> SqliteOutbox::retry(std::optional<std::int64_t>
   });
 }
 
-Result<std::size_t, OutboxError> SqliteOutbox::drop(std::optional<std::int64_t> id, std::optional<std::int64_t> portal) {
+Result<std::size_t, OutboxError> SqliteOutbox::drop(std::optional<std::int64_t> id,
+                                                    std::optional<std::int64_t> portal) {
   return write<std::size_t>([&](Connection& writer) {
     const std::string target = "state IN (0, 2) AND " + std::string(kTarget);
-    Statement v(writer, "DELETE FROM outbox_values WHERE item_id IN (SELECT id FROM outbox_items WHERE " + target + ")");
+    Statement v(writer,
+                "DELETE FROM outbox_values WHERE item_id IN (SELECT id FROM outbox_items WHERE " + target + ")");
     bind_target(v, id, portal);
     v.step();
     Statement s(writer, "DELETE FROM outbox_items WHERE " + target);

@@ -19,7 +19,8 @@ class SqliteOutbox final : public hubspot::Outbox {
   explicit SqliteOutbox(Database& db);
   ~SqliteOutbox() override;
 
-  Result<hubspot::RecordOutcome, hubspot::OutboxError> record(UnitOfWork& unit, std::span<const hubspot::Intent> intents,
+  Result<hubspot::RecordOutcome, hubspot::OutboxError> record(UnitOfWork& unit,
+                                                              std::span<const hubspot::Intent> intents,
                                                               std::int64_t now) override;
   Result<hubspot::RecordOutcome, hubspot::OutboxError> record(std::span<const hubspot::Intent> intents,
                                                               std::int64_t now) override;

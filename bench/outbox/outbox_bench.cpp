@@ -38,14 +38,15 @@ int main(int argc, char** argv) {
 
   store::StoreConfig config;
   config.path = path;
-  config.synchronous = mode == "normal" ? store::StoreConfig::Synchronous::kNormal : store::StoreConfig::Synchronous::kFull;
+  config.synchronous =
+      mode == "normal" ? store::StoreConfig::Synchronous::kNormal : store::StoreConfig::Synchronous::kFull;
   MetricsRegistry metrics;
   store::Database db(config, metrics);
   store::SqliteOutbox outbox(db);
 
   // The intents are generated before the clock starts: the benchmark times the store only.
-  static const char* kStages[] = {"subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity",
-                                  "customer"};
+  static const char* kStages[] = {"subscriber",         "lead",        "marketingqualifiedlead",
+                                  "salesqualifiedlead", "opportunity", "customer"};
   std::mt19937_64 rng(42);
   std::vector<Intent> intents;
   intents.reserve(count);
@@ -61,10 +62,12 @@ int main(int argc, char** argv) {
     }
     const auto dice = rng() % 100;
     if (dice < 70) {
-      intents.push_back(ContactUpdate{key, portal, contact,
-                                      {{"hs_lead_status", "IN_PROGRESS"}, {"score_band", "b" + std::to_string(rng() % 5)}}});
+      intents.push_back(ContactUpdate{
+          key, portal, contact, {{"hs_lead_status", "IN_PROGRESS"}, {"score_band", "b" + std::to_string(rng() % 5)}}});
     } else if (dice < 90) {
-      intents.push_back(TaskCreation{key, portal, contact,
+      intents.push_back(TaskCreation{key,
+                                     portal,
+                                     contact,
                                      {{"hs_timestamp", "2026-12-02T10:00:00Z"},
                                       {"hs_task_subject", "Call the new lead " + contact},
                                       {"hs_task_body", "Score went up; call within 24 h."},
@@ -79,7 +82,8 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t at = 0; at < count; at += batch) {
     const std::size_t n = std::min(batch, count - at);
-    auto r = outbox.record(std::span<const Intent>(intents.data() + at, n), 1'700'000'000'000 + static_cast<std::int64_t>(at));
+    auto r = outbox.record(std::span<const Intent>(intents.data() + at, n),
+                           1'700'000'000'000 + static_cast<std::int64_t>(at));
     if (!r) {
       std::cerr << "record failed: " << r.error().message << "\n";
       return 1;
@@ -92,7 +96,8 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"synchronous\":\"%s\",\"keys\":\"%s\",\"intents\":%zu,\"recorded\":%zu,\"batch\":%zu,\"seconds\":%.3f,"
       "\"intents_per_s\":%.0f,\"calls_per_s\":%.1f,\"peak_rss_kib\":%ld,\"file_bytes\":%ju}\n",
-      mode.c_str(), keys.c_str(), count, recorded, batch, seconds, count / seconds, (count / static_cast<double>(batch)) / seconds,
-      usage.ru_maxrss, static_cast<std::uintmax_t>(std::filesystem::file_size(path)));
+      mode.c_str(), keys.c_str(), count, recorded, batch, seconds, count / seconds,
+      (count / static_cast<double>(batch)) / seconds, usage.ru_maxrss,
+      static_cast<std::uintmax_t>(std::filesystem::file_size(path)));
   return recorded == count ? 0 : 1;
 }

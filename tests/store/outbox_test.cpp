@@ -54,7 +54,9 @@ LifecycleChange lifecycle(std::string key, std::string contact, std::string stag
   return LifecycleChange{std::move(key), kPortal, std::move(contact), std::move(stage), backwards};
 }
 TaskCreation task(std::string key, std::string contact, std::string subject) {
-  return TaskCreation{std::move(key), kPortal, std::move(contact),
+  return TaskCreation{std::move(key),
+                      kPortal,
+                      std::move(contact),
                       {{"hs_timestamp", "2026-12-02T10:00:00Z"}, {"hs_task_subject", std::move(subject)}}};
 }
 
