@@ -169,6 +169,7 @@ SandboxConfig read_config(config::Document& document) {
   l.search_per_second = to_int(limits.integer("searchPerSecond", l.search_per_second, 1, 10'000'000));
   l.batch_max = to_int(limits.integer("batchMax", l.batch_max, 1, 100'000));
   l.search_max_limit = to_int(limits.integer("searchMaxLimit", l.search_max_limit, 1, 100'000));
+  l.search_index_delay_ms = to_int(limits.integer("searchIndexDelayMs", l.search_index_delay_ms, 0, 600'000));
   l.search_result_cap = to_int(limits.integer("searchResultCap", l.search_result_cap, 1, 100'000'000));
   l.search_max_body = static_cast<std::size_t>(
       limits.integer("searchMaxBodyChars", static_cast<std::int64_t>(l.search_max_body), 1, 100'000'000));

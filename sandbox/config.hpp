@@ -81,6 +81,9 @@ struct LimitsConfig {
   int search_max_limit = 200;
   int search_result_cap = 10'000;
   std::size_t search_max_body = 3000;
+  // Milliseconds before a create or update is visible to CRM search (HubSpot: "a few moments",
+  // contract §4.2). 0 = immediately; examples/sandbox.yaml ships 2000.
+  int search_index_delay_ms = 0;
 };
 
 struct DeliveryConfig {

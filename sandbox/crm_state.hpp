@@ -62,6 +62,12 @@ struct CrmObject {
   std::int64_t updated_ms = 0;
   bool archived = false;
   std::int64_t archived_ms = 0;
+  // Search sees a write only after limits.searchIndexDelayMs ("a few moments", contract §4.2);
+  // until `search_visible_ms` it sees `search_props` (nullopt = not indexed yet: a new record is
+  // absent from search). A write before the previous one became visible restarts the wait and
+  // keeps the older indexed state. Reads by id stay immediately consistent.
+  std::optional<PropertyMap> search_props;
+  std::int64_t search_visible_ms = 0;
 };
 
 struct AssociationEdge {
