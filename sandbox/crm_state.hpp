@@ -163,6 +163,8 @@ class CrmState {
   [[nodiscard]] Portal empty_portal(std::int64_t id) const;
   // Replaces every portal; `portals` must not be empty.
   void replace_portals(std::map<std::int64_t, Portal> portals);
+  [[nodiscard]] int search_index_delay_ms() const { return config_.limits.search_index_delay_ms; }
+  void set_search_index_delay_ms(int ms) { config_.limits.search_index_delay_ms = ms; }
 
   // --- seeding (crm_seed.cpp)
   // Seed file: {"owners":[...], "teams":[...], "contacts":[{"id"?,"properties":{...},"createdAt"?}], "tasks":[...],

@@ -178,3 +178,15 @@ TEST_CASE("sandbox search: writes become visible to search only after searchInde
   f.clock.advance(std::chrono::milliseconds(2000));
   CHECK(by_email("late@x.com").at("results").at(0).at("properties").at("firstname") == "New");
 }
+
+TEST_CASE("sandbox search: the index delay can be changed at run time through /_sandbox/limits") {
+  SandboxFixture f(test_config());
+  CHECK(f.call_json("GET", "/_sandbox/limits").at("searchIndexDelayMs") == 0);
+  CHECK(f.call_json("PUT", "/_sandbox/limits", {{"searchIndexDelayMs", 500}}).at("searchIndexDelayMs") == 500);
+  f.call_json("POST", "/crm/v3/objects/contacts", {{"properties", {{"email", "rt@x.com"}}}}, 201);
+  json body = {{"filterGroups", {{{"filters", {filter("email", "EQ", "rt@x.com")}}}}}};
+  CHECK(f.call_json("POST", "/crm/v3/objects/contacts/search", body).at("total") == 0);
+  f.clock.advance(std::chrono::milliseconds(500));
+  CHECK(f.call_json("POST", "/crm/v3/objects/contacts/search", body).at("total") == 1);
+  CHECK(f.call("PUT", "/_sandbox/limits", R"({"searchIndexDelayMs":-1})", "").status == 400);
+}
