@@ -90,7 +90,10 @@ TEST_CASE("decide_retry maps each error class to its decision") {
   ApiError token;
   token.kind = ApiError::Kind::kToken;
   token.token = TokenError{TokenError::Kind::kNeedsReauthorisation, "revoked"};
-  CHECK(decide_retry(token, 0, now, "", rng).kind == K::kDead);
+  // Not dead: the account's writes wait for a new install (the outbox is kept), retried slowly.
+  auto waiting = decide_retry(token, 0, now, "", rng);
+  CHECK(waiting.kind == K::kRetry);
+  CHECK(waiting.delay >= std::chrono::seconds(5));
 }
 
 TEST_CASE("decide_retry backs off with full jitter inside [0, min(cap, base * 2^attempt)]") {
