@@ -14,14 +14,15 @@
 // cannot shrink the work), and M task creations over the first M of them, recorded 10 updates
 // then 1 task, as the pipeline would record them. Every account is drained at once by one writer.
 //
-// Timing: t0 is the sandbox's own timestamp of the first request of the run (its request log),
-// the end is when the last item was written (the writer's counts, polled every 20 ms; per account,
-// the first outbox poll that finds the account empty, polled every 100–250 ms). Records/s is
-// records written / (end - t0); the steady rate is the slope of records written between
-// t0 + WARMUP and the account's end - 10 s, which leaves out the first 10 s window (where the
-// rolling window lets a full budget start at once) and the tail. The 429 share comes from the
-// sandbox's request log over the run (every request, whoever sent it), per account from the
-// client's tandem_hubspot_requests_total counter.
+// Timing: t0 is the sandbox's own timestamp of the first request of the run (its request log);
+// an account's end is when its count of written items (the writer's tandem_outbox_items_total
+// {outcome="written"}, polled every 20 ms) last moved; the run's end, when the writer's total
+// count last moved. Records/s is records written / (end - t0); the steady rate is the slope of
+// records written between t0 + WARMUP and end - 10 s, which leaves out the first 10 s window
+// (where the rolling window lets a full budget start at once) and the tail. The run is over when
+// the outbox has nothing pending. The 429 share comes from the sandbox's request log over the run
+// (every request, whoever sent it), per account from the client's tandem_hubspot_requests_total
+// counter.
 //
 // Prints one JSON line per account ("kind":"account") and one for the run ("kind":"run").
 // Exit status: 0 when every account drained with nothing dead, 1 otherwise (figures still printed).
@@ -332,12 +333,6 @@ int main(int argc, char** argv) {
   boost::asio::io_context io;
   tandem::connector::WritePath path(io, *outbox, tokens, metrics, tandem::SystemClock::instance(), options);
 
-  auto counts = [&] {
-    std::promise<hs::OutboxWriter::Counts> p;
-    boost::asio::post(io, [&] { p.set_value(path.writer().counts()); });
-    return p.get_future().get();
-  };
-
   double cpu0 = cpu_seconds();
   double other_cpu0 = process_cpu_seconds(o.cpu_of);
   auto t_start = std::chrono::steady_clock::now();
@@ -349,8 +344,20 @@ int main(int argc, char** argv) {
   });
 
   auto since = [&](std::chrono::steady_clock::time_point t) { return std::chrono::duration<double>(t - t_start).count(); };
-  std::map<std::int64_t, std::vector<Sample>> samples;  // per account, from the outbox
-  std::map<std::int64_t, double> drained_at;            // per account: seconds after start
+  // Items written per account: the writer's tandem_outbox_items_total{outcome="written"}, every lane.
+  std::map<std::int64_t, std::vector<tandem::Counter*>> written_counters;
+  for (const auto& [portal, items] : items_of)
+    for (hs::Lane lane : hs::kLanes)
+      written_counters[portal].push_back(&metrics.counter(
+          "tandem_outbox_items_total", "Outbox items sent to HubSpot, by what became of them",
+          {{"portal", std::to_string(portal)}, {"lane", std::string(hs::to_string(lane))}, {"outcome", "written"}}));
+  auto written_of = [&](std::int64_t portal) {
+    std::int64_t n = 0;
+    for (auto* c : written_counters[portal]) n += static_cast<std::int64_t>(c->value());
+    return n;
+  };
+  std::map<std::int64_t, std::vector<Sample>> samples;  // per account, on every change
+  std::map<std::int64_t, double> last_written_at;       // per account: seconds after start
   std::vector<Sample> total_samples;                    // from the writer's counts
   std::uint64_t last_written = 0;
   double last_change = 0;
@@ -360,12 +367,22 @@ int main(int argc, char** argv) {
   std::map<std::int64_t, std::int64_t> dead_by_portal;
   while (true) {
     auto now = std::chrono::steady_clock::now();
-    auto c = counts();
+    auto c = path.writer().counts();  // atomics: readable from any thread
     if (c.written != last_written) {
       last_written = c.written;
       last_change = since(now);
       total_samples.push_back({last_change, static_cast<std::int64_t>(c.written)});
     }
+    for (const auto& [portal, items] : items_of) {
+      std::int64_t w = written_of(portal);
+      auto& s = samples[portal];
+      if (s.empty() || s.back().written != w) {
+        s.push_back({since(now), w});
+        last_written_at[portal] = since(now);
+      }
+    }
+    // Done when the outbox has nothing pending (in flight included): reading it costs SQLite
+    // work, so at most every 250 ms and below ~5% of a core.
     if (now >= next_stats) {
       auto s0 = std::chrono::steady_clock::now();
       auto [pending, dead] = pending_by_portal();
@@ -373,16 +390,12 @@ int main(int argc, char** argv) {
       stats_cost = std::max(stats_cost, std::chrono::duration<double>(s1 - s0).count());
       dead_by_portal = dead;
       bool all = true;
-      for (const auto& [portal, items] : items_of) {
-        std::int64_t left = pending.count(portal) ? pending[portal] : 0;
-        samples[portal].push_back({since(s0), items - left - dead[portal]});
-        if (left == 0 && !drained_at.count(portal)) drained_at[portal] = since(s0);
-        if (left != 0) all = false;
-      }
+      for (const auto& [portal, items] : items_of)
+        if (pending.count(portal) && pending[portal] != 0) all = false;
       if (all) break;
-      // Polling the outbox reads SQLite: keep it below ~5% of one core.
-      next_stats = s1 + std::max<std::chrono::steady_clock::duration>(100ms, std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                                                    std::chrono::duration<double>(stats_cost * 20)));
+      next_stats = s1 + std::max<std::chrono::steady_clock::duration>(
+                            250ms, std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                       std::chrono::duration<double>(stats_cost * 20)));
     }
     if (since(now) > o.timeout_s) {
       timed_out = true;
@@ -391,7 +404,7 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(20ms);
   }
   double end_s = timed_out ? since(std::chrono::steady_clock::now()) : last_change;
-  auto final_counts = counts();
+  auto final_counts = path.writer().counts();
   std::promise<void> stopped;
   path.writer().stop([&] { stopped.set_value(); });
   stopped.get_future().wait();
@@ -431,9 +444,7 @@ int main(int argc, char** argv) {
     const auto& s = samples[portal];
     std::int64_t written = s.empty() ? 0 : s.back().written;
     std::int64_t dead = dead_by_portal[portal];
-    double end = drained_at.count(portal) ? drained_at[portal] : end_s;
-    // One account alone: the writer's counts give its end to 20 ms.
-    if (items_of.size() == 1) end = end_s;
+    double end = timed_out ? end_s : last_written_at[portal];
     double rate = static_cast<double>(written) / (end - t0);
     auto steady = slope(s, t0 + o.warmup_s, end - 10);
     auto status = counter_by(rendered, "tandem_hubspot_requests_total", "status", {{"portal", std::to_string(portal)}});
