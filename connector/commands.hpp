@@ -17,5 +17,7 @@ void add_sandbox_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app, int& exit_code);
 // `tandem inbox stats|list|replay` for admins (inbox_command.cpp).
 void add_inbox_command(CLI::App& app, int& exit_code);
+// `tandem outbox stats|list|retry|drop` for admins (outbox_command.cpp).
+void add_outbox_command(CLI::App& app, int& exit_code);
 
 }  // namespace tandem::connector

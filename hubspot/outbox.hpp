@@ -6,7 +6,9 @@
 // Three kinds of intent, each with a deterministic key chosen by the caller (for instance the
 // inbox event and the rule that caused it). Recording a key that is already recorded is a no-op,
 // whatever became of the first intent (sent, dead, dropped), for as long as the key is retained
-// (purge()).
+// (purge()). Keys should begin with a part that grows over time (the inbox event's id, say, as in
+// "evt:<id>:<rule>"): the SQLite store keeps them in their own order, and keys without such an
+// order cost it a page write per intent (bench/outbox/RESULTS.md).
 //   - ContactUpdate: property values for one contact. Pending updates of the same contact
 //     coalesce: the contact is sent once, with the latest recorded value of each property.
 //   - LifecycleChange: the contact's lifecycle stage. Forward moves coalesce with the contact's

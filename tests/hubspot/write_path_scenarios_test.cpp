@@ -137,3 +137,57 @@ TEST_CASE("write path: a backwards lifecycle change clears the stage and then se
   CHECK(contact_props(sandbox, contacts[0]).value("lifecyclestage", "") == "lead");
   CHECK(contact_props(sandbox, contacts[1]).value("lifecyclestage", "") == "marketingqualifiedlead");
 }
+
+TEST_CASE("write path: a DAILY 429 pauses that account while another account keeps writing", "[hubspot][write_path]") {
+  auto config = quick_config();
+  auto second = config.portals.at(0);
+  second.id = 87654321;
+  second.domain = "second.tandem.local";
+  second.time_zone = "America/New_York";
+  config.portals.push_back(second);
+  LiveSandbox sandbox(config);
+  const std::int64_t paused = second.id;
+  const std::int64_t writing = sandbox.portal();
+  sandbox.seed(json{{"generateContacts", 10}}, paused);
+  sandbox.seed(json{{"generateContacts", 10}}, writing);
+  auto paused_contacts = sandbox.contact_ids(paused);
+  auto writing_contacts = sandbox.contact_ids(writing);
+  // Every write of the paused account hits its daily limit from now on.
+  sandbox.set_faults(json::array({{{"path", "/crm/*"}, {"burst429", 1'000'000}, {"burst429Policy", "DAILY"}, {"portal", paused}}}));
+
+  tandem::hubspot::StaticTokenSource tokens;
+  tokens.set(paused, tandem::Secret(sandbox.mint_token(paused)));
+  tokens.set(writing, tandem::Secret(sandbox.mint_token(writing)));
+  tandem::testing::TempDir dir;
+  WriterHarness writer(dir.file("tandem.db"), tokens, quick_options(sandbox));
+  auto a = tandem::testing::make_workload(paused, paused_contacts, 3, 3);
+  auto b = tandem::testing::make_workload(writing, writing_contacts, 3, 3);
+  writer.start();
+  writer.record(a.intents);
+  writer.record(b.intents);
+
+  auto pending_of = [&](std::int64_t portal) {
+    auto s = writer.outbox().stats(tandem::to_epoch_ms(tandem::SystemClock::instance().now()));
+    REQUIRE(s);
+    std::int64_t n = 0;
+    for (const auto& l : s->lanes)
+      if (l.portal_id == portal) n += l.pending;
+    return n;
+  };
+  REQUIRE(wait_until([&] { return pending_of(writing) == 0; }, 30s, 20ms));
+  auto problems = tandem::testing::check_against(sandbox.snapshot(), writing, b);
+  for (const auto& p : problems) UNSCOPED_INFO(p);
+  CHECK(problems.empty());
+  // The paused account kept everything, dead-lettered nothing, and says so on /metrics.
+  // One coalesced update per contact and three tasks each, all still pending.
+  CHECK(pending_of(paused) == static_cast<std::int64_t>(4 * paused_contacts.size()));
+  CHECK(writer.dead() == 0);
+  CHECK_THAT(writer.metrics().render(), Catch::Contains("tandem_outbox_account_paused{portal=\"87654321\"} 1"));
+  // It sent one request per worker at most before pausing: a paused account does not hammer HubSpot.
+  auto requests = sandbox.call("GET", "/_sandbox/requests", nullptr, 200).at("results");
+  int daily = 0;
+  for (const auto& r : requests)
+    if (r.at("status") == 429) ++daily;
+  CHECK(daily >= 1);
+  CHECK(daily <= quick_options(sandbox).writer.requests_per_account + 1);
+}
