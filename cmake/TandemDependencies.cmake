@@ -33,6 +33,11 @@ tandem_require(yaml-cpp_FOUND "yaml-cpp" "libyaml-cpp-dev")
 find_package(CLI11 QUIET)
 tandem_require(CLI11_FOUND "CLI11" "libcli11-dev")
 
+# Time zones (HubSpot's daily limit resets at midnight in the account's zone) from the system's
+# tz database, through Howard Hinnant's date library (the C++20 <chrono> zones GCC 12 lacks).
+find_package(date QUIET CONFIG)
+tandem_require(date_FOUND "date (time zones)" "libhowardhinnant-date-dev")
+
 find_package(Threads REQUIRED)
 
 if(TANDEM_BUILD_TESTS)

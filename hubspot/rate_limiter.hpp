@@ -45,6 +45,8 @@ class RateWindow {
   void observe_remaining(Clock::SteadyTime now, int remaining, Clock::SteadyTime::duration interval);
   // Nothing starts before `until`.
   void pause_until(Clock::SteadyTime until);
+  // The same, `wait` from now on the limiter's clock.
+  void pause_for(std::int64_t portal, Budget budget, std::chrono::milliseconds wait);
   [[nodiscard]] Clock::SteadyTime paused_until() const { return paused_until_; }
 
  private:
@@ -70,6 +72,8 @@ class AccountRateLimiter {
   void observe(std::int64_t portal, int remaining, std::chrono::milliseconds interval);
   // After a 429 or a DAILY limit: the account's `budget` (or both, for DAILY) waits until `until`.
   void pause(std::int64_t portal, Budget budget, Clock::SteadyTime until);
+  // The same, `wait` from now on the limiter's clock.
+  void pause_for(std::int64_t portal, Budget budget, std::chrono::milliseconds wait);
   [[nodiscard]] Clock::SteadyTime paused_until(std::int64_t portal, Budget budget) const;
   [[nodiscard]] const RateLimits& limits() const { return limits_; }
 

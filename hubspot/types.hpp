@@ -166,6 +166,7 @@ void from_json(const nlohmann::json& j, CrmObject& v);
 void from_json(const nlohmann::json& j, ApiErrorBody& v);
 void from_json(const nlohmann::json& j, BatchResult& v);
 void from_json(const nlohmann::json& j, SearchPage& v);
+void from_json(const nlohmann::json& j, AssociationType& v);
 void from_json(const nlohmann::json& j, AssociatedId& v);
 void from_json(const nlohmann::json& j, Owner& v);
 void from_json(const nlohmann::json& j, PropertyDefinition& v);

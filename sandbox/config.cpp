@@ -169,6 +169,7 @@ SandboxConfig read_config(config::Document& document) {
   l.search_per_second = to_int(limits.integer("searchPerSecond", l.search_per_second, 1, 10'000'000));
   l.batch_max = to_int(limits.integer("batchMax", l.batch_max, 1, 100'000));
   l.search_max_limit = to_int(limits.integer("searchMaxLimit", l.search_max_limit, 1, 100'000));
+  l.search_index_delay_ms = to_int(limits.integer("searchIndexDelayMs", l.search_index_delay_ms, 0, 600'000));
   l.search_result_cap = to_int(limits.integer("searchResultCap", l.search_result_cap, 1, 100'000'000));
   l.search_max_body = static_cast<std::size_t>(
       limits.integer("searchMaxBodyChars", static_cast<std::int64_t>(l.search_max_body), 1, 100'000'000));
@@ -197,6 +198,9 @@ SandboxConfig read_config(config::Document& document) {
         for (auto status : fs.integers("errorStatuses", 100, 599)) f.error_statuses.push_back(to_int(status));
       }
       f.burst_429 = to_int(fs.integer("burst429", f.burst_429, 0, 1'000'000));
+      f.burst_429_policy = fs.choice("burst429Policy", f.burst_429_policy, {"TEN_SECONDLY_ROLLING", "SECONDLY", "DAILY"});
+      f.retry_after_s = to_int(fs.integer("retryAfterS", f.retry_after_s, 0, 86'400));
+      f.portal = fs.integer("portal", f.portal, 0, std::numeric_limits<std::int64_t>::max());
       f.reset_rate = fs.number("resetRate", f.reset_rate, 0.0, 1.0);
       f.reset_when = fs.choice("resetWhen", f.reset_when, {"before", "after"});
       fs.finish();

@@ -81,6 +81,9 @@ struct LimitsConfig {
   int search_max_limit = 200;
   int search_result_cap = 10'000;
   std::size_t search_max_body = 3000;
+  // Milliseconds before a create or update is visible to CRM search (HubSpot: "a few moments",
+  // contract §4.2). 0 = immediately; examples/sandbox.yaml ships 2000.
+  int search_index_delay_ms = 0;
 };
 
 struct DeliveryConfig {
@@ -100,6 +103,11 @@ struct FaultRuleConfig {
   double error_rate = 0.0;
   std::vector<int> error_statuses{500, 502, 503};
   int burst_429 = 0;           // the next N matching requests get 429
+  // Which HubSpot limit the burst's 429 says was hit (contract §7): TEN_SECONDLY_ROLLING | SECONDLY |
+  // DAILY. Clients treat them differently: DAILY is not worth retrying until the daily reset.
+  std::string burst_429_policy = "TEN_SECONDLY_ROLLING";
+  int retry_after_s = 0;       // > 0: the 429 carries Retry-After: <s> (HubSpot's use of it is UNCONFIRMED, §7)
+  std::int64_t portal = 0;     // 0 = any account; else only requests whose token belongs to this portal
   double reset_rate = 0.0;     // probability of a connection reset
   std::string reset_when = "before";  // before | after (the write was applied)
 };

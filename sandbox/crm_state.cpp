@@ -67,6 +67,10 @@ std::variant<const CrmObject*, ApiError> CrmState::create(Portal& p, ObjectType 
   o.props[created_property(t)] = iso8601_ms(o.created_ms);
   o.props[modified_property(t)] = iso8601_ms(now_ms);
   o.props["hs_object_id"] = std::to_string(o.id);
+  if (!seeding_ && config_.limits.search_index_delay_ms > 0) {
+    o.search_props.reset();
+    o.search_visible_ms = now_ms + config_.limits.search_index_delay_ms;
+  }
   auto& stored = p.objects[static_cast<int>(t)][o.id];
   stored = std::move(o);
   if (t == ObjectType::kContact) {
@@ -88,6 +92,11 @@ std::variant<const CrmObject*, ApiError> CrmState::update(Portal& p, ObjectType 
   auto& o = p.objects[static_cast<int>(t)][id];
   std::map<std::string, std::string> props;
   check_properties(p, t, properties, &o, props);
+  if (!seeding_ && config_.limits.search_index_delay_ms > 0) {
+    // What search saw until now stays what it sees until this write is indexed.
+    if (now_ms >= o.search_visible_ms) o.search_props = o.props;
+    o.search_visible_ms = now_ms + config_.limits.search_index_delay_ms;
+  }
   bool changed = false;
   for (auto& [k, v] : props) {
     auto it = o.props.find(k);

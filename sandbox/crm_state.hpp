@@ -62,6 +62,12 @@ struct CrmObject {
   std::int64_t updated_ms = 0;
   bool archived = false;
   std::int64_t archived_ms = 0;
+  // Search sees a write only after limits.searchIndexDelayMs ("a few moments", contract §4.2);
+  // until `search_visible_ms` it sees `search_props` (nullopt = not indexed yet: a new record is
+  // absent from search). A write before the previous one became visible restarts the wait and
+  // keeps the older indexed state. Reads by id stay immediately consistent.
+  std::optional<PropertyMap> search_props;
+  std::int64_t search_visible_ms = 0;
 };
 
 struct AssociationEdge {
@@ -157,6 +163,8 @@ class CrmState {
   [[nodiscard]] Portal empty_portal(std::int64_t id) const;
   // Replaces every portal; `portals` must not be empty.
   void replace_portals(std::map<std::int64_t, Portal> portals);
+  [[nodiscard]] int search_index_delay_ms() const { return config_.limits.search_index_delay_ms; }
+  void set_search_index_delay_ms(int ms) { config_.limits.search_index_delay_ms = ms; }
 
   // --- seeding (crm_seed.cpp)
   // Seed file: {"owners":[...], "teams":[...], "contacts":[{"id"?,"properties":{...},"createdAt"?}], "tasks":[...],

@@ -17,6 +17,8 @@ struct FaultDecision {
   int latency_ms = 0;
   std::optional<int> error_status;  // answer this status instead of running the route
   bool rate_limited = false;        // answer 429 (burst)
+  std::string rate_limit_policy;    // the rule's burst429Policy when rate_limited
+  int retry_after_s = 0;            // > 0: add Retry-After to the 429
   bool reset_before = false;        // close the connection without applying the request
   bool reset_after = false;         // apply the request, then close without answering
 };
@@ -26,8 +28,9 @@ class FaultInjector {
   explicit FaultInjector(std::uint64_t seed) : rng_(seed) {}
   void set_rules(std::vector<FaultRuleConfig> rules) { rules_ = std::move(rules); }
   [[nodiscard]] const std::vector<FaultRuleConfig>& rules() const { return rules_; }
-  // Every matching rule contributes; latencies add up.
-  FaultDecision decide(std::string_view method, std::string_view path);
+  // Every matching rule contributes; latencies add up. `portal` is the account of the request's
+  // bearer token (0 when it has none or an unknown one); rules scoped to a portal match only it.
+  FaultDecision decide(std::string_view method, std::string_view path, std::int64_t portal = 0);
 
   [[nodiscard]] nlohmann::json to_json() const;
   // Parses the /_sandbox/faults body ({"rules":[...]} with the config's camelCase keys).

@@ -195,7 +195,9 @@ std::optional<http::Response> handle_inspect(SandboxRouter& s, const http::Reque
   }
   if (route == "limits") {
     auto to_json = [&] {
-      return json{{"tenSecondly", s.limiter.ten_secondly()}, {"searchPerSecond", s.limiter.search_per_second()}};
+      return json{{"tenSecondly", s.limiter.ten_secondly()},
+                  {"searchPerSecond", s.limiter.search_per_second()},
+                  {"searchIndexDelayMs", s.crm.search_index_delay_ms()}};
     };
     if (m == "GET") return json_response(200, to_json());
     if (m != "PUT") return std::nullopt;
@@ -203,8 +205,12 @@ std::optional<http::Response> handle_inspect(SandboxRouter& s, const http::Reque
     if (!body) return error;
     int ten = body->value("tenSecondly", s.limiter.ten_secondly());
     int search = body->value("searchPerSecond", s.limiter.search_per_second());
+    int delay = body->value("searchIndexDelayMs", s.crm.search_index_delay_ms());
     if (ten < 1 || search < 1) return bad("limits must be >= 1");
+    if (delay < 0 || delay > 600'000) return bad("searchIndexDelayMs must be within [0, 600000]");
     s.limiter.set_limits(ten, search);
+    // Applies to later writes; writes already waiting keep the visibility time they were given.
+    s.crm.set_search_index_delay_ms(delay);
     s.limiter.reset();
     return json_response(200, to_json());
   }

@@ -45,6 +45,15 @@ http::Response rate_limit_response(std::string_view policy, std::string_view mes
   return json_response(429, body);
 }
 
+// The three 429 bodies of contract §7: "The message and policyName will indicate which limit you
+// hit (either daily or secondly)" (developers.hubspot.com/docs/api/usage-details, "Error responses");
+// the ten_secondly_rolling wording is from HubSpot community threads quoting real responses.
+http::Response burst_429_response(std::string_view policy) {
+  if (policy == "DAILY") return rate_limit_response("DAILY", "You have reached your daily limit.");
+  if (policy == "SECONDLY") return rate_limit_response("SECONDLY", "You have reached your secondly limit.");
+  return rate_limit_response("TEN_SECONDLY_ROLLING", "You have reached your ten_secondly_rolling limit.");
+}
+
 }  // namespace
 
 std::optional<http::Response> ApiContext::require_scope(std::initializer_list<std::string_view> scopes) const {
@@ -139,7 +148,16 @@ void SandboxRouter::handle(http::Request request, http::Responder responder) {
   FaultDecision fault;
   {
     std::unique_lock lock(mutex);
-    fault = faults.decide(request.method, request.path());
+    // Rules scoped to one account need the request's portal before the route runs; an absent or
+    // unknown token leaves it 0 (only unscoped rules match, and the route then answers 401).
+    std::int64_t fault_portal = 0;
+    const std::string prefix = "Bearer ";
+    if (auto auth = request.headers.get("Authorization");
+        auth && auth->size() > prefix.size() && http::iequals(auth->substr(0, prefix.size()), prefix)) {
+      auto it = grants.access_tokens.find(std::string(auth->substr(prefix.size())));
+      if (it != grants.access_tokens.end()) fault_portal = it->second.portal_id;
+    }
+    fault = faults.decide(request.method, request.path(), fault_portal);
   }
   auto run = [self = shared_from_this(), request = std::move(request), seg, started, fault](http::Responder responder) {
     std::string fault_name;
@@ -147,7 +165,8 @@ void SandboxRouter::handle(http::Request request, http::Responder responder) {
     std::vector<ChangeEvent> events;
     if (fault.rate_limited) {
       fault_name = "burst429";
-      response = rate_limit_response("TEN_SECONDLY_ROLLING", "You have reached your ten_secondly_rolling limit.");
+      response = burst_429_response(fault.rate_limit_policy);
+      if (fault.retry_after_s > 0) response.headers.set("Retry-After", std::to_string(fault.retry_after_s));
     } else if (fault.error_status) {
       fault_name = "error" + std::to_string(*fault.error_status);
       response = error_response(*fault.error_status, category_for(*fault.error_status), "Injected fault (sandbox)");

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <deque>
 
 #include "sandbox/sandbox_router.hpp"
 
@@ -265,8 +266,19 @@ http::Response search_objects(SandboxRouter& s, ApiContext& ctx, ObjectType type
   const auto& text_props = type == ObjectType::kContact ? kContactText : kTaskText;
 
   std::vector<const CrmObject*> hits;
-  for (const auto& [id, o] : p.objects[static_cast<int>(type)]) {
-    if (o.archived) continue;  // archived records never appear in search
+  // Records as the search index sees them: a write newer than the index delay shows its old
+  // values (or, for a new record, nothing). Built only for records with a pending write.
+  std::deque<CrmObject> stale;
+  for (const auto& [id, live] : p.objects[static_cast<int>(type)]) {
+    if (live.archived) continue;  // archived records never appear in search
+    const CrmObject* view = &live;
+    if (ctx.now_ms < live.search_visible_ms) {
+      if (!live.search_props) continue;
+      CrmObject& old = stale.emplace_back(live);
+      old.props = *live.search_props;
+      view = &old;
+    }
+    const CrmObject& o = *view;
     if (!groups.empty()) {
       bool any = false;
       for (const auto& g : groups) {

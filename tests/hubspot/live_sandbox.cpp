@@ -45,7 +45,7 @@ json LiveSandbox::call(const std::string& method, const std::string& target, con
     request.headers.set("Content-Type", "application/json");
   }
   auto r = http::fetch(base_, request);
-  REQUIRE(r);
+  REQUIRE(r.has_value());
   INFO(method << " " << target << " -> " << r->status << " " << r->body);
   REQUIRE(r->status == expect);
   if (r->body.empty()) return json();

@@ -75,7 +75,7 @@ TEST_CASE("write path: an unknown property dead-letters its input with HubSpot's
   CHECK(writer.dead() == 1);
 
   auto dead = writer.outbox().list({.state = tandem::hubspot::ItemState::kDead});
-  REQUIRE(dead);
+  REQUIRE(dead.has_value());
   REQUIRE(dead->size() == 1);
   CHECK(dead->front().contact_id == contacts[2]);
   CHECK_THAT(dead->front().last_error, Catch::Contains("favourite_colour"));
@@ -168,7 +168,7 @@ TEST_CASE("write path: a DAILY 429 pauses that account while another account kee
 
   auto pending_of = [&](std::int64_t portal) {
     auto s = writer.outbox().stats(tandem::to_epoch_ms(tandem::SystemClock::instance().now()));
-    REQUIRE(s);
+    REQUIRE(s.has_value());
     std::int64_t n = 0;
     for (const auto& l : s->lanes)
       if (l.portal_id == portal) n += l.pending;

@@ -90,6 +90,53 @@ TEST_CASE("sandbox faults: 429 bursts, injected errors, latency, and the request
   CHECK(saw_503);
 }
 
+TEST_CASE("sandbox faults: a DAILY 429 burst scoped to one portal, with Retry-After") {
+  auto cfg = test_config();
+  PortalConfig second = cfg.portals.front();
+  second.id = 87654321;
+  second.domain = "second.tandem.local";
+  cfg.portals.push_back(second);
+  SandboxFixture f(cfg);
+  std::string other = f.mint_token({{"portalId", 87654321}});
+  f.call_json("PUT", "/_sandbox/faults",
+              {{"rules", {{{"path", "/crm/*"}, {"burst429", 2}, {"burst429Policy", "DAILY"}, {"retryAfterS", 30},
+                           {"portal", cfg.portals.front().id}}}}});
+
+  // The other account is untouched and does not use up the burst.
+  CHECK(f.call("GET", "/crm/v3/objects/contacts", "", other).status == 200);
+  CHECK(f.call("GET", "/crm/v3/objects/contacts", "", other).status == 200);
+  for (int i = 0; i < 2; ++i) {
+    auto r = f.call("GET", "/crm/v3/objects/contacts");
+    REQUIRE(r.status == 429);
+    auto body = json::parse(r.body);
+    CHECK(body.at("status") == "error");
+    CHECK(body.at("message") == "You have reached your daily limit.");
+    CHECK(body.at("errorType") == "RATE_LIMIT");
+    CHECK(body.at("policyName") == "DAILY");
+    CHECK(body.at("correlationId").get<std::string>().size() == 36);
+    CHECK(body.at("requestId").get<std::string>().size() == 36);
+    CHECK(r.headers.get("Retry-After").value_or("") == "30");
+  }
+  CHECK(f.call("GET", "/crm/v3/objects/contacts").status == 200);
+
+  // SECONDLY wording, no Retry-After unless asked; the default stays TEN_SECONDLY_ROLLING.
+  f.call_json("PUT", "/_sandbox/faults",
+              {{"rules", {{{"path", "/crm/v3/owners"}, {"burst429", 1}, {"burst429Policy", "SECONDLY"}},
+                          {{"path", "/crm/v3/objects/contacts"}, {"burst429", 1}}}}});
+  auto secondly = f.call("GET", "/crm/v3/owners");
+  REQUIRE(secondly.status == 429);
+  CHECK(json::parse(secondly.body).at("policyName") == "SECONDLY");
+  CHECK(json::parse(secondly.body).at("message") == "You have reached your secondly limit.");
+  CHECK(!secondly.headers.get("Retry-After"));
+  auto rolling = f.call("GET", "/crm/v3/objects/contacts");
+  REQUIRE(rolling.status == 429);
+  CHECK(json::parse(rolling.body).at("policyName") == "TEN_SECONDLY_ROLLING");
+
+  auto rules = f.call_json("GET", "/_sandbox/faults").at("rules");
+  CHECK(rules.at(0).at("burst429Policy") == "SECONDLY");
+  CHECK(f.call("PUT", "/_sandbox/faults", R"({"rules":[{"burst429":1,"burst429Policy":"HOURLY"}]})", "").status == 400);
+}
+
 TEST_CASE("sandbox faults: a connection reset before or after the write was applied") {
   SandboxFixture f(test_config());
   auto attempt = [&](const std::string& when, const std::string& email) {

@@ -150,3 +150,43 @@ TEST_CASE("sandbox holds 100k contacts: seed, search and batch update stay corre
   auto updated = f.call_json("POST", "/crm/v3/objects/contacts/batch/update", {{"inputs", inputs}});
   CHECK(updated.at("results").size() == 100);
 }
+
+TEST_CASE("sandbox search: writes become visible to search only after searchIndexDelayMs") {
+  auto cfg = test_config();
+  cfg.limits.search_index_delay_ms = 2000;
+  SandboxFixture f(cfg);
+  auto by_email = [&](const std::string& email) {
+    return f.call_json("POST", "/crm/v3/objects/contacts/search",
+                       {{"filterGroups", {{{"filters", {filter("email", "EQ", email)}}}}}, {"properties", {"email", "firstname"}}});
+  };
+  auto created = f.call_json("POST", "/crm/v3/objects/contacts", {{"properties", {{"email", "late@x.com"}, {"firstname", "Old"}}}}, 201);
+  std::string id = created.at("id");
+  // Not indexed yet: search does not find it, a read by id does.
+  CHECK(by_email("late@x.com").at("total") == 0);
+  CHECK(f.call_json("GET", "/crm/v3/objects/contacts/" + id).at("id") == id);
+  f.clock.advance(std::chrono::milliseconds(1999));
+  CHECK(by_email("late@x.com").at("total") == 0);
+  f.clock.advance(std::chrono::milliseconds(1));
+  REQUIRE(by_email("late@x.com").at("total") == 1);
+
+  // An update: search keeps the old values until the delay has passed.
+  f.call_json("PATCH", "/crm/v3/objects/contacts/" + id, {{"properties", {{"firstname", "New"}}}});
+  CHECK(f.call_json("GET", "/crm/v3/objects/contacts/" + id + "?properties=firstname").at("properties").at("firstname") == "New");
+  auto before = by_email("late@x.com");
+  REQUIRE(before.at("total") == 1);
+  CHECK(before.at("results").at(0).at("properties").at("firstname") == "Old");
+  f.clock.advance(std::chrono::milliseconds(2000));
+  CHECK(by_email("late@x.com").at("results").at(0).at("properties").at("firstname") == "New");
+}
+
+TEST_CASE("sandbox search: the index delay can be changed at run time through /_sandbox/limits") {
+  SandboxFixture f(test_config());
+  CHECK(f.call_json("GET", "/_sandbox/limits").at("searchIndexDelayMs") == 0);
+  CHECK(f.call_json("PUT", "/_sandbox/limits", {{"searchIndexDelayMs", 500}}).at("searchIndexDelayMs") == 500);
+  f.call_json("POST", "/crm/v3/objects/contacts", {{"properties", {{"email", "rt@x.com"}}}}, 201);
+  json body = {{"filterGroups", {{{"filters", {filter("email", "EQ", "rt@x.com")}}}}}};
+  CHECK(f.call_json("POST", "/crm/v3/objects/contacts/search", body).at("total") == 0);
+  f.clock.advance(std::chrono::milliseconds(500));
+  CHECK(f.call_json("POST", "/crm/v3/objects/contacts/search", body).at("total") == 1);
+  CHECK(f.call("PUT", "/_sandbox/limits", R"({"searchIndexDelayMs":-1})", "").status == 400);
+}
