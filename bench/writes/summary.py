@@ -25,6 +25,10 @@ def pct(v):
     return "-" if v is None else f"{v * 100:.1f}%"
 
 
+def num(v):
+    return "-" if v is None else str(v)
+
+
 def yes(ok):
     return "yes" if ok else "**no**"
 
@@ -41,7 +45,7 @@ if single:
     print("| records | drain s | records/s | of ceiling | steady records/s | steady of ceiling | requests | 429s | 429 share | records/request | dead | tasks in sandbox | sandbox CPU | bench CPU |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print(f"| {r['records_written']} | {r['drain_s']} | {r['records_per_s']} | {pct(a['fraction_of_ceiling'])} | "
-          f"{a['steady_records_per_s']} | {pct(a['steady_fraction_of_ceiling'])} | {r['sandbox_requests']} | "
+          f"{num(a['steady_records_per_s'])} | {pct(a['steady_fraction_of_ceiling'])} | {r['sandbox_requests']} | "
           f"{r['sandbox_statuses'].get('429', 0)} | {pct(r['sandbox_share_429'])} | {r['records_per_request']} | {a['dead']} | "
           f"{a['tasks_in_sandbox']} | {r['sandbox_cpu_percent']}% | {r['bench_cpu_percent']}% |")
     print()
@@ -78,7 +82,7 @@ if five:
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for a in pick("account", "five"):
         print(f"| {a['portal']} | {a['written']} | {a['drain_s']} | {a['records_per_s']} | {pct(a['fraction_of_ceiling'])} | "
-              f"{a['steady_records_per_s']} | {pct(a['steady_fraction_of_ceiling'])} | {a['client_requests']} | "
+              f"{num(a['steady_records_per_s'])} | {pct(a['steady_fraction_of_ceiling'])} | {a['client_requests']} | "
               f"{a['client_statuses'].get('429', 0)} | {a['dead']} | {a['tasks_in_sandbox']} |")
     print()
     print(f"- all five: {r['records_written']} records in {r['drain_s']} s = {r['records_per_s']} records/s "
