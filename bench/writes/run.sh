@@ -12,7 +12,7 @@
 #           node-limiter (limiterOptions: DEFAULT_LIMITER_OPTIONS) and node-plain (no limiter)
 #   five    Tandem, five accounts at once, FIVE_UPDATES + FIVE_TASKS each (60,000 + 6,000), one writer
 # Environment: PHASES (default "single node five"), UPDATES, TASKS, FIVE_UPDATES, FIVE_TASKS,
-# NODE_SECONDS, BUILD_DIR (build/release), OUT (where the figures go, default BUILD_DIR/bench-writes),
+# NODE_SECONDS, SYNCHRONOUS (the outbox's store.synchronous: full, the default, or normal), BUILD_DIR (build/release), OUT (where the figures go, default BUILD_DIR/bench-writes),
 # BUILD=0 to skip the build, BUILD_LOCK=FILE to build under `flock FILE`.
 # Output: JSON lines per phase, then a Markdown summary (OUT/summary.md); everything in OUT.
 set -euo pipefail
@@ -91,7 +91,7 @@ has_phase() { [[ " $phases " == *" $1 "* ]]; }
 if has_phase single; then
   echo "== single: Tandem, one account, $updates updates + $tasks tasks"
   "$bench" --sandbox "$url" --db "$out/single.db" --label single --portal "1001:${token[1001]}" \
-    --updates "$updates" --tasks "$tasks" --first-contact "$first_contact" --cpu-of "$pid" | tee "$out/single.jsonl" || echo "write_bench reported a problem (ok=false)"
+    --updates "$updates" --tasks "$tasks" --first-contact "$first_contact" --cpu-of "$pid" ${SYNCHRONOUS:+--synchronous "$SYNCHRONOUS"} | tee "$out/single.jsonl" || echo "write_bench reported a problem (ok=false)"
 fi
 
 if has_phase node; then
@@ -121,7 +121,7 @@ if has_phase five; then
   args=()
   for portal in 1001 1002 1003 1004 1005; do args+=(--portal "$portal:${token[$portal]}"); done
   "$bench" --sandbox "$url" --db "$out/five.db" --label five "${args[@]}" \
-    --updates "$five_updates" --tasks "$five_tasks" --first-contact "$first_contact" --cpu-of "$pid" | tee "$out/five.jsonl" || echo "write_bench reported a problem (ok=false)"
+    --updates "$five_updates" --tasks "$five_tasks" --first-contact "$first_contact" --cpu-of "$pid" ${SYNCHRONOUS:+--synchronous "$SYNCHRONOUS"} | tee "$out/five.jsonl" || echo "write_bench reported a problem (ok=false)"
 fi
 
 echo "uptime after: $(uptime)" | tee -a "$out/machine.txt"

@@ -5,10 +5,12 @@
 //
 //   write_bench --sandbox URL --db FILE --portal ID:TOKEN [--portal ID:TOKEN ...]
 //               [--updates N] [--tasks M] [--first-contact ID] [--warmup S] [--timeout S] [--label NAME]
-//               [--cpu-of PID]
+//               [--cpu-of PID] [--synchronous full|normal]
 //
 // --cpu-of: also report that process's CPU (utime + stime from /proc) over the drain: run.sh
 // passes the sandbox's, to show whether the sandbox was the bound.
+// --synchronous: the outbox's durability (store.synchronous); full, the default of tandem serve,
+// flushes the WAL at every commit; normal does not (a diagnostic: how much the flushes cost).
 //
 // Per account: N property updates over N distinct contacts FIRST..FIRST+N-1 (so coalescing
 // cannot shrink the work), and M task creations over the first M of them, recorded 10 updates
@@ -79,14 +81,15 @@ struct Options {
   double warmup_s = 20;
   double timeout_s = 900;
   std::string label = "run";
-  int cpu_of = 0;  // a process (the sandbox) whose CPU over the drain is reported
+  int cpu_of = 0;
+  bool synchronous_full = true;  // a process (the sandbox) whose CPU over the drain is reported
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "write_bench: " << why << "\n"
             << "usage: write_bench --sandbox URL --db FILE --portal ID:TOKEN [--portal ID:TOKEN ...]\n"
                "                   [--updates N] [--tasks M] [--first-contact ID] [--warmup S] [--timeout S] [--label NAME]\n"
-               "                   [--cpu-of PID]\n";
+               "                   [--cpu-of PID] [--synchronous full|normal]\n";
   std::exit(2);
 }
 
@@ -113,6 +116,11 @@ Options parse_args(int argc, char** argv) {
       else if (a == "--timeout") o.timeout_s = std::stod(value());
       else if (a == "--label") o.label = value();
       else if (a == "--cpu-of") o.cpu_of = std::stoi(value());
+      else if (a == "--synchronous") {
+        std::string v = value();
+        if (v != "full" && v != "normal") usage("--synchronous is full or normal");
+        o.synchronous_full = v == "full";
+      }
       else usage("unknown argument " + a);
     } catch (const std::exception&) {
       usage("bad value for " + a);
@@ -272,7 +280,8 @@ int main(int argc, char** argv) {
   tandem::store::StoreConfig store_config;
   store_config.path = o.db;
   // The outbox as `tandem serve` runs it by default: every record and completion flushed.
-  store_config.synchronous = tandem::store::StoreConfig::Synchronous::kFull;
+  store_config.synchronous =
+      o.synchronous_full ? tandem::store::StoreConfig::Synchronous::kFull : tandem::store::StoreConfig::Synchronous::kNormal;
   auto db = std::make_unique<tandem::store::Database>(store_config, metrics);
   auto outbox = std::make_unique<tandem::store::SqliteOutbox>(*db);
 
@@ -480,6 +489,7 @@ int main(int argc, char** argv) {
               {"label", o.label},
               {"accounts", static_cast<std::int64_t>(items_of.size())},
               {"updates_per_account", o.updates},
+              {"synchronous", o.synchronous_full ? "full" : "normal"},
               {"tasks_per_account", o.tasks},
               {"record_s", round_to(record_s, 2)},
               {"first_request_after_start_s", round_to(t0, 3)},
