@@ -63,6 +63,9 @@ std::string ApiError::describe() const {
     case Kind::kBadBody:
       out = "HTTP " + std::to_string(status) + " with a body that could not be read: " + raw_body.substr(0, 200);
       break;
+    case Kind::kCancelled:
+      out = "not sent: shutting down";
+      break;
     case Kind::kToken:
       out = "no token: " + (token ? token->message : std::string("unknown"));
       break;
@@ -114,7 +117,11 @@ struct HubSpotClient::State {
     }
     Secret current = *token;
     for (int attempt = 0;; ++attempt) {
-      co_await limiter.acquire(portal, budget);
+      if (!co_await limiter.acquire(portal, budget)) {
+        ApiError e;
+        e.kind = ApiError::Kind::kCancelled;
+        co_return ApiResult<http::Response>(std::move(e));
+      }
       http::Request request;
       request.method = method;
       request.target = prefix + target;

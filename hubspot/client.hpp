@@ -44,6 +44,7 @@ struct ApiError {
     kTransport,  // no answer (connect, TLS, timeout, reset): `transport`
     kBadBody,    // an answer whose body is not the JSON expected (cut short, not JSON)
     kToken,      // no token for the account: `token`
+    kCancelled,  // not sent: the rate limiter was closed (shutdown)
   };
   Kind kind = Kind::kHttp;
   int status = 0;  // the HTTP status when there was an answer

@@ -8,7 +8,9 @@
 // whatever became of the first intent (sent, dead, dropped), for as long as the key is retained
 // (purge()). Keys should begin with a part that grows over time (the inbox event's id, say, as in
 // "evt:<id>:<rule>"): the SQLite store keeps them in their own order, and keys without such an
-// order cost it a page write per intent (bench/outbox/RESULTS.md).
+// order cost it a page write per intent (bench/outbox/RESULTS.md). Keys are one namespace for
+// every account: HubSpot's ids repeat across accounts, so a key names its account unless it is
+// derived from something that does (an inbox event id).
 //   - ContactUpdate: property values for one contact. Pending updates of the same contact
 //     coalesce: the contact is sent once, with the latest recorded value of each property.
 //   - LifecycleChange: the contact's lifecycle stage. Forward moves coalesce with the contact's

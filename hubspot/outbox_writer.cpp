@@ -292,7 +292,8 @@ struct OutboxWriter::State : std::enable_shared_from_this<OutboxWriter::State> {
 
   // The time zone for a DAILY reset: read once per account.
   net::awaitable<void> learn_time_zone(Account& a) {
-    if (a.time_zone) co_return;
+    // Once per account; and not while it is paused, which the read would wait out.
+    if (a.time_zone || a.paused_until > now_ms()) co_return;
     auto details = co_await client.account_details(a.portal);
     if (details) a.time_zone = details->time_zone;
   }
@@ -542,6 +543,7 @@ void OutboxWriter::wake(std::int64_t portal) {
 void OutboxWriter::stop(std::function<void()> done) {
   net::post(state_->io, [s = state_, done = std::move(done)]() mutable {
     s->stopping = true;
+    s->limiter.close();
     for (auto& [p, a] : s->accounts)
       for (auto* t : a.idle) t->cancel();
     if (s->workers == 0) {

@@ -71,7 +71,8 @@ class OutboxWriter {
   // New items were recorded for `portal`: drain them now rather than at the next poll.
   // Thread-safe.
   void wake(std::int64_t portal);
-  // Stops taking items; requests in flight finish and are recorded; `done` runs on the io thread
+  // Stops taking items and closes the rate limiter (requests waiting for it are not sent);
+  // requests in flight finish and are recorded; `done` runs on the io thread
   // once every worker has ended. Thread-safe.
   void stop(std::function<void()> done = {});
 

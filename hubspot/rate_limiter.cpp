@@ -55,6 +55,7 @@ struct AccountRateLimiter::State {
   const Clock& clock;
   RateLimits limits;
   std::map<std::pair<std::int64_t, Budget>, Lane> lanes;
+  bool closed = false;
 
   Lane& lane(std::int64_t portal, Budget budget) {
     auto key = std::make_pair(portal, budget);
@@ -73,13 +74,19 @@ AccountRateLimiter::AccountRateLimiter(net::io_context& io, const Clock& clock, 
 
 AccountRateLimiter::~AccountRateLimiter() = default;
 
-Awaitable<void> AccountRateLimiter::acquire(std::int64_t portal, Budget budget) {
+Awaitable<bool> AccountRateLimiter::acquire(std::int64_t portal, Budget budget) {
   State& s = *state_;
+  if (s.closed) co_return false;
   State::Lane& lane = s.lane(portal, budget);
   net::steady_timer timer(s.io);
   lane.waiters.push_back(&timer);
   auto me = std::prev(lane.waiters.end());
   for (;;) {
+    if (s.closed) {
+      lane.waiters.erase(me);
+      if (!lane.waiters.empty()) lane.waiters.front()->cancel();
+      co_return false;
+    }
     if (lane.waiters.front() == &timer) {
       auto now = s.clock.steady_now();
       auto at = lane.window.next_start(now);
@@ -95,6 +102,13 @@ Awaitable<void> AccountRateLimiter::acquire(std::int64_t portal, Budget budget) 
   lane.window.start(s.clock.steady_now());
   lane.waiters.erase(me);
   if (!lane.waiters.empty()) lane.waiters.front()->cancel();
+  co_return true;
+}
+
+void AccountRateLimiter::close() {
+  state_->closed = true;
+  for (auto& [key, lane] : state_->lanes)
+    for (auto* t : lane.waiters) t->cancel();
 }
 
 void AccountRateLimiter::observe(std::int64_t portal, int remaining, std::chrono::milliseconds interval) {

@@ -65,9 +65,13 @@ class AccountRateLimiter {
   AccountRateLimiter(const AccountRateLimiter&) = delete;
   AccountRateLimiter& operator=(const AccountRateLimiter&) = delete;
 
-  // Completes when one more request of `budget` may start for `portal`, and counts it. Waiters of
-  // one account and budget are served in order.
-  Awaitable<void> acquire(std::int64_t portal, Budget budget);
+  // Completes with true when one more request of `budget` may start for `portal`, and counts it.
+  // Waiters of one account and budget are served in order. False once close() was called: the
+  // request must not be sent.
+  Awaitable<bool> acquire(std::int64_t portal, Budget budget);
+  // Shutdown: every waiter, and every later acquire(), completes with false at once (a request
+  // waiting out a DAILY pause must not hold up a stop until midnight).
+  void close();
   // After a response: X-HubSpot-RateLimit-Remaining and -Interval-Milliseconds.
   void observe(std::int64_t portal, int remaining, std::chrono::milliseconds interval);
   // After a 429 or a DAILY limit: the account's `budget` (or both, for DAILY) waits until `until`.

@@ -55,6 +55,7 @@ RetryDecision decide_retry(const ApiError& error, int attempt, std::int64_t now_
   switch (error.kind) {
     case ApiError::Kind::kTransport:
     case ApiError::Kind::kBadBody:
+    case ApiError::Kind::kCancelled:
       return backoff();
     case ApiError::Kind::kToken:
       // No token now (refresh failing, account awaiting re-authorisation): try later, slowly.

@@ -25,7 +25,8 @@ SandboxConfig default_config() {
   c.app.client_id = "5f0c8a52-7d1e-4c3b-9a0e-2c6d1b7e9f10";
   c.app.client_secret = "sandbox-secret-7c1e9b2a-4d3f-4e8a-b6c5-0f1e2d3c4b5a";
   c.app.redirect_urls = {"http://localhost:3000/oauth/callback", "http://localhost:8080/oauth/callback"};
-  c.app.required_scopes = {"oauth", "crm.objects.contacts.read", "crm.objects.contacts.write", "crm.objects.owners.read"};
+  c.app.required_scopes = {"oauth", "crm.objects.contacts.read", "crm.objects.contacts.write", "crm.objects.owners.read",
+                          "crm.schemas.contacts.write"};
   c.app.optional_scopes = {"settings.users.teams.read", "crm.objects.companies.read"};
   c.app.webhook_target_url = "http://127.0.0.1:8080/webhooks/hubspot";
   c.app.max_concurrent_requests = 10;

@@ -126,8 +126,18 @@ Portal build_portal(const PortalConfig& cfg) {
     for (const auto& o : cp.options) d.options.emplace_back(o, o);
     portal.schemas[static_cast<int>(t)].push_back(d);
   }
-  for (int t = 0; t < kObjectTypeCount; ++t)
+  for (int t = 0; t < kObjectTypeCount; ++t) {
     for (std::size_t i = 0; i < portal.schemas[t].size(); ++i) portal.schema_index[t][portal.schemas[t][i].name] = i;
+    // The groups the properties name, in order of first use.
+    for (const auto& d : portal.schemas[t]) {
+      if (portal.group(static_cast<ObjectType>(t), d.group)) continue;
+      std::string label = d.group == "contactinformation" ? "Contact information"
+                          : d.group == "task"             ? "Task information"
+                          : d.group == "custom"           ? "Custom properties"
+                                                          : d.group;
+      portal.groups[t].push_back({d.group, label, static_cast<int>(portal.groups[t].size())});
+    }
+  }
   return portal;
 }
 

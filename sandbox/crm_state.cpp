@@ -19,6 +19,18 @@ const PropertyDef* Portal::property(ObjectType t, std::string_view name) const {
   return it == idx.end() ? nullptr : &schemas[static_cast<int>(t)][it->second];
 }
 
+const PropertyGroupDef* Portal::group(ObjectType t, std::string_view name) const {
+  for (const auto& g : groups[static_cast<int>(t)])
+    if (g.name == name) return &g;
+  return nullptr;
+}
+
+void Portal::add_property(ObjectType t, PropertyDef d) {
+  auto& schema = schemas[static_cast<int>(t)];
+  schema_index[static_cast<int>(t)][d.name] = schema.size();
+  schema.push_back(std::move(d));
+}
+
 const OwnerConfig* Portal::owner(std::string_view id) const {
   for (const auto& o : owners)
     if (o.id == id) return &o;

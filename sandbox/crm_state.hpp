@@ -53,6 +53,22 @@ struct PropertyDef {
   bool read_only = false;
   bool owner_reference = false;  // options are the portal's owner ids
   std::string group = "contactinformation";
+  std::string description;
+  // Created through POST .../properties/{type}: kept in state snapshots (built-in and configured
+  // properties come back from the configuration instead).
+  bool api_created = false;
+  bool calculated = false;  // fieldType calculation_equation; the sandbox evaluates no formula
+  bool hidden = false;
+  bool form_field = false;  // only for api_created; built-ins are form fields unless read-only
+  int display_order = -1;
+  std::int64_t created_ms = 0;  // 0 = built in or configured
+};
+
+struct PropertyGroupDef {
+  std::string name;
+  std::string label;
+  int display_order = -1;
+  bool api_created = false;  // as PropertyDef::api_created
 };
 
 struct CrmObject {
@@ -112,6 +128,7 @@ struct Portal {
   std::vector<OwnerConfig> owners;
   std::vector<TeamConfig> teams;
   std::array<std::vector<PropertyDef>, kObjectTypeCount> schemas;
+  std::array<std::vector<PropertyGroupDef>, kObjectTypeCount> groups;
   std::array<std::map<std::int64_t, CrmObject>, kObjectTypeCount> objects;
   std::unordered_map<std::string, std::int64_t> email_index;  // lowercase email -> live contact id
   std::map<std::pair<int, std::int64_t>, std::vector<AssociationEdge>> associations;
@@ -119,6 +136,10 @@ struct Portal {
 
   std::array<std::unordered_map<std::string, std::size_t>, kObjectTypeCount> schema_index;
   [[nodiscard]] const PropertyDef* property(ObjectType t, std::string_view name) const;
+  [[nodiscard]] const PropertyGroupDef* group(ObjectType t, std::string_view name) const;
+  // Appends to the schema and its index, so that writes accept the property at once. The name
+  // must be new.
+  void add_property(ObjectType t, PropertyDef d);
   [[nodiscard]] const OwnerConfig* owner(std::string_view id) const;
 };
 

@@ -65,7 +65,24 @@ std::optional<ApiError> CrmState::check_properties(const Portal& p, ObjectType t
           const auto* o = p.owner(v);
           ok = o != nullptr && !o->archived;
         } else {
-          for (const auto& [ov, ol] : def->options) ok = ok || ov == v;
+          // A checkbox (multiple choice) value is its chosen options joined with ";", as HubSpot
+          // stores multi-select values.
+          auto is_option = [&](std::string_view x) {
+            for (const auto& [ov, ol] : def->options)
+              if (ov == x) return true;
+            return false;
+          };
+          if (def->field_type == "checkbox") {
+            ok = true;
+            for (std::size_t at = 0; at <= v.size();) {
+              std::size_t end = v.find(';', at);
+              if (end == std::string::npos) end = v.size();
+              ok = ok && is_option(std::string_view(v).substr(at, end - at));
+              at = end + 1;
+            }
+          } else {
+            ok = is_option(v);
+          }
         }
         if (!ok) {
           std::string allowed;

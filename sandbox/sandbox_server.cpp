@@ -30,10 +30,15 @@ SandboxServer::SandboxServer(boost::asio::io_context& io, SandboxOptions options
   so.port = o.port;
   so.body_limit = o.body_limit;
   so.max_connections = 4096;
+  so.tls = o.tls;
   std::weak_ptr<SandboxRouter> weak = impl_;
   impl_->server = std::make_unique<http::HttpServer>(io, so, [weak](http::Request request, http::Responder responder) {
     if (auto self = weak.lock()) self->handle(std::move(request), std::move(responder));
   });
+}
+
+Result<http::TlsServerConfig, http::CertificateError> make_self_signed_certificate() {
+  return http::make_self_signed_certificate("tandem sandbox");
 }
 
 SandboxServer::~SandboxServer() { stop(); }

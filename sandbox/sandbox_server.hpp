@@ -13,6 +13,9 @@
 
 #include "common/clock.hpp"
 #include "common/http.hpp"
+#include "common/http_server.hpp"
+#include "common/result.hpp"
+#include "common/tls_certificate.hpp"
 #include "sandbox/config.hpp"
 
 namespace boost::asio {
@@ -32,13 +35,20 @@ struct SandboxOptions {
   // Time for token expiry, rate-limit windows and timestamps. Must outlive the server; null = system clock.
   const Clock* clock = nullptr;
   std::size_t body_limit = 256 * 1024 * 1024;
+  // Set = the listener speaks TLS only and base_url() is https://. The PEM contents, not paths.
+  std::optional<http::TlsServerConfig> tls;
 };
+
+// A fresh key and self-signed certificate for 127.0.0.1 and localhost (see
+// http::make_self_signed_certificate), for `--tls-self-signed` and for tests: pass it as
+// SandboxOptions::tls and give clients its certificate_chain_pem as their extra CA.
+Result<http::TlsServerConfig, http::CertificateError> make_self_signed_certificate();
 
 class SandboxServer {
  public:
   // Binds at once (throws std::system_error when the address is taken) and throws
-  // std::runtime_error when the state file exists but cannot be loaded. Serving starts when
-  // the io_context runs; the io_context must outlive the server.
+  // std::runtime_error when the state file exists but cannot be loaded or the TLS material is
+  // invalid. Serving starts when the io_context runs; the io_context must outlive the server.
   SandboxServer(boost::asio::io_context& io, SandboxOptions options);
   ~SandboxServer();
   SandboxServer(const SandboxServer&) = delete;

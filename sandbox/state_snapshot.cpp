@@ -10,6 +10,35 @@ json edge_json(const AssociationEdge& e) {
   return json::array({static_cast<int>(e.to_type), e.to_id, e.type_id, e.category});
 }
 
+json property_def_json(const PropertyDef& d) {
+  json options = json::array();
+  for (const auto& [v, l] : d.options) options.push_back(json::array({v, l}));
+  return {{"name", d.name},          {"label", d.label},         {"type", d.type},
+          {"fieldType", d.field_type}, {"groupName", d.group},      {"description", d.description},
+          {"options", options},        {"readOnly", d.read_only},  {"calculated", d.calculated},
+          {"hidden", d.hidden},        {"formField", d.form_field}, {"displayOrder", d.display_order},
+          {"createdMs", d.created_ms}};
+}
+
+PropertyDef property_def_from_json(const json& j) {
+  PropertyDef d;
+  d.name = j.at("name");
+  d.label = j.at("label");
+  d.type = j.at("type");
+  d.field_type = j.at("fieldType");
+  d.group = j.at("groupName");
+  d.description = j.at("description");
+  for (const auto& o : j.at("options")) d.options.emplace_back(o.at(0).get<std::string>(), o.at(1).get<std::string>());
+  d.read_only = j.at("readOnly");
+  d.calculated = j.at("calculated");
+  d.hidden = j.at("hidden");
+  d.form_field = j.at("formField");
+  d.display_order = j.at("displayOrder");
+  d.created_ms = j.at("createdMs");
+  d.api_created = true;
+  return d;
+}
+
 }  // namespace
 
 json take_snapshot(const CrmState& crm, const OAuthGrants& grants) {
@@ -40,8 +69,23 @@ json take_snapshot(const CrmState& crm, const OAuthGrants& grants) {
         row.insert(row.begin(), key.first);
         assoc.push_back(std::move(row));
       }
+    // Only what the API created: built-in and configured properties and groups come back from
+    // the configuration, so a changed configuration still applies to a restored state.
+    json properties = json::object();
+    json groups = json::object();
+    for (int t = 0; t < kObjectTypeCount; ++t) {
+      json plist = json::array();
+      for (const auto& d : p.schemas[t])
+        if (d.api_created) plist.push_back(property_def_json(d));
+      json glist = json::array();
+      for (const auto& g : p.groups[t])
+        if (g.api_created) glist.push_back({{"name", g.name}, {"label", g.label}, {"displayOrder", g.display_order}});
+      std::string key(object_type_name(static_cast<ObjectType>(t)));
+      properties[key] = std::move(plist);
+      groups[key] = std::move(glist);
+    }
     portals.push_back({{"id", id}, {"nextId", p.next_id}, {"owners", owners}, {"teams", teams}, {"objects", objects},
-                       {"associations", assoc}});
+                       {"associations", assoc}, {"properties", properties}, {"propertyGroups", groups}});
   }
   json codes_j = json::object();
   for (const auto& [c, v] : grants.codes)
@@ -70,6 +114,20 @@ std::optional<std::string> restore_snapshot(const json& s, CrmState& crm, OAuthG
                             o.at("archived"), o.at("teams").get<std::vector<std::string>>()});
       p.teams.clear();
       for (const auto& t : pj.at("teams")) p.teams.push_back({t.at("id"), t.at("name")});
+      // "properties" and "propertyGroups" are absent from snapshots written before properties
+      // could be created; a name the configuration now defines keeps the configured definition.
+      for (int t = 0; t < kObjectTypeCount; ++t) {
+        const std::string key(object_type_name(static_cast<ObjectType>(t)));
+        if (pj.contains("propertyGroups"))
+          for (const auto& g : pj.at("propertyGroups").at(key))
+            if (!p.group(static_cast<ObjectType>(t), g.at("name").get<std::string>()))
+              p.groups[t].push_back({g.at("name"), g.at("label"), g.at("displayOrder"), true});
+        if (pj.contains("properties"))
+          for (const auto& dj : pj.at("properties").at(key)) {
+            auto d = property_def_from_json(dj);
+            if (!p.property(static_cast<ObjectType>(t), d.name)) p.add_property(static_cast<ObjectType>(t), std::move(d));
+          }
+      }
       for (int t = 0; t < kObjectTypeCount; ++t) {
         for (const auto& oj : pj.at("objects").at(std::string(object_type_name(static_cast<ObjectType>(t))))) {
           CrmObject o;

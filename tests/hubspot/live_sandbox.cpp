@@ -79,7 +79,8 @@ void LiveSandbox::set_limits(int ten_secondly, int search_per_second) {
 std::vector<std::string> LiveSandbox::contact_ids(std::int64_t portal) {
   if (!portal) portal = portal_;
   std::vector<std::string> out;
-  for (const auto& p : snapshot().at("portals")) {
+  json all = snapshot();
+  for (const auto& p : all.at("portals")) {
     if (p.at("id").get<std::int64_t>() != portal) continue;
     for (const auto& c : p.at("objects").at("contacts")) out.push_back(std::to_string(c.at("id").get<std::int64_t>()));
   }

@@ -23,7 +23,7 @@ Workload make_workload(std::int64_t portal, const std::vector<std::string>& cont
     for (std::size_t c = 0; c < contacts.size(); ++c) {
       const std::string& id = contacts[c];
       if (r < updates_per_contact) {
-        hubspot::ContactUpdate u{"u-" + id + "-" + std::to_string(r), portal, id, {}};
+        hubspot::ContactUpdate u{"u-" + std::to_string(portal) + "-" + id + "-" + std::to_string(r), portal, id, {}};
         // Two properties move every round; a third only every third round, so that coalesced
         // inputs carry values recorded at different times.
         u.properties.push_back({"jobtitle", "title " + std::to_string(r) + " of " + id});
@@ -33,7 +33,7 @@ Workload make_workload(std::int64_t portal, const std::vector<std::string>& cont
         w.intents.emplace_back(std::move(u));
       }
       if (r < tasks_per_contact) {
-        std::string key = "t-" + id + "-" + std::to_string(r);
+        std::string key = "t-" + std::to_string(portal) + "-" + id + "-" + std::to_string(r);
         hubspot::TaskCreation t{key, portal, id, {}};
         t.properties.push_back({"hs_timestamp", std::to_string(1'767'225'600'000LL + r * 86'400'000LL)});
         t.properties.push_back({"hs_task_subject", "Follow up " + std::to_string(r) + " with contact " + id});

@@ -44,7 +44,8 @@ tandem::connector::WritePathOptions quick_options(const LiveSandbox& sandbox) {
 }
 
 json contact_props(LiveSandbox& sandbox, const std::string& id) {
-  for (const auto& p : sandbox.snapshot().at("portals"))
+  json all = sandbox.snapshot();
+  for (const auto& p : all.at("portals"))
     for (const auto& c : p.at("objects").at("contacts"))
       if (std::to_string(c.at("id").get<std::int64_t>()) == id) return c.at("props");
   return json();

@@ -52,7 +52,10 @@ json fault_rules(int phase) {
       {{"path", "/crm/*"}, {"errorRate", 0.05}, {"errorStatuses", {500, 502, 503, 504}}},
       {{"path", "/crm/*"}, {"resetRate", 0.02}, {"resetWhen", "after"}},
   });
-  if (phase % 3 == 1) rules.push_back({{"path", "/crm/*"}, {"burst429", 15}});
+  // 429 bursts: mostly the secondly kind, now and then the ten-secondly one (whose 10 s wait
+  // the writer must honour, so it is rarer to keep the run short).
+  if (phase % 3 == 1)
+    rules.push_back({{"path", "/crm/*"}, {"burst429", 15}, {"burst429Policy", phase % 12 == 1 ? "TEN_SECONDLY_ROLLING" : "SECONDLY"}});
   if (phase % 3 == 2) rules.push_back({{"path", "/crm/*"}, {"latencyMs", 2000}});
   return rules;
 }

@@ -273,6 +273,7 @@ TEST_CASE("sandbox portals are isolated: data, tokens and rate limits are per ac
   // Authorize can install into the second account.
   auto r = f.call("GET", "/oauth/87654321/authorize?client_id=" + cfg.app.client_id +
                              "&scope=oauth%20crm.objects.contacts.read%20crm.objects.contacts.write%20crm.objects.owners.read"
+                             "%20crm.schemas.contacts.write"
                              "&redirect_uri=" + http::form_encode(cfg.app.redirect_urls[0]), "", "");
   REQUIRE(r.status == 302);
   std::string location(*r.headers.get("Location"));

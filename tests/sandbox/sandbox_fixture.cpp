@@ -23,12 +23,15 @@ SandboxConfig test_config() {
   return c;
 }
 
-SandboxFixture::SandboxFixture(SandboxConfig cfg, std::string state_file) : config(std::move(cfg)) {
+SandboxFixture::SandboxFixture(SandboxConfig cfg, std::string state_file, std::optional<http::TlsServerConfig> tls)
+    : config(std::move(cfg)) {
+  if (tls) client.extra_ca_pem = tls->certificate_chain_pem;
   io = std::make_unique<boost::asio::io_context>();
   SandboxOptions options;
   options.config = config;
   options.clock = &clock;
   options.state_file = std::move(state_file);
+  options.tls = std::move(tls);
   server = std::make_unique<SandboxServer>(*io, options);
   base = server->base_url();
   guard_ = std::make_unique<Guard>(*io);
@@ -53,7 +56,7 @@ http::Response SandboxFixture::call(const std::string& method, const std::string
   if (!body.empty()) request.headers.set("Content-Type", content_type);
   if (auth == "default") request.headers.set("Authorization", "Bearer " + token);
   else if (!auth.empty()) request.headers.set("Authorization", "Bearer " + auth);
-  auto result = http::fetch(base, request);
+  auto result = http::fetch(base, request, client);
   if (!result) FAIL("request failed: " << result.error().message);
   return std::move(*result);
 }

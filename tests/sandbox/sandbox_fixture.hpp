@@ -1,8 +1,9 @@
 #pragma once
 // Runs a SandboxServer on 127.0.0.1:0 with a ManualClock, its io_context on a thread, and talks
-// to it over real HTTP with tandem::http::fetch.
+// to it over real HTTP with tandem::http::fetch (HTTPS when given TLS material).
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -10,6 +11,8 @@
 
 #include "common/clock.hpp"
 #include "common/http.hpp"
+#include "common/http_client.hpp"
+#include "common/http_server.hpp"
 #include "sandbox/config.hpp"
 #include "sandbox/sandbox_server.hpp"
 
@@ -23,7 +26,9 @@ using nlohmann::json;
 
 class SandboxFixture {
  public:
-  explicit SandboxFixture(SandboxConfig config = default_config(), std::string state_file = {});
+  // With `tls` the sandbox listens on HTTPS and call() trusts its certificate as an extra CA.
+  explicit SandboxFixture(SandboxConfig config = default_config(), std::string state_file = {},
+                          std::optional<http::TlsServerConfig> tls = std::nullopt);
   ~SandboxFixture();
 
   // Sends a request; `auth` empty = no Authorization header, "default" = the fixture's token.
@@ -39,6 +44,7 @@ class SandboxFixture {
   std::string base;
   std::string token;
   SandboxConfig config;
+  http::ClientOptions client;  // what call() uses
 
  private:
   std::thread thread_;
