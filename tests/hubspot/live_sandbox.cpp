@@ -16,9 +16,12 @@ namespace {
 using Guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
 }  // namespace
 
-LiveSandbox::LiveSandbox(sandbox::SandboxConfig config) : io_(std::make_unique<boost::asio::io_context>()) {
+LiveSandbox::LiveSandbox(sandbox::SandboxConfig config, std::optional<http::TlsServerConfig> tls)
+    : io_(std::make_unique<boost::asio::io_context>()) {
   portal_ = config.portals.empty() ? 0 : config.portals.front().id;
   sandbox::SandboxOptions options;
+  if (tls) ca_pem_ = tls->certificate_chain_pem;
+  options.tls = std::move(tls);
   options.config = std::move(config);
   options.address = "127.0.0.1";
   server_ = std::make_unique<sandbox::SandboxServer>(*io_, std::move(options));
@@ -44,7 +47,9 @@ json LiveSandbox::call(const std::string& method, const std::string& target, con
     request.body = body.dump();
     request.headers.set("Content-Type", "application/json");
   }
-  auto r = http::fetch(base_, request);
+  http::ClientOptions client;
+  client.extra_ca_pem = ca_pem_;
+  auto r = http::fetch(base_, request, client);
   REQUIRE(r.has_value());
   INFO(method << " " << target << " -> " << r->status << " " << r->body);
   REQUIRE(r->status == expect);

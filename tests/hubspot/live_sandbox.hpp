@@ -5,10 +5,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include <nlohmann/json.hpp>
+
+#include "common/http_server.hpp"
 
 #include "sandbox/config.hpp"
 #include "sandbox/sandbox_server.hpp"
@@ -21,13 +24,16 @@ namespace tandem::testing {
 
 class LiveSandbox {
  public:
-  explicit LiveSandbox(sandbox::SandboxConfig config);
+  // With `tls`, the sandbox serves HTTPS only; base() is https://127.0.0.1:PORT and ca_pem() the
+  // certificate to trust.
+  explicit LiveSandbox(sandbox::SandboxConfig config, std::optional<http::TlsServerConfig> tls = std::nullopt);
   ~LiveSandbox();
   LiveSandbox(const LiveSandbox&) = delete;
   LiveSandbox& operator=(const LiveSandbox&) = delete;
 
   [[nodiscard]] const std::string& base() const { return base_; }
   [[nodiscard]] std::int64_t portal() const { return portal_; }
+  [[nodiscard]] const std::string& ca_pem() const { return ca_pem_; }
   // A token pair for `portal` (0: the default portal) through /_sandbox/oauth/tokens.
   std::string mint_token(std::int64_t portal = 0, std::int64_t ttl_s = 3600);
   // POST /_sandbox/seed?portalId=; returns the answer.
@@ -47,6 +53,7 @@ class LiveSandbox {
   std::unique_ptr<sandbox::SandboxServer> server_;
   std::thread thread_;
   std::string base_;
+  std::string ca_pem_;
   std::int64_t portal_ = 0;
 };
 

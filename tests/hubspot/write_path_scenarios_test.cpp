@@ -8,6 +8,7 @@
 
 #include "hubspot/token_source.hpp"
 #include "sandbox/config.hpp"
+#include "sandbox/sandbox_server.hpp"
 #include "tests/hubspot/live_sandbox.hpp"
 #include "tests/hubspot/write_path_rig.hpp"
 #include "tests/support/wait_until.hpp"
@@ -191,4 +192,50 @@ TEST_CASE("write path: a DAILY 429 pauses that account while another account kee
     if (r.at("status") == 429) ++daily;
   CHECK(daily >= 1);
   CHECK(daily <= quick_options(sandbox).writer.requests_per_account + 1);
+}
+
+TEST_CASE("write path: the whole write path over TLS, trusting the sandbox's certificate", "[hubspot][write_path]") {
+  auto certificate = tandem::sandbox::make_self_signed_certificate();
+  REQUIRE(certificate.has_value());
+  LiveSandbox sandbox(quick_config(), *certificate);
+  REQUIRE(sandbox.base().rfind("https://", 0) == 0);
+  sandbox.seed(json{{"generateContacts", 30}});
+  auto contacts = sandbox.contact_ids();
+  auto workload = tandem::testing::make_workload(sandbox.portal(), contacts, 4, 6);
+  // Faults on the TLS connections too: resets after the write force lookups over new connections.
+  sandbox.set_faults(json::array({{{"path", "/crm/*"}, {"resetRate", 0.05}, {"resetWhen", "after"}}}));
+  tandem::hubspot::StaticTokenSource tokens;
+  tokens.set(sandbox.portal(), tandem::Secret(sandbox.mint_token()));
+  auto options = quick_options(sandbox);
+  options.http.extra_ca_pem = sandbox.ca_pem();
+  tandem::testing::TempDir dir;
+  WriterHarness writer(dir.file("tandem.db"), tokens, options);
+  writer.record(workload.intents);
+  writer.start();
+  REQUIRE(wait_until([&] { return writer.pending() == 0; }, 60s, 20ms));
+  sandbox.set_faults(json::array());
+  CHECK(writer.dead() == 0);
+  auto problems = tandem::testing::check_against(sandbox.snapshot(), sandbox.portal(), workload);
+  for (const auto& p : problems) UNSCOPED_INFO(p);
+  CHECK(problems.empty());
+}
+
+TEST_CASE("write path: a writer that does not trust the sandbox's certificate writes nothing and loses nothing",
+          "[hubspot][write_path]") {
+  auto certificate = tandem::sandbox::make_self_signed_certificate();
+  REQUIRE(certificate.has_value());
+  LiveSandbox sandbox(quick_config(), *certificate);
+  sandbox.seed(json{{"generateContacts", 3}});
+  auto contacts = sandbox.contact_ids();
+  auto workload = tandem::testing::make_workload(sandbox.portal(), contacts, 1, 1);
+  tandem::hubspot::StaticTokenSource tokens;
+  tokens.set(sandbox.portal(), tandem::Secret(sandbox.mint_token()));
+  tandem::testing::TempDir dir;
+  WriterHarness writer(dir.file("tandem.db"), tokens, quick_options(sandbox));  // no extra CA
+  writer.record(workload.intents);
+  writer.start();
+  REQUIRE(wait_until([&] { return writer.metrics().render().find("status=\"tls\"") != std::string::npos; }, 20s, 20ms));
+  writer.stop();
+  CHECK(writer.pending() == static_cast<std::int64_t>(workload.intents.size()));
+  CHECK(writer.dead() == 0);
 }
