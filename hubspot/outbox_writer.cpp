@@ -476,7 +476,14 @@ struct OutboxWriter::State : std::enable_shared_from_this<OutboxWriter::State> {
       }
       by_contact[i.contact_id].push_back(&i);
     }
+    std::optional<std::pair<std::int64_t, ApiError>> failed;  // the first lookup failure defers the rest
     for (const auto& [contact, list] : by_contact) {
+      if (failed) {
+        for (const auto* i : list)
+          done.push_back(Completion{.id = i->id, .kind = Completion::Kind::kUnknown, .retry_at = failed->first,
+                                    .error = failed->second.describe(), .status = failed->second.status});
+        continue;
+      }
       auto bodies = co_await task_bodies(a.portal, contact);
       if (!bodies) {
         ApiError error = bodies.error();
@@ -489,7 +496,9 @@ struct OutboxWriter::State : std::enable_shared_from_this<OutboxWriter::State> {
         metrics.counter("tandem_outbox_lookups_total", "Task creations of unknown outcome looked up in HubSpot",
                         {{"portal", std::to_string(a.portal)}, {"result", "failed"}})
             .inc(list.size());
-        log.warn("looking up tasks of unknown outcome failed", {{"portal", a.portal}, {"contact", contact}, {"error", error.describe()}});
+        log.warn("looking up tasks of unknown outcome failed; the lookups of this batch wait",
+                 {{"portal", a.portal}, {"contact", contact}, {"error", error.describe()}});
+        failed.emplace(at, error);
         continue;
       }
       for (const auto* i : list) {
