@@ -1,6 +1,7 @@
 // HubSpotClient against a real SandboxServer on 127.0.0.1:0, and against scripted servers for the
 // answers the sandbox never gives (cut-short bodies, resets, 429 with Retry-After).
 
+#include <algorithm>
 #include <optional>
 
 #include <boost/asio/awaitable.hpp>
@@ -226,4 +227,87 @@ TEST_CASE("rate limiter: a waiter of one account does not delay another account"
   CHECK(a_first);
   CHECK(!a_second);
   CHECK(b_done);
+}
+
+TEST_CASE("client pages search and owners and associations and reads and creates properties and reads the account") {
+  auto config = fast_config();
+  config.portals.at(0).time_zone = "America/New_York";
+  sandbox::testing::SandboxFixture f(config);
+  ClientRig rig(f.base);
+  rig.tokens.set(kPortal, Secret(f.token));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(create_contact(f, "p" + std::to_string(i) + "@example.com"));
+
+  // Search, two per page, until the last page: every contact once.
+  SearchRequest search;
+  search.filter_groups.push_back({{Filter{"firstname", "EQ", std::string("Ada"), std::nullopt, {}}}});
+  search.properties = {"email"};
+  search.sorts.push_back({"email", "ASCENDING"});
+  search.limit = 2;
+  std::vector<std::string> found;
+  for (int page = 0; page < 10; ++page) {
+    auto r = rig.run(rig.client.search_contacts(kPortal, search));
+    REQUIRE(r.has_value());
+    for (const auto& o : r->results) found.push_back(o.id);
+    if (r->next_after.empty()) break;
+    search.after = r->next_after;
+  }
+  std::sort(found.begin(), found.end());
+  CHECK(found == ids);
+
+  // Owners, one per page.
+  std::vector<std::string> owners;
+  std::string after;
+  for (int page = 0; page < 50; ++page) {
+    auto r = rig.run(rig.client.owners(kPortal, after, 1));
+    REQUIRE(r.has_value());
+    for (const auto& o : r->results) owners.push_back(o.id);
+    if (r->next_after.empty()) break;
+    after = r->next_after;
+  }
+  // Archived owners are left out of the list, as HubSpot does unless archived=true.
+  auto active = std::count_if(config.portals.at(0).owners.begin(), config.portals.at(0).owners.end(),
+                              [](const sandbox::OwnerConfig& o) { return !o.archived; });
+  CHECK(active > 1);
+  CHECK(owners.size() == static_cast<std::size_t>(active));
+
+  // A task with its association, read back through the contact's associations.
+  CreateInput task;
+  task.properties = {{"hs_timestamp", "1767225600000"}, {"hs_task_subject", "Call Ada"}};
+  task.associations.push_back({ids[0], {AssociationType{"HUBSPOT_DEFINED", 204}}});
+  auto created = rig.run(rig.client.batch_create_tasks(kPortal, {task}));
+  REQUIRE(created.has_value());
+  REQUIRE(created->results.size() == 1);
+  auto linked = rig.run(rig.client.associations(kPortal, "contacts", ids[0], "tasks"));
+  REQUIRE(linked.has_value());
+  REQUIRE(linked->results.size() == 1);
+  CHECK(linked->results[0].to_object_id == created->results[0].id);
+  auto updated = rig.run(rig.client.update_task(kPortal, created->results[0].id, {{"hs_task_status", "COMPLETED"}}));
+  REQUIRE(updated.has_value());
+  auto read = rig.run(rig.client.batch_read_tasks(kPortal, {created->results[0].id}, {"hs_task_status"}));
+  REQUIRE(read.has_value());
+  CHECK(read->results.at(0).properties.at("hs_task_status") == "COMPLETED");
+
+  // Properties: the lifecycle stage's options; a group and a property created once, then 409.
+  auto stage = rig.run(rig.client.property(kPortal, "contacts", "lifecyclestage"));
+  REQUIRE(stage.has_value());
+  CHECK(!stage->options.empty());
+  auto group = rig.run(rig.client.create_property_group(kPortal, "contacts", PropertyGroup{"tandem", "Tandem", 0}));
+  REQUIRE(group.has_value());
+  CHECK(*group);
+  PropertyDefinition recycle{"tandem_recycle_count", "Recycle count", "number", "number", "tandem", "", {}};
+  auto first = rig.run(rig.client.create_property(kPortal, "contacts", recycle));
+  REQUIRE(first.has_value());
+  CHECK(*first);
+  auto again = rig.run(rig.client.create_property(kPortal, "contacts", recycle));
+  REQUIRE(again.has_value());
+  CHECK(!*again);
+  auto all = rig.run(rig.client.properties(kPortal, "contacts"));
+  REQUIRE(all.has_value());
+  CHECK(std::any_of(all->begin(), all->end(), [](const PropertyDefinition& p) { return p.name == "tandem_recycle_count"; }));
+
+  auto details = rig.run(rig.client.account_details(kPortal));
+  REQUIRE(details.has_value());
+  CHECK(details->portal_id == kPortal);
+  CHECK(details->time_zone == "America/New_York");
 }
