@@ -61,6 +61,19 @@ std::string error_trace(const ApiErrorBody& e) {
   return it->second.front();
 }
 
+bool is_daily_limit(const ApiError& e) {
+  return e.kind == ApiError::Kind::kHttp && e.status == 429 && e.body.policy_name == "DAILY";
+}
+
+// Leaves the first half in `items` and returns the second (a batch refused whole is halved to
+// find the inputs HubSpot refuses).
+std::vector<OutboxItem> split_off_half(std::vector<OutboxItem>& items) {
+  std::vector<OutboxItem> second(std::make_move_iterator(items.begin() + items.size() / 2),
+                                 std::make_move_iterator(items.end()));
+  items.resize(items.size() / 2);
+  return second;
+}
+
 std::string describe_batch_error(const ApiErrorBody& e) {
   std::string out = e.category.empty() ? "error" : e.category;
   if (!e.message.empty()) out += ": " + e.message;
@@ -314,14 +327,11 @@ struct OutboxWriter::State : std::enable_shared_from_this<OutboxWriter::State> {
     auto r = co_await client.batch_update_contacts(a.portal, std::move(inputs));
     if (!r) {
       ApiError error = r.error();
-      if (error.kind == ApiError::Kind::kHttp && error.status == 429 && error.body.policy_name == "DAILY")
-        co_await learn_time_zone(a);
+      if (is_daily_limit(error)) co_await learn_time_zone(a);
       if (apply_failure(a, lane, error, items, done, Completion::Kind::kRetry)) co_return;
       if (items.size() > 1) {
         // A 4xx for the whole batch: find the inputs HubSpot refuses by halving it.
-        std::vector<OutboxItem> second(std::make_move_iterator(items.begin() + items.size() / 2),
-                                       std::make_move_iterator(items.end()));
-        items.resize(items.size() / 2);
+        auto second = split_off_half(items);
         co_await process_updates(a, lane, std::move(items), done);
         co_await process_updates(a, lane, std::move(second), done);
         co_return;
@@ -390,13 +400,10 @@ struct OutboxWriter::State : std::enable_shared_from_this<OutboxWriter::State> {
                  {{"portal", a.portal}, {"items", items.size()}, {"error", error.describe()}});
         co_return;
       }
-      if (error.kind == ApiError::Kind::kHttp && error.status == 429 && error.body.policy_name == "DAILY")
-        co_await learn_time_zone(a);
+      if (is_daily_limit(error)) co_await learn_time_zone(a);
       if (apply_failure(a, lane, error, items, done, Completion::Kind::kRetry)) co_return;
       if (items.size() > 1) {
-        std::vector<OutboxItem> second(std::make_move_iterator(items.begin() + items.size() / 2),
-                                       std::make_move_iterator(items.end()));
-        items.resize(items.size() / 2);
+        auto second = split_off_half(items);
         co_await create_tasks(a, std::move(items), done);
         co_await create_tasks(a, std::move(second), done);
         co_return;

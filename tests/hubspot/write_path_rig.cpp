@@ -105,6 +105,20 @@ std::vector<std::string> check_against(const json& snapshot, std::int64_t portal
   return problems;
 }
 
+connector::WritePathOptions fast_write_options(const std::string& base_url, const std::string& extra_ca_pem) {
+  using namespace std::chrono_literals;
+  connector::WritePathOptions o;
+  o.client.base_url = base_url;
+  o.client.timeout = 10s;
+  o.http.extra_ca_pem = extra_ca_pem;
+  o.limits.per_ten_seconds = 90'000;
+  o.limits.search_per_second = 900;
+  o.writer.settle = 3s;  // above the 2 s latency spikes: a request in a spike is applied by then
+  o.writer.retry.base = 20ms;
+  o.writer.retry.cap = 500ms;
+  return o;
+}
+
 WriterHarness::WriterHarness(const std::string& db_path, hubspot::TokenSource& tokens, connector::WritePathOptions options,
                              store::StoreConfig::Synchronous synchronous)
     : io_(std::make_unique<boost::asio::io_context>()) {

@@ -40,6 +40,10 @@ Workload make_workload(std::int64_t portal, const std::vector<std::string>& cont
 std::vector<std::string> check_against(const nlohmann::json& snapshot, std::int64_t portal, const Workload& workload,
                                        std::size_t max_lines = 20);
 
+// The writer's settings for runs against a sandbox whose limits are raised far above HubSpot's:
+// short backoff, a settle delay above the 2 s latency spikes of the fault runs.
+connector::WritePathOptions fast_write_options(const std::string& base_url, const std::string& extra_ca_pem = {});
+
 class WriterHarness {
  public:
   WriterHarness(const std::string& db_path, hubspot::TokenSource& tokens, connector::WritePathOptions options,

@@ -34,14 +34,7 @@ tandem::sandbox::SandboxConfig quick_config() {
 }
 
 tandem::connector::WritePathOptions quick_options(const LiveSandbox& sandbox) {
-  tandem::connector::WritePathOptions o;
-  o.client.base_url = sandbox.base();
-  o.client.timeout = 10s;
-  o.limits.per_ten_seconds = 90'000;
-  o.writer.settle = 2s;
-  o.writer.retry.base = 20ms;
-  o.writer.retry.cap = 200ms;
-  return o;
+  return tandem::testing::fast_write_options(sandbox.base(), sandbox.ca_pem());
 }
 
 json contact_props(LiveSandbox& sandbox, const std::string& id) {
@@ -207,7 +200,6 @@ TEST_CASE("write path: the whole write path over TLS, trusting the sandbox's cer
   tandem::hubspot::StaticTokenSource tokens;
   tokens.set(sandbox.portal(), tandem::Secret(sandbox.mint_token()));
   auto options = quick_options(sandbox);
-  options.http.extra_ca_pem = sandbox.ca_pem();
   tandem::testing::TempDir dir;
   WriterHarness writer(dir.file("tandem.db"), tokens, options);
   writer.record(workload.intents);
@@ -231,7 +223,7 @@ TEST_CASE("write path: a writer that does not trust the sandbox's certificate wr
   tandem::hubspot::StaticTokenSource tokens;
   tokens.set(sandbox.portal(), tandem::Secret(sandbox.mint_token()));
   tandem::testing::TempDir dir;
-  WriterHarness writer(dir.file("tandem.db"), tokens, quick_options(sandbox));  // no extra CA
+  WriterHarness writer(dir.file("tandem.db"), tokens, tandem::testing::fast_write_options(sandbox.base()));  // no extra CA
   writer.record(workload.intents);
   writer.start();
   REQUIRE(wait_until([&] { return writer.metrics().render().find("status=\"tls\"") != std::string::npos; }, 20s, 20ms));

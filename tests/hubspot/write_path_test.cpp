@@ -35,14 +35,7 @@ tandem::sandbox::SandboxConfig fast_config() {
 }
 
 tandem::connector::WritePathOptions options_for(const LiveSandbox& sandbox) {
-  tandem::connector::WritePathOptions o;
-  o.client.base_url = sandbox.base();
-  o.client.timeout = 10s;
-  o.limits.per_ten_seconds = 90'000;
-  o.limits.search_per_second = 900;
-  o.writer.settle = 3s;  // above the 2 s latency spikes: a request in a spike is applied by then
-  o.writer.retry.base = 20ms;
-  o.writer.retry.cap = 500ms;
+  auto o = tandem::testing::fast_write_options(sandbox.base());
   o.writer.random_seed = 7;
   return o;
 }

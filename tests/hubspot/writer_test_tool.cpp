@@ -21,14 +21,7 @@ int main(int argc, char** argv) {
   std::int64_t portal = std::atoll(argv[3]);
   tandem::hubspot::StaticTokenSource tokens;
   tokens.set(portal, tandem::Secret(argv[4]));
-  tandem::connector::WritePathOptions o;
-  o.client.base_url = argv[2];
-  o.client.timeout = 10s;
-  o.limits.per_ten_seconds = 90'000;
-  o.limits.search_per_second = 900;
-  o.writer.settle = 3s;
-  o.writer.retry.base = 20ms;
-  o.writer.retry.cap = 500ms;
+  auto o = tandem::testing::fast_write_options(argv[2]);
   tandem::testing::WriterHarness writer(argv[1], tokens, o);
   writer.start();
   while (writer.pending() > 0) std::this_thread::sleep_for(50ms);
