@@ -236,51 +236,35 @@ void add_outbox_command(CLI::App& app, int& exit_code) {
     exit_code = 0;
   });
 
-  auto* retry = outbox->add_subcommand("retry", "Put dead items back in the queue, attempts reset");
-  add_common_options(retry, args);
-  add_target_options(retry, args);
-  retry->callback([&exit_code] {
-    if (!args.id && !args.portal && !args.all) {
-      std::cerr << "tandem outbox retry: give --id ID, --portal PORTAL or --all\n";
-      exit_code = 2;
-      return;
-    }
-    auto store = open_outbox(args);
-    if (!store) {
-      exit_code = 1;
-      return;
-    }
-    auto retried = (*store)->retry(args.id, args.portal);
-    if (!retried) {
-      exit_code = report(retried.error());
-      return;
-    }
-    std::cout << "retried " << *retried << " item(s)\n";
-    exit_code = args.id && *retried == 0 ? 1 : 0;
-  });
-
-  auto* drop = outbox->add_subcommand("drop", "Remove pending or dead items for good (their keys stay recorded)");
-  add_common_options(drop, args);
-  add_target_options(drop, args);
-  drop->callback([&exit_code] {
-    if (!args.id && !args.portal && !args.all) {
-      std::cerr << "tandem outbox drop: give --id ID, --portal PORTAL or --all\n";
-      exit_code = 2;
-      return;
-    }
-    auto store = open_outbox(args);
-    if (!store) {
-      exit_code = 1;
-      return;
-    }
-    auto dropped = (*store)->drop(args.id, args.portal);
-    if (!dropped) {
-      exit_code = report(dropped.error());
-      return;
-    }
-    std::cout << "dropped " << *dropped << " item(s)\n";
-    exit_code = args.id && *dropped == 0 ? 1 : 0;
-  });
+  // retry and drop: the same targets, one outbox call each.
+  using Change = Result<std::size_t, hubspot::OutboxError> (hubspot::Outbox::*)(std::optional<std::int64_t>,
+                                                                                         std::optional<std::int64_t>);
+  auto add_change = [&](const char* name, const char* help, const char* done, Change change) {
+    auto* command = outbox->add_subcommand(name, help);
+    add_common_options(command, args);
+    add_target_options(command, args);
+    command->callback([&exit_code, name, done, change] {
+      if (!args.id && !args.portal && !args.all) {
+        std::cerr << "tandem outbox " << name << ": give --id ID, --portal PORTAL or --all\n";
+        exit_code = 2;
+        return;
+      }
+      auto store = open_outbox(args);
+      if (!store) {
+        exit_code = 1;
+        return;
+      }
+      auto changed = (store->outbox.*change)(args.id, args.portal);
+      if (!changed) {
+        exit_code = report(changed.error());
+        return;
+      }
+      std::cout << done << " " << *changed << " item(s)\n";
+      exit_code = args.id && *changed == 0 ? 1 : 0;
+    });
+  };
+  add_change("retry", "Put dead items back in the queue, attempts reset", "retried", &hubspot::Outbox::retry);
+  add_change("drop", "Remove pending or dead items for good (their keys stay recorded)", "dropped", &hubspot::Outbox::drop);
 }
 
 }  // namespace tandem::connector
