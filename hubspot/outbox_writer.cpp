@@ -281,6 +281,11 @@ struct OutboxWriter::State : std::enable_shared_from_this<OutboxWriter::State> {
         break;
       }
       case RetryDecision::Kind::kRateLimited:
+        // A 429 says nothing about the items: it never counts towards giving up on them.
+        for (const auto& i : items)
+          done.push_back(Completion{.id = i.id, .kind = retry_kind, .retry_at = now + decision.delay.count(), .error = why,
+                                    .status = error.status});
+        break;
       case RetryDecision::Kind::kRetry:
         for (const auto& i : items) done.push_back(retry(i, retry_kind, now + decision.delay.count(), why, error.status));
         break;
