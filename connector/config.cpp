@@ -69,7 +69,11 @@ HubSpotConfig read_hubspot(config::ConfigSection s, bool require_credentials) {
   if (require_credentials && c.client_id.empty()) s.error("client_id", "required");
   c.client_secret = s.secret("client_secret", require_credentials);
   c.redirect_url = s.string("redirect_url", c.redirect_url);
-  c.scopes = s.strings("scopes");
+  if (s.has("scopes")) c.scopes = s.strings("scopes");
+  c.optional_scopes = s.strings("optional_scopes");
+  for (const auto& o : c.optional_scopes)
+    if (std::find(c.scopes.begin(), c.scopes.end(), o) != c.scopes.end())
+      s.error("optional_scopes", "'" + o + "' is also a required scope");
   s.finish();
   return c;
 }
@@ -99,6 +103,8 @@ TandemConfig read_config(config::Document& document, Diagnostics& diagnostics, b
   webhooks::read_webhooks_config(root.section("webhooks"), c.webhooks);
   c.store = store::read_store_config(root.section("store"));
   c.outbox = hubspot::read_outbox_config(root.section("outbox"));
+  c.oauth = oauth::read_oauth_config(root.section("oauth"), require_credentials);
+  c.manifest = manifests::read_manifest_config(root.section("manifest"));
   auto rules = root.section("rules");
   c.rules.path = rules.string("path", c.rules.path);
   rules.finish();
@@ -108,6 +114,7 @@ TandemConfig read_config(config::Document& document, Diagnostics& diagnostics, b
       c.server.public_url.empty() ? "http://" + c.server.listen.to_string() : c.server.public_url;
   if (c.hubspot.client_secret) c.webhooks.client_secret = *c.hubspot.client_secret;
   c.webhooks.app_id = c.hubspot.app_id;
+  if (c.hubspot.redirect_url.empty()) c.hubspot.redirect_url = c.webhooks.public_base_url + c.oauth.callback_path;
   diagnostics.append(document.diagnostics());
   return c;
 }

@@ -16,6 +16,8 @@
 #include "common/log.hpp"
 #include "common/secret.hpp"
 #include "hubspot/config.hpp"
+#include "manifests/config.hpp"
+#include "oauth/config.hpp"
 #include "store/config.hpp"
 #include "webhooks/config.hpp"
 
@@ -42,8 +44,13 @@ struct HubSpotConfig {
   std::string app_id;
   std::string client_id;
   std::optional<Secret> client_secret;
+  // Where HubSpot sends the installing user back (the app's redirect URL). Empty: server.public_url
+  // (or the listener's URL) + oauth.callback_path.
   std::string redirect_url;
-  std::vector<std::string> scopes;
+  // Required scopes (the install URL's `scope`) and optional ones (`optional_scope`).
+  std::vector<std::string> scopes = {"oauth", "crm.objects.contacts.read", "crm.objects.contacts.write",
+                                     "crm.objects.owners.read", "crm.schemas.contacts.write"};
+  std::vector<std::string> optional_scopes;
 };
 
 struct RulesConfig {
@@ -58,13 +65,15 @@ struct TandemConfig {
   webhooks::WebhooksConfig webhooks;
   store::StoreConfig store;
   hubspot::OutboxConfig outbox;
+  oauth::OAuthConfig oauth;
+  manifests::ManifestConfig manifest;
   RulesConfig rules;
   LogSettings log;
 };
 
 // Reads every section; problems land in `diagnostics`, all of them. `require_credentials`
-// makes the HubSpot client id and secret mandatory (serve needs them; a config check of a file
-// meant for several environments may not).
+// makes the HubSpot client id and secret and the token key mandatory (serve needs them; a config
+// check of a file meant for several environments may not).
 TandemConfig read_config(config::Document& document, Diagnostics& diagnostics, bool require_credentials);
 
 }  // namespace tandem::connector
