@@ -66,6 +66,7 @@ int run_cli(int argc, char** argv) {
   add_serve_command(app, exit_code);
   add_inbox_command(app, exit_code);
   add_outbox_command(app, exit_code);
+  add_accounts_command(app, exit_code);
   add_pending_command(app, "manifest", "Generate the HubSpot project manifest from the rules",
                       "the manifest issue", exit_code);
 

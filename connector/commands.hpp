@@ -19,5 +19,7 @@ void add_serve_command(CLI::App& app, int& exit_code);
 void add_inbox_command(CLI::App& app, int& exit_code);
 // `tandem outbox stats|list|retry|drop` for admins (outbox_command.cpp).
 void add_outbox_command(CLI::App& app, int& exit_code);
+// `tandem accounts list|show|disconnect` for admins (accounts_command.cpp).
+void add_accounts_command(CLI::App& app, int& exit_code);
 
 }  // namespace tandem::connector

@@ -117,6 +117,7 @@ struct Service::State {
     Gauge& passing;
   };
   std::vector<Check> checks;
+  std::vector<std::pair<std::string, std::function<nlohmann::json()>>> details;
   std::vector<std::function<void()>> refreshes;
   std::vector<std::unique_ptr<Job>> jobs;
   std::vector<std::function<void()>> drains;
@@ -227,6 +228,18 @@ http::Response Service::State::readiness() {
     if (ok && was_failing) log.info("readiness check passes again", {{"check", name}});
     was_failing = !ok;
   }
+  if (!details.empty()) {
+    nlohmann::json d = nlohmann::json::object();
+    for (auto& [name, detail] : details) {
+      try {
+        d[name] = detail();
+      } catch (const std::exception& e) {
+        log.warn("readiness detail threw", {{"detail", name}, {"error", e.what()}});
+        d[name] = nullptr;
+      }
+    }
+    body["details"] = std::move(d);
+  }
   return http::Response::json(ready ? 200 : 503, body.dump());
 }
 
@@ -295,6 +308,12 @@ void Service::add_readiness_check(std::string name, ReadinessCheck check) {
                       "1 while the readiness check passed at its last evaluation, by check", {{"check", name}});
   passing.set(1);
   s.checks.push_back(State::Check{std::move(name), std::move(check), passing});
+}
+
+void Service::add_readiness_detail(std::string name, std::function<nlohmann::json()> detail) {
+  State& s = *state_;
+  assert(!s.started && "readiness details are registered before run()");
+  s.details.emplace_back(std::move(name), std::move(detail));
 }
 
 void Service::add_metrics_refresh(std::function<void()> refresh) {
@@ -370,6 +389,8 @@ void Service::stop() {
 }
 
 http::Response Service::readiness() { return state_->readiness(); }
+
+boost::asio::io_context& Service::io() { return state_->io; }
 
 std::future<void> Service::run_due_jobs() {
   State& s = *state_;

@@ -30,6 +30,12 @@
 #include "common/http_server.hpp"
 #include "common/metrics.hpp"
 
+#include <nlohmann/json_fwd.hpp>
+
+namespace boost::asio {
+class io_context;
+}
+
 namespace tandem::webhooks {
 class WebhookReceiver;
 struct WebhooksConfig;
@@ -76,6 +82,10 @@ class Service {
   // tandem_readiness_check_passing{check} to 1 or 0, and a change to failing logs a warning.
   // Throws std::invalid_argument on a duplicate name.
   void add_readiness_check(std::string name, ReadinessCheck check);
+  // Adds `detail()` under "details" in the /readyz body, without deciding readiness (an account
+  // that needs re-authorisation is news for the admin, not a reason to take the service out of
+  // its load balancer). Runs on the probe thread; thread-safe; an exception gives null.
+  void add_readiness_detail(std::string name, std::function<nlohmann::json()> detail);
   // Runs on the probe thread before each /metrics render (e.g. to read gauges from the store).
   // Thread-safe; an exception is logged and the render goes on.
   void add_metrics_refresh(std::function<void()> refresh);
@@ -88,6 +98,10 @@ class Service {
   // the io thread (it may block) while the io thread still writes answers. Drains run in reverse
   // order of registration.
   void add_drain(std::function<void()> drain);
+
+  // The io_context that run() runs: components with coroutines of their own (the write path, the
+  // install flow) run on it.
+  boost::asio::io_context& io();
 
   [[nodiscard]] std::uint16_t port() const;
   // "http://127.0.0.1:PORT" or "https://...".

@@ -89,7 +89,8 @@ struct OutboxWriter::State : std::enable_shared_from_this<OutboxWriter::State> {
     std::set<net::steady_timer*> idle;  // workers waiting for work
     int workers = 0;
     std::size_t next_lane = 0;
-    std::int64_t paused_until = 0;  // DAILY: epoch ms
+    std::int64_t paused_until = 0;  // DAILY, or awaiting authorisation: epoch ms
+    bool awaiting_authorisation = false;
     std::optional<std::string> time_zone;
   };
 
@@ -174,6 +175,24 @@ struct OutboxWriter::State : std::enable_shared_from_this<OutboxWriter::State> {
     }
   }
 
+  void clear_authorisation_pause(Account& a) {
+    a.awaiting_authorisation = false;
+    metrics.gauge("tandem_outbox_account_awaiting_authorisation",
+                  "1 while an account's writes wait for a new install (needs re-authorisation or not connected)",
+                  {{"portal", std::to_string(a.portal)}})
+        .set(0);
+  }
+
+  void resume_account(std::int64_t portal) {
+    ensure_account(portal);
+    Account& a = accounts[portal];
+    if (a.awaiting_authorisation) {
+      a.paused_until = 0;
+      clear_authorisation_pause(a);
+    }
+    for (auto* t : a.idle) t->cancel();
+  }
+
   void wake_account(std::int64_t portal) {
     ensure_account(portal);
     for (auto* t : accounts[portal].idle) t->cancel();
@@ -201,6 +220,7 @@ struct OutboxWriter::State : std::enable_shared_from_this<OutboxWriter::State> {
         co_await sleep_until(a, a.paused_until);
         continue;
       }
+      if (a.awaiting_authorisation) clear_authorisation_pause(a);
       bool worked = false;
       for (std::size_t i = 0; i < std::size(kLanes) && !stopping; ++i) {
         Lane lane = kLanes[(a.next_lane + i) % std::size(kLanes)];
@@ -279,6 +299,24 @@ struct OutboxWriter::State : std::enable_shared_from_this<OutboxWriter::State> {
             .set(1);
         for (const auto& i : items) done.push_back(Completion{.id = i.id, .kind = retry_kind, .retry_at = decision.until, .error = why, .status = error.status});
         break;
+      }
+      case RetryDecision::Kind::kAwaitAuthorisation: {
+        // Nothing can be sent for the account until it is installed again; its items wait, and
+        // this never counts towards giving up on them. resume() ends the pause at once.
+        if (!a.awaiting_authorisation) {
+          log.warn("the account has no usable token: its writes pause until it is installed again",
+                   {{"portal", a.portal}, {"error", why}});
+          metrics.gauge("tandem_outbox_account_awaiting_authorisation",
+                        "1 while an account's writes wait for a new install (needs re-authorisation or not connected)",
+                        {{"portal", std::to_string(a.portal)}})
+              .set(1);
+        }
+        a.awaiting_authorisation = true;
+        a.paused_until = now + decision.delay.count();
+        // Due at once: the pause, not the items, holds them back, so a resume sends them now.
+        for (const auto& i : items)
+          done.push_back(Completion{.id = i.id, .kind = retry_kind, .retry_at = now, .error = why, .status = error.status});
+        return true;
       }
       case RetryDecision::Kind::kRateLimited:
         // A 429 says nothing about the items: it never counts towards giving up on them.
@@ -559,6 +597,10 @@ void OutboxWriter::start() {
 
 void OutboxWriter::wake(std::int64_t portal) {
   net::post(state_->io, [s = state_, portal] { s->wake_account(portal); });
+}
+
+void OutboxWriter::resume(std::int64_t portal) {
+  net::post(state_->io, [s = state_, portal] { s->resume_account(portal); });
 }
 
 void OutboxWriter::stop(std::function<void()> done) {

@@ -16,6 +16,9 @@
 //   it is sent again.
 // - A DAILY 429 pauses the account (both budgets) until midnight in the account's time zone;
 //   other accounts keep writing. Each account has its own workers.
+// - An account without a usable token (needs re-authorisation, not connected) pauses, its items
+//   kept and never counted towards giving up, until resume() or, every 15 s, a look whether the
+//   tokens came back (installed by another process).
 //
 // Threads: the writer runs its coroutines on `io` (the HTTP client's io_context); every outbox
 // call (SQLite, blocking) runs on a thread of its own pool.
@@ -71,6 +74,9 @@ class OutboxWriter {
   // New items were recorded for `portal`: drain them now rather than at the next poll.
   // Thread-safe.
   void wake(std::int64_t portal);
+  // `portal` has usable tokens again (a new install): ends a pause for want of authorisation and
+  // drains its items now. Thread-safe.
+  void resume(std::int64_t portal);
   // Stops taking items and closes the rate limiter (requests waiting for it are not sent);
   // requests in flight finish and are recorded; `done` runs on the io thread
   // once every worker has ended. Thread-safe.

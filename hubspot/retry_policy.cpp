@@ -58,6 +58,9 @@ RetryDecision decide_retry(const ApiError& error, int attempt, std::int64_t now_
     case ApiError::Kind::kCancelled:
       return backoff();
     case ApiError::Kind::kToken:
+      if (error.token && (error.token->kind == TokenError::Kind::kNeedsReauthorisation ||
+                          error.token->kind == TokenError::Kind::kUnknownAccount))
+        return RetryDecision{Kind::kAwaitAuthorisation, 15s, 0};
       // No token now (refresh failing, account awaiting re-authorisation): try later, slowly.
       return RetryDecision{Kind::kRetry, std::max<std::chrono::milliseconds>(full_jitter(attempt, rng, config), 5s), 0};
     case ApiError::Kind::kHttp:

@@ -6,6 +6,8 @@
 //   - 429 TEN_SECONDLY_ROLLING: the 10 s window; SECONDLY: 1 s; Retry-After wins when present;
 //     DAILY: pause the account until midnight in the account's time zone;
 //   - 401 after the client's one refresh, 409: retry with backoff;
+//   - no token because the account needs re-authorisation or is not connected: pause the account
+//     (its items are kept and never count towards giving up) until a new install resumes it;
 //   - any other 4xx: not retried, dead-lettered with HubSpot's body and correlationId.
 // Pure functions: time and randomness are passed in.
 
@@ -28,6 +30,7 @@ struct RetryDecision {
     kRetry,         // send again after `delay` (this item only)
     kRateLimited,   // the account's budget waits `delay`; send again after it
     kPauseAccount,  // DAILY: nothing of this account is sent before `until` (epoch ms)
+    kAwaitAuthorisation,  // no usable token until an admin installs again: pause, look again after `delay`
     kDead,          // never again
   };
   Kind kind = Kind::kRetry;

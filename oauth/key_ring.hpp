@@ -11,6 +11,8 @@
 // rather than an authentication failure.
 
 #include <cstddef>
+#include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>

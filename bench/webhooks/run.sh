@@ -111,12 +111,16 @@ hubspot:
   app_id: "9393361"
   client_id: bench
   client_secret: {env: HUBSPOT_BENCH_CLIENT_SECRET}
+oauth:
+  token_key: {env: HUBSPOT_BENCH_TOKEN_KEY}
+rules:
+  path: $here/../../examples/rules
 store:
   path: $dir/inbox.db
 log:
   level: warn
 YAML
-      "$tandem" serve --config "$dir/tandem.yaml" >"$dir/server.log" 2>&1 &
+      HUBSPOT_BENCH_TOKEN_KEY=$(openssl rand -hex 32) "$tandem" serve --config "$dir/tandem.yaml" >"$dir/server.log" 2>&1 &
       ;;
     r1) node "$here/r1_express.js" "$port" "$dir/events.ndjson" >"$dir/server.log" 2>&1 & ;;
     r2) node "$here/r2_node_http.js" "$port" "$dir/events.ndjson" >"$dir/server.log" 2>&1 & ;;

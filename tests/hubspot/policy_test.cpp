@@ -90,10 +90,17 @@ TEST_CASE("decide_retry maps each error class to its decision") {
   ApiError token;
   token.kind = ApiError::Kind::kToken;
   token.token = TokenError{TokenError::Kind::kNeedsReauthorisation, "revoked"};
-  // Not dead: the account's writes wait for a new install (the outbox is kept), retried slowly.
-  auto waiting = decide_retry(token, 0, now, "", rng);
-  CHECK(waiting.kind == K::kRetry);
+  // Not dead: the account's writes pause for a new install (the outbox is kept), whatever the attempts.
+  auto waiting = decide_retry(token, 39, now, "", rng);
+  CHECK(waiting.kind == K::kAwaitAuthorisation);
   CHECK(waiting.delay >= std::chrono::seconds(5));
+  token.token = TokenError{TokenError::Kind::kUnknownAccount, "not connected"};
+  CHECK(decide_retry(token, 0, now, "", rng).kind == K::kAwaitAuthorisation);
+  // A refresh that failed for now (the token endpoint down) is retried like any transient failure.
+  token.token = TokenError{TokenError::Kind::kUnavailable, "backing off"};
+  auto later = decide_retry(token, 0, now, "", rng);
+  CHECK(later.kind == K::kRetry);
+  CHECK(later.delay >= std::chrono::seconds(5));
 }
 
 TEST_CASE("decide_retry backs off with full jitter inside [0, min(cap, base * 2^attempt)]") {

@@ -356,10 +356,13 @@ TEST_CASE(
   // so the v3 signatures (over the full URL the sandbox calls) verify.
   {
     std::ofstream(dir.file("secret"), std::ios::binary) << secret;
+    std::ofstream(dir.file("token.key")) << "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
     std::ofstream(dir.file("tandem.yaml"))
         << "server:\n  listen: 127.0.0.1:" << port << "\n  public_url: " << tandem_origin << "\n"
         << "hubspot:\n  app_id: \"" << sc.app.id << "\"\n  client_id: " << sc.app.client_id << "\n"
         << "  client_secret: {file: " << dir.file("secret") << "}\n"
+        << "oauth:\n  token_key: {file: " << dir.file("token.key") << "}\n"
+        << "rules:\n  path: " << TANDEM_SOURCE_DIR << "/examples/rules\n"
         << "store:\n  path: " << dir.file("inbox.db") << "\n  synchronous: full\n"
         << "log:\n  level: warn\n";
   }

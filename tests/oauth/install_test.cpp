@@ -1,0 +1,400 @@
+// The install end to end: an admin's browser through Tandem's install URL, the sandbox's consent
+// step and back; the account's tokens stored encrypted; writes as that account; refresh before
+// expiry, once for many callers; accounts side by side; and every bad callback refused with the
+// right page and nothing stored.
+
+#include <future>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <catch2/catch.hpp>
+
+#include "hubspot/outbox.hpp"
+#include "tests/oauth/install_rig.hpp"
+#include "tests/support/wait_until.hpp"
+#include "tests/webhooks/webhook_test_support.hpp"
+
+using nlohmann::json;
+using tandem::Secret;
+using tandem::testing::Browser;
+using tandem::testing::LiveSandbox;
+using tandem::testing::TandemUnderTest;
+using tandem::testing::TempDir;
+using tandem::testing::wait_until;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::int64_t kPortalA = 12345678;
+constexpr std::int64_t kPortalB = 87654321;
+
+json contact_props(LiveSandbox& sandbox, std::int64_t portal, const std::string& id) {
+  json all = sandbox.snapshot();
+  for (const auto& p : all.at("portals")) {
+    if (p.at("id").get<std::int64_t>() != portal) continue;
+    for (const auto& c : p.at("objects").at("contacts"))
+      if (std::to_string(c.at("id").get<std::int64_t>()) == id) return c.at("props");
+  }
+  return json();
+}
+
+std::vector<std::string> contact_ids(LiveSandbox& sandbox, std::int64_t portal) {
+  std::vector<std::string> out;
+  json all = sandbox.snapshot();
+  for (const auto& p : all.at("portals"))
+    if (p.at("id").get<std::int64_t>() == portal)
+      for (const auto& c : p.at("objects").at("contacts")) out.push_back(std::to_string(c.at("id").get<std::int64_t>()));
+  return out;
+}
+
+void record_update(TandemUnderTest& t, std::int64_t portal, const std::string& contact, const std::string& value,
+                   const std::string& key) {
+  tandem::hubspot::ContactUpdate u{key, portal, contact, {{"jobtitle", value}}};
+  std::vector<tandem::hubspot::Intent> intents{u};
+  auto r = t.outbox->record(intents, tandem::to_epoch_ms(tandem::SystemClock::instance().now()));
+  REQUIRE(r.has_value());
+  t.connections->write_path().writer().wake(portal);
+}
+
+// Makes the consent page install into `portal`, as the person choosing an account would.
+std::function<std::string(const std::string&)> choose_account(std::int64_t portal) {
+  return [portal](const std::string& url) {
+    if (url.find("/oauth/authorize?") == std::string::npos) return url;
+    return url + "&portal_id=" + std::to_string(portal);
+  };
+}
+
+std::vector<tandem::Secret> many_tokens(TandemUnderTest& t, std::int64_t portal, int callers) {
+  auto& io = t.service->io();
+  auto& source = t.connections->tokens();
+  std::vector<std::future<tandem::Result<Secret, tandem::hubspot::TokenError>>> futures;
+  std::promise<void> started;
+  boost::asio::post(io, [&] {
+    for (int i = 0; i < callers; ++i)
+      futures.push_back(boost::asio::co_spawn(io, source.access_token(portal), boost::asio::use_future));
+    started.set_value();
+  });
+  started.get_future().wait();
+  std::vector<Secret> out;
+  for (auto& f : futures) {
+    auto r = f.get();
+    if (r.has_value()) out.push_back(*r);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("install: an admin installs through the consent page and Tandem writes as that account", "[oauth][install]") {
+  TempDir dir;
+  const auto port = tandem::testing::free_port();
+  auto sc = tandem::testing::install_sandbox_config(port, {kPortalA}, /*token_ttl_s=*/4);
+  LiveSandbox sandbox(sc);
+  sandbox.seed(json{{"generateContacts", 3}}, kPortalA);
+  TandemUnderTest tandem_(sandbox, sc, port, dir.file("tandem.db"), "  refresh_before: 1s\n");
+
+  Browser browser;
+  auto page = browser.get(tandem_.install_url());
+  INFO(page.body);
+  REQUIRE(page.status == 200);
+  CHECK_THAT(page.body, Catch::Contains("HubSpot account 12345678"));
+  CHECK_THAT(page.body, Catch::Contains("is connected to Tandem"));
+  CHECK_THAT(page.body, Catch::Contains("Europe/Berlin"));
+  // The hops: Tandem's install URL, HubSpot's authorize URL, Tandem's callback.
+  REQUIRE(browser.hops.size() == 3);
+  CHECK(browser.hops[0].status == 302);
+  CHECK(browser.hops[1].url.find(sandbox.base() + "/oauth/authorize?client_id=") == 0);
+  CHECK(browser.hops[1].url.find("scope=oauth%20crm.objects.contacts.read") != std::string::npos);
+  CHECK(browser.hops[2].url.find("/oauth/callback?code=") != std::string::npos);
+
+  auto account = tandem_.tokens->account(kPortalA);
+  REQUIRE(account.has_value());
+  REQUIRE(account->has_value());
+  CHECK((*account)->status == tandem::oauth::AccountStatus::kConnected);
+  CHECK((*account)->time_zone == "Europe/Berlin");
+  CHECK((*account)->properties_ready);
+  // Tandem's properties exist in the account, in its group.
+  auto defs = sandbox.snapshot();
+  bool found = false;
+  for (const auto& p : defs.at("portals"))
+    for (const auto& [type, list] : p.at("properties").items())
+      for (const auto& d : list)
+        if (type == "contacts" && d.value("name", "") == "tandem_recycle_count" && d.value("groupName", "") == "tandem") found = true;
+  CHECK(found);
+
+  // Writes go out with the installed account's token.
+  auto contacts = contact_ids(sandbox, kPortalA);
+  REQUIRE(contacts.size() == 3);
+  record_update(tandem_, kPortalA, contacts[0], "Head of Data", "test:1");
+  REQUIRE(wait_until([&] { return contact_props(sandbox, kPortalA, contacts[0]).value("jobtitle", "") == "Head of Data"; }, 15s));
+
+  // The access token lives 4 s and is refreshed 1 s before: wait until it is due, then 50 callers
+  // want a token at once. Exactly one refresh happens and all of them get its token.
+  const int before = tandem::testing::token_requests(sandbox);
+  CHECK(before >= 1);
+  auto expires = (*tandem_.tokens->account(kPortalA))->access_expires_at;
+  REQUIRE(wait_until([&] { return tandem::to_epoch_ms(tandem::SystemClock::instance().now()) >= expires - 900; }, 10s));
+  const auto refreshes_before = tandem_.connections->tokens().refreshes();
+  auto tokens = many_tokens(tandem_, kPortalA, 50);
+  REQUIRE(tokens.size() == 50);
+  for (const auto& t : tokens) CHECK(t == tokens.front());
+  CHECK(tandem_.connections->tokens().refreshes() == refreshes_before + 1);
+  CHECK(tandem::testing::token_requests(sandbox) == before + 1);
+  // The refreshed tokens were stored, and the next write uses them.
+  auto stored = tandem_.tokens->tokens(kPortalA);
+  REQUIRE(stored.has_value());
+  REQUIRE(stored->has_value());
+  CHECK((*stored)->access_token == tokens.front());
+  record_update(tandem_, kPortalA, contacts[1], "VP Sales", "test:2");
+  REQUIRE(wait_until([&] { return contact_props(sandbox, kPortalA, contacts[1]).value("jobtitle", "") == "VP Sales"; }, 15s));
+}
+
+TEST_CASE("install: two accounts side by side each write to their own account with their own token", "[oauth][install]") {
+  TempDir dir;
+  const auto port = tandem::testing::free_port();
+  auto sc = tandem::testing::install_sandbox_config(port, {kPortalA, kPortalB});
+  LiveSandbox sandbox(sc);
+  sandbox.seed(json{{"generateContacts", 2}}, kPortalA);
+  sandbox.seed(json{{"generateContacts", 2}}, kPortalB);
+  TandemUnderTest tandem_(sandbox, sc, port, dir.file("tandem.db"));
+  for (auto portal : {kPortalA, kPortalB}) {
+    Browser browser;
+    browser.choose = choose_account(portal);
+    auto page = browser.get(tandem_.install_url());
+    INFO(page.body);
+    REQUIRE(page.status == 200);
+    CHECK_THAT(page.body, Catch::Contains("HubSpot account " + std::to_string(portal)));
+  }
+  auto accounts = tandem_.tokens->accounts();
+  REQUIRE(accounts.has_value());
+  REQUIRE(accounts->size() == 2);
+  CHECK((*accounts)[0].time_zone != (*accounts)[1].time_zone);
+  auto ta = tandem_.tokens->tokens(kPortalA);
+  auto tb = tandem_.tokens->tokens(kPortalB);
+  REQUIRE((ta.has_value() && ta->has_value() && tb.has_value() && tb->has_value()));
+  CHECK_FALSE((*ta)->access_token == (*tb)->access_token);
+  // The same contact id exists in both accounts: each account's write must land in its own.
+  auto a = contact_ids(sandbox, kPortalA);
+  auto b = contact_ids(sandbox, kPortalB);
+  REQUIRE((a.size() == 2 && b.size() == 2));
+  record_update(tandem_, kPortalA, a[0], "written for A", "two:a");
+  record_update(tandem_, kPortalB, b[0], "written for B", "two:b");
+  REQUIRE(wait_until([&] {
+    return contact_props(sandbox, kPortalA, a[0]).value("jobtitle", "") == "written for A" &&
+           contact_props(sandbox, kPortalB, b[0]).value("jobtitle", "") == "written for B";
+  }, 15s));
+  // Each token works only for its account: the sandbox refuses A's token on B's records by
+  // answering for A; the values above could only land as they did with the right token each.
+  CHECK(contact_props(sandbox, kPortalA, a[0]).value("jobtitle", "") != "written for B");
+}
+
+TEST_CASE("install: bad callbacks get a clear page and store nothing", "[oauth][install]") {
+  TempDir dir;
+  const auto port = tandem::testing::free_port();
+  auto sc = tandem::testing::install_sandbox_config(port, {kPortalA});
+  LiveSandbox sandbox(sc);
+  TandemUnderTest tandem_(sandbox, sc, port, dir.file("tandem.db"));
+  auto nothing_stored = [&] {
+    auto accounts = tandem_.tokens->accounts();
+    return accounts.has_value() && accounts->empty();
+  };
+  const std::string callback = tandem_.base() + "/oauth/callback";
+
+  SECTION("a forged state") {
+    Browser browser;
+    auto r = browser.get(callback + "?code=na1-forged&state=0123456789abcdef");
+    CHECK(r.status == 400);
+    CHECK_THAT(r.body, Catch::Contains("not valid any more"));
+    CHECK_THAT(r.body, Catch::Contains("/oauth/install"));
+    CHECK(nothing_stored());
+  }
+  SECTION("no state at all") {
+    Browser browser;
+    auto r = browser.get(callback + "?code=na1-x");
+    CHECK(r.status == 400);
+    CHECK(nothing_stored());
+  }
+  SECTION("the callback from another browser (no cookie)") {
+    Browser admin;
+    auto to_hubspot = admin.get_once(tandem_.install_url());
+    REQUIRE(to_hubspot.status == 302);
+    auto back = admin.get_once(std::string(*to_hubspot.headers.get("Location")));
+    REQUIRE(back.status == 302);
+    Browser other;  // an attacker's browser, handed the callback URL
+    auto r = other.get(std::string(*back.headers.get("Location")));
+    CHECK(r.status == 400);
+    CHECK_THAT(r.body, Catch::Contains("another browser"));
+    CHECK(nothing_stored());
+    // The state was spent: the admin's own browser cannot use it afterwards either.
+    auto again = admin.get(std::string(*back.headers.get("Location")));
+    CHECK(again.status == 400);
+    CHECK(nothing_stored());
+  }
+  SECTION("the user refuses the install in HubSpot") {
+    Browser browser;
+    browser.choose = [](const std::string& url) {
+      return url.find("/oauth/authorize?") == std::string::npos ? url : url + "&sandbox_decision=deny";
+    };
+    auto r = browser.get(tandem_.install_url());
+    CHECK(r.status == 403);
+    CHECK_THAT(r.body, Catch::Contains("was not installed"));
+    CHECK(nothing_stored());
+  }
+  SECTION("a replayed callback and a code used twice") {
+    Browser browser;
+    auto ok = browser.get(tandem_.install_url());
+    REQUIRE(ok.status == 200);
+    const std::string used = browser.hops.back().url;
+    auto before = tandem_.tokens->tokens(kPortalA);
+    REQUIRE((before.has_value() && before->has_value()));
+    // The same callback URL again (state and code replayed).
+    auto replay = browser.get(used);
+    CHECK(replay.status == 400);
+    CHECK_THAT(replay.body, Catch::Contains("not valid any more"));
+    // A fresh state with the spent code: HubSpot refuses the code.
+    auto to_hubspot = browser.get_once(tandem_.install_url());
+    REQUIRE(to_hubspot.status == 302);
+    std::string location(*to_hubspot.headers.get("Location"));
+    std::string state = location.substr(location.find("&state=") + 7);
+    std::string code = used.substr(used.find("code=") + 5);
+    code = code.substr(0, code.find('&'));
+    auto twice = browser.get(callback + "?code=" + code + "&state=" + state);
+    CHECK(twice.status == 400);
+    CHECK_THAT(twice.body, Catch::Contains("refused the authorization code"));
+    // What the first install stored is unchanged.
+    auto after = tandem_.tokens->tokens(kPortalA);
+    REQUIRE((after.has_value() && after->has_value()));
+    CHECK((*after)->access_token == (*before)->access_token);
+  }
+  SECTION("the token endpoint fails") {
+    sandbox.set_faults(json::array({json{{"path", "/oauth/2026-03/token"}, {"errorRate", 1.0}, {"errorStatuses", {503}}}}));
+    Browser browser;
+    auto r = browser.get(tandem_.install_url());
+    CHECK(r.status == 502);
+    CHECK_THAT(r.body, Catch::Contains("could not be reached"));
+    CHECK(nothing_stored());
+  }
+}
+
+TEST_CASE("install: an expired code is refused and nothing is stored", "[oauth][install]") {
+  TempDir dir;
+  const auto port = tandem::testing::free_port();
+  auto sc = tandem::testing::install_sandbox_config(port, {kPortalA});
+  sc.oauth.code_ttl_s = 1;
+  LiveSandbox sandbox(sc);
+  TandemUnderTest tandem_(sandbox, sc, port, dir.file("tandem.db"));
+  Browser browser;
+  auto to_hubspot = browser.get_once(tandem_.install_url());
+  auto back = browser.get_once(std::string(*to_hubspot.headers.get("Location")));
+  REQUIRE(back.status == 302);
+  std::this_thread::sleep_for(1200ms);
+  auto r = browser.get(std::string(*back.headers.get("Location")));
+  CHECK(r.status == 400);
+  CHECK_THAT(r.body, Catch::Contains("refused the authorization code"));
+  auto accounts = tandem_.tokens->accounts();
+  REQUIRE(accounts.has_value());
+  CHECK(accounts->empty());
+}
+
+namespace {
+// Tandem's clock an hour ahead of HubSpot's.
+class SkewedClock final : public tandem::Clock {
+ public:
+  [[nodiscard]] WallTime now() const override { return std::chrono::system_clock::now() + std::chrono::hours(1); }
+  [[nodiscard]] SteadyTime steady_now() const override { return std::chrono::steady_clock::now(); }
+};
+}  // namespace
+
+TEST_CASE("install: a clock an hour off HubSpot's neither refuses the install nor takes fresh tokens for expired ones", "[oauth][install]") {
+  TempDir dir;
+  const auto port = tandem::testing::free_port();
+  auto sc = tandem::testing::install_sandbox_config(port, {kPortalA});
+  LiveSandbox sandbox(sc);
+  sandbox.seed(json{{"generateContacts", 1}}, kPortalA);
+  SkewedClock skewed;
+  TandemUnderTest tandem_(sandbox, sc, port, dir.file("tandem.db"), "", skewed);
+  Browser browser;
+  auto page = browser.get(tandem_.install_url());
+  REQUIRE(page.status == 200);
+  const int exchanges = tandem::testing::token_requests(sandbox);
+  auto contacts = contact_ids(sandbox, kPortalA);
+  record_update(tandem_, kPortalA, contacts.at(0), "skewed", "skew:1");
+  REQUIRE(wait_until([&] { return contact_props(sandbox, kPortalA, contacts[0]).value("jobtitle", "") == "skewed"; }, 15s));
+  // Expiry is counted from expires_in on Tandem's own clock: no refresh was needed.
+  CHECK(tandem::testing::token_requests(sandbox) == exchanges);
+}
+
+TEST_CASE("install: a refused refresh token pauses the account's writes until it is installed again", "[oauth][install]") {
+  TempDir dir;
+  const auto port = tandem::testing::free_port();
+  auto sc = tandem::testing::install_sandbox_config(port, {kPortalA}, /*token_ttl_s=*/3);
+  LiveSandbox sandbox(sc);
+  sandbox.seed(json{{"generateContacts", 2}}, kPortalA);
+  TandemUnderTest tandem_(sandbox, sc, port, dir.file("tandem.db"), "  refresh_before: 1s\n");
+  Browser browser;
+  REQUIRE(browser.get(tandem_.install_url()).status == 200);
+  // HubSpot revokes the refresh token (as on uninstall).
+  auto stored = tandem_.tokens->tokens(kPortalA);
+  REQUIRE((stored.has_value() && stored->has_value()));
+  tandem::http::Request revoke;
+  revoke.method = "POST";
+  revoke.target = "/oauth/2026-03/token/revoke";
+  revoke.headers.set("Content-Type", "application/x-www-form-urlencoded");
+  revoke.body = "client_id=" + sc.app.client_id + "&client_secret=" + sc.app.client_secret +
+                "&token=" + std::string((*stored)->refresh_token.reveal());
+  auto revoked = tandem::http::fetch(sandbox.base(), revoke);
+  REQUIRE((revoked.has_value() && revoked->status == 204));
+  std::this_thread::sleep_for(2500ms);  // the access token is due for its refresh
+  auto contacts = contact_ids(sandbox, kPortalA);
+  record_update(tandem_, kPortalA, contacts.at(0), "after re-install", "reauth:1");
+  REQUIRE(wait_until([&] {
+    auto a = tandem_.tokens->account(kPortalA);
+    return a.has_value() && a->has_value() && (*a)->status == tandem::oauth::AccountStatus::kNeedsReauthorisation;
+  }, 15s));
+  // /readyz stays ready and names the account; the item is kept, not dead.
+  auto ready = tandem::http::fetch(tandem_.base(), tandem::http::Request{"GET", "/readyz", {}, {}, {}});
+  REQUIRE(ready.has_value());
+  CHECK(ready->status == 200);
+  auto body = json::parse(ready->body);
+  CHECK(body.at("details").at("accounts").at("needs_reauthorisation").at(0).at("portal") == kPortalA);
+  std::this_thread::sleep_for(500ms);
+  auto stats = tandem_.outbox->stats(tandem::to_epoch_ms(tandem::SystemClock::instance().now()));
+  REQUIRE(stats.has_value());
+  std::int64_t pending = 0, dead = 0;
+  for (const auto& l : stats->lanes) {
+    pending += l.pending;
+    dead += l.dead;
+  }
+  CHECK(pending == 1);
+  CHECK(dead == 0);
+  CHECK(contact_props(sandbox, kPortalA, contacts[0]).value("jobtitle", "") != "after re-install");
+  // An admin installs again: the account resumes and the kept write goes out.
+  Browser again;
+  REQUIRE(again.get(tandem_.install_url()).status == 200);
+  REQUIRE(wait_until([&] { return contact_props(sandbox, kPortalA, contacts[0]).value("jobtitle", "") == "after re-install"; }, 15s));
+  auto a = tandem_.tokens->account(kPortalA);
+  CHECK((*a)->status == tandem::oauth::AccountStatus::kConnected);
+}
+
+TEST_CASE("install: while the token endpoint fails many callers cause one refresh and then back off", "[oauth][install]") {
+  TempDir dir;
+  const auto port = tandem::testing::free_port();
+  auto sc = tandem::testing::install_sandbox_config(port, {kPortalA}, /*token_ttl_s=*/2);
+  LiveSandbox sandbox(sc);
+  TandemUnderTest tandem_(sandbox, sc, port, dir.file("tandem.db"), "  refresh_before: 1s\n  retry_base: 30s\n  retry_cap: 60s\n");
+  Browser browser;
+  REQUIRE(browser.get(tandem_.install_url()).status == 200);
+  std::this_thread::sleep_for(2200ms);  // expired
+  sandbox.set_faults(json::array({json{{"path", "/oauth/2026-03/token"}, {"errorRate", 1.0}, {"errorStatuses", {500}}}}));
+  const int before = tandem::testing::token_requests(sandbox);
+  auto first = many_tokens(tandem_, kPortalA, 50);
+  CHECK(first.empty());  // expired and not refreshed: no caller gets a token that HubSpot would refuse
+  auto second = many_tokens(tandem_, kPortalA, 50);
+  CHECK(second.empty());
+  CHECK(tandem::testing::token_requests(sandbox) == before + 1);  // the second wave waits out the backoff
+  auto account = tandem_.tokens->account(kPortalA);
+  CHECK((*account)->status == tandem::oauth::AccountStatus::kConnected);  // a failure for now, not a refusal
+}
