@@ -287,10 +287,11 @@ struct InstallFlow::State : std::enable_shared_from_this<State> {
     account.installed_at = now;
     account.updated_at = now;
     account.access_expires_at = fresh.expires_at;
-    if (details) {
-      account.time_zone = details->time_zone;
-      account.hub_domain = details->ui_domain;
-    }
+    if (details) account.time_zone = details->time_zone;
+    // The account's own domain (acme.com), to tell accounts apart in `tandem accounts`; the
+    // details' uiDomain is HubSpot's (app.hubspot.com).
+    auto info = co_await endpoint.introspect(fresh.access_token);
+    if (info) account.hub_domain = info->hub_domain;
     auto saved = co_await on_pool([&] { return store.save_install(account, fresh); });
     if (!saved) {
       count("storage_failed");

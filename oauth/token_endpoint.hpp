@@ -57,6 +57,13 @@ class TokenEndpoint {
   TokenEndpoint(http::HttpClient& http, TokenEndpointConfig config);
   hubspot::Awaitable<GrantResult> exchange_code(std::string code);
   hubspot::Awaitable<GrantResult> refresh(Secret refresh_token);
+  // What HubSpot says about an access token (contract §2.3, POST <token path>/introspect): the
+  // account's domain and the installing user's email; empty strings when it does not say.
+  struct TokenInfo {
+    std::string hub_domain;
+    std::string user;
+  };
+  hubspot::Awaitable<Result<TokenInfo, GrantError>> introspect(Secret access_token);
   [[nodiscard]] const TokenEndpointConfig& config() const { return config_; }
 
  private:

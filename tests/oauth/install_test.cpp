@@ -103,6 +103,7 @@ TEST_CASE("install: an admin installs through the consent page and Tandem writes
   CHECK_THAT(page.body, Catch::Contains("HubSpot account 12345678"));
   CHECK_THAT(page.body, Catch::Contains("is connected to Tandem"));
   CHECK_THAT(page.body, Catch::Contains("Europe/Berlin"));
+  CHECK_THAT(page.body, Catch::Contains("account1.example.com"));
   // The hops: Tandem's install URL, HubSpot's authorize URL, Tandem's callback.
   REQUIRE(browser.hops.size() == 3);
   CHECK(browser.hops[0].status == 302);
@@ -115,6 +116,7 @@ TEST_CASE("install: an admin installs through the consent page and Tandem writes
   REQUIRE(account->has_value());
   CHECK((*account)->status == tandem::oauth::AccountStatus::kConnected);
   CHECK((*account)->time_zone == "Europe/Berlin");
+  CHECK((*account)->hub_domain == "account1.example.com");
   CHECK((*account)->properties_ready);
   // Tandem's properties exist in the account, in its group.
   auto defs = sandbox.snapshot();
