@@ -36,16 +36,6 @@ void add_config_command(CLI::App& app, int& exit_code) {
   });
 }
 
-void add_pending_command(CLI::App& app, const std::string& name, const std::string& description,
-                         const std::string& arrives_with, int& exit_code) {
-  auto* command = app.add_subcommand(name, description + " (not available yet)");
-  command->allow_extras();
-  command->callback([&exit_code, name, arrives_with] {
-    std::cerr << "tandem " << name << " is not available in this build yet: it arrives with " << arrives_with << ".\n";
-    exit_code = 3;
-  });
-}
-
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -67,8 +57,7 @@ int run_cli(int argc, char** argv) {
   add_inbox_command(app, exit_code);
   add_outbox_command(app, exit_code);
   add_accounts_command(app, exit_code);
-  add_pending_command(app, "manifest", "Generate the HubSpot project manifest from the rules",
-                      "the manifest issue", exit_code);
+  add_manifest_command(app, exit_code);
 
   try {
     app.parse(argc, argv);

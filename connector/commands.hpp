@@ -21,5 +21,7 @@ void add_inbox_command(CLI::App& app, int& exit_code);
 void add_outbox_command(CLI::App& app, int& exit_code);
 // `tandem accounts list|show|disconnect` for admins (accounts_command.cpp).
 void add_accounts_command(CLI::App& app, int& exit_code);
+// `tandem manifest --out DIR | --check DIR`: the HubSpot developer project (manifest_command.cpp).
+void add_manifest_command(CLI::App& app, int& exit_code);
 
 }  // namespace tandem::connector
