@@ -57,6 +57,7 @@ int run_cli(int argc, char** argv) {
   add_inbox_command(app, exit_code);
   add_outbox_command(app, exit_code);
   add_accounts_command(app, exit_code);
+  add_tokens_command(app, exit_code);
   add_manifest_command(app, exit_code);
 
   try {

@@ -23,5 +23,8 @@ void add_outbox_command(CLI::App& app, int& exit_code);
 void add_accounts_command(CLI::App& app, int& exit_code);
 // `tandem manifest --out DIR | --check DIR`: the HubSpot developer project (manifest_command.cpp).
 void add_manifest_command(CLI::App& app, int& exit_code);
+// `tandem tokens rotate-key` for admins: re-encrypts the stored OAuth tokens with the current key
+// (tokens_command.cpp).
+void add_tokens_command(CLI::App& app, int& exit_code);
 
 }  // namespace tandem::connector

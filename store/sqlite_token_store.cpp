@@ -2,12 +2,13 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <exception>
 #include <optional>
-#include <sstream>
 
+#include <openssl/crypto.h>
 #include <nlohmann/json.hpp>
 
-#include "common/crypto.hpp"
 #include "store/sqlite.hpp"
 
 namespace tandem::store {
@@ -21,25 +22,28 @@ using oauth::TokenStoreResult;
 namespace {
 
 constexpr std::string_view kTokensV1 = R"sql(
--- What may be shown of each connected account (never a token).
+-- One row per HubSpot account ever installed and not yet purged: nothing secret (the tokens are in
+-- oauth_tokens). scopes: the granted scopes separated by single spaces.
 CREATE TABLE oauth_accounts (
-  portal_id          INTEGER PRIMARY KEY,
-  status             TEXT    NOT NULL,            -- connected | needs_reauthorisation | disconnected
-  hub_domain         TEXT    NOT NULL DEFAULT '',
-  time_zone          TEXT    NOT NULL DEFAULT '',
-  scopes             TEXT    NOT NULL DEFAULT '', -- space-separated
-  installed_by_user  INTEGER NOT NULL DEFAULT 0,
-  installed_at       INTEGER NOT NULL DEFAULT 0,  -- epoch ms
-  updated_at         INTEGER NOT NULL DEFAULT 0,
-  access_expires_at  INTEGER NOT NULL DEFAULT 0,
-  last_refresh_at    INTEGER NOT NULL DEFAULT 0,
-  status_reason      TEXT    NOT NULL DEFAULT '',
-  disconnected_at    INTEGER NOT NULL DEFAULT 0,
-  properties_ready   INTEGER NOT NULL DEFAULT 0,
-  properties_error   TEXT    NOT NULL DEFAULT ''
+  portal_id         INTEGER PRIMARY KEY,
+  status            TEXT    NOT NULL,            -- to_string(AccountStatus)
+  hub_domain        TEXT    NOT NULL DEFAULT '',
+  time_zone         TEXT    NOT NULL DEFAULT '',
+  scopes            TEXT    NOT NULL DEFAULT '',
+  installed_by_user INTEGER NOT NULL DEFAULT 0,
+  installed_at      INTEGER NOT NULL DEFAULT 0,  -- epoch ms, like every *_at below
+  updated_at        INTEGER NOT NULL DEFAULT 0,
+  access_expires_at INTEGER NOT NULL DEFAULT 0,
+  last_refresh_at   INTEGER NOT NULL DEFAULT 0,
+  status_reason     TEXT    NOT NULL DEFAULT '',
+  disconnected_at   INTEGER NOT NULL DEFAULT 0,
+  properties_ready  INTEGER NOT NULL DEFAULT 0,
+  properties_error  TEXT    NOT NULL DEFAULT ''
 );
--- Each account's access and refresh tokens, sealed (oauth/key_ring.hpp): key id, nonce,
--- AES-256-GCM ciphertext and tag, the account id bound in as associated data.
+
+-- The tokens of a connected (or needs-reauthorisation) account, sealed with AES-256-GCM
+-- (oauth/key_ring.hpp). key_id: the hex id of the key that sealed them, so that an admin can see
+-- what `tandem tokens rotate-key` has left to do.
 CREATE TABLE oauth_tokens (
   portal_id INTEGER PRIMARY KEY,
   key_id    TEXT    NOT NULL,
@@ -49,32 +53,56 @@ CREATE TABLE oauth_tokens (
 
 constexpr Migration kMigrations[] = {{1, kTokensV1}};
 
-constexpr const char* kAccountColumns =
-    "portal_id, status, hub_domain, time_zone, scopes, installed_by_user, installed_at, updated_at, access_expires_at, "
-    "last_refresh_at, status_reason, disconnected_at, properties_ready, properties_error";
+constexpr std::string_view kAccountColumns =
+    "portal_id, status, hub_domain, time_zone, scopes, installed_by_user, installed_at, updated_at, "
+    "access_expires_at, last_refresh_at, status_reason, disconnected_at, properties_ready, properties_error";
+
+// Thrown inside a write transaction to roll it back with a key error.
+struct KeyFailure {
+  std::string message;
+};
+
+TokenStoreError storage_error(const std::string& message) {
+  return TokenStoreError{TokenStoreError::Kind::kStorage, "token store: " + message};
+}
 
 std::string associated_data(std::int64_t portal) { return "tandem-oauth-tokens:" + std::to_string(portal); }
 
-std::string join(const std::vector<std::string>& v) {
+void wipe(std::string& s) {
+  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+  s.clear();
+}
+
+std::string join_scopes(const std::vector<std::string>& scopes) {
   std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : " ") + s;
+  for (const auto& s : scopes) {
+    if (s.empty()) continue;
+    if (!out.empty()) out += ' ';
+    out += s;
+  }
   return out;
 }
 
-std::vector<std::string> split(const std::string& s) {
+std::vector<std::string> split_scopes(std::string_view text) {
   std::vector<std::string> out;
-  std::istringstream in(s);
-  for (std::string w; in >> w;) out.push_back(w);
+  while (!text.empty()) {
+    const auto space = text.find(' ');
+    const auto word = text.substr(0, space);
+    if (!word.empty()) out.emplace_back(word);
+    if (space == std::string_view::npos) break;
+    text.remove_prefix(space + 1);
+  }
   return out;
 }
 
-Account account_from(Statement& s) {
+// The row of `s` (selected with kAccountColumns).
+Account account_of(const Statement& s) {
   Account a;
   a.portal_id = s.column_int(0);
   a.status = oauth::parse_account_status(s.column_text(1)).value_or(AccountStatus::kConnected);
   a.hub_domain = s.column_text(2);
   a.time_zone = s.column_text(3);
-  a.scopes = split(s.column_text(4));
+  a.scopes = split_scopes(s.column_text(4));
   a.installed_by_user = s.column_int(5);
   a.installed_at = s.column_int(6);
   a.updated_at = s.column_int(7);
@@ -87,13 +115,33 @@ Account account_from(Statement& s) {
   return a;
 }
 
-TokenStoreError storage(const SqliteError& e) { return TokenStoreError{TokenStoreError::Kind::kStorage, e.what()}; }
+// The plaintext that is sealed: {"access_token", "refresh_token", "expires_at"}. The caller wipes it.
+std::string encode_tokens(const Tokens& tokens) {
+  nlohmann::json j = {{"access_token", std::string(tokens.access_token.reveal())},
+                      {"refresh_token", std::string(tokens.refresh_token.reveal())},
+                      {"expires_at", tokens.expires_at}};
+  std::string out = j.dump();
+  wipe(j["access_token"].get_ref<std::string&>());
+  wipe(j["refresh_token"].get_ref<std::string&>());
+  return out;
+}
 
-// Plain text of a token pair, wiped by its destructor.
-struct Plain {
-  std::string text;
-  ~Plain() { std::fill(text.begin(), text.end(), '\0'); }
-};
+std::optional<Tokens> decode_tokens(std::string_view plaintext) {
+  nlohmann::json j = nlohmann::json::parse(plaintext, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("access_token") || !j["access_token"].is_string() || !j.contains("refresh_token") ||
+      !j["refresh_token"].is_string() || !j.contains("expires_at") || !j["expires_at"].is_number_integer()) {
+    return std::nullopt;
+  }
+  Tokens t;
+  auto& access = j["access_token"].get_ref<std::string&>();
+  auto& refresh = j["refresh_token"].get_ref<std::string&>();
+  t.access_token = Secret(access);
+  t.refresh_token = Secret(refresh);
+  t.expires_at = j["expires_at"].get<std::int64_t>();
+  wipe(access);
+  wipe(refresh);
+  return t;
+}
 
 }  // namespace
 
@@ -101,75 +149,84 @@ SqliteTokenStore::SqliteTokenStore(Database& db, oauth::KeyRing keys) : db_(db),
   db_.migrate("tokens", kMigrations);
 }
 
-SqliteTokenStore::~SqliteTokenStore() = default;
-
 template <class T, class F>
 TokenStoreResult<T> SqliteTokenStore::write(F&& f) {
   std::uint64_t sequence = 0;
-  std::optional<TokenStoreResult<T>> out;
+  std::optional<T> out;
   try {
     db_.with_writer([&](Connection& writer) {
       Transaction tx(writer);
+      const auto before = sqlite3_total_changes64(writer.handle());
       out.emplace(f(writer));
-      if (!out->has_value()) return;  // rolled back
+      const bool changed = sqlite3_total_changes64(writer.handle()) != before;
       tx.commit();
-      sequence = db_.note_commit();
+      if (changed) sequence = db_.note_commit();
     });
   } catch (const SqliteError& e) {
-    return storage(e);
+    return storage_error(e.what());
+  } catch (const KeyFailure& e) {
+    return TokenStoreError{TokenStoreError::Kind::kKey, e.message};
+  } catch (const std::exception& e) {  // OpenSSL failing to seal (out of memory, no randomness)
+    return storage_error(e.what());
   }
   if (sequence != 0)
-    if (auto synced = db_.sync(sequence); !synced)
-      return TokenStoreError{TokenStoreError::Kind::kStorage, synced.error().message};
+    if (auto synced = db_.sync(sequence); !synced) return storage_error(synced.error().message);
   return std::move(*out);
 }
 
-template <class T, class F>
-TokenStoreResult<T> SqliteTokenStore::read(F&& f) {
-  try {
-    return db_.with_reader([&](Connection& reader) -> TokenStoreResult<T> { return f(reader); });
-  } catch (const SqliteError& e) {
-    return storage(e);
-  }
+void SqliteTokenStore::put_tokens(Connection& writer, std::int64_t portal, const Tokens& tokens) {
+  std::string plaintext = encode_tokens(tokens);
+  const std::string sealed = keys_.seal(plaintext, associated_data(portal));
+  wipe(plaintext);
+  Statement s(writer, "INSERT OR REPLACE INTO oauth_tokens (portal_id, key_id, sealed) VALUES (?1, ?2, ?3)");
+  s.bind(1, portal).bind(2, keys_.current_key_id()).bind_blob_static(3, sealed);
+  s.step();
 }
 
-std::string SqliteTokenStore::seal(std::int64_t portal, const Tokens& tokens) const {
-  Plain plain{nlohmann::json{{"access_token", tokens.access_token.reveal()},
-                             {"refresh_token", tokens.refresh_token.reveal()},
-                             {"expires_at", tokens.expires_at}}
-                  .dump()};
-  return keys_.seal(plain.text, associated_data(portal));
-}
-
-TokenStoreResult<void> SqliteTokenStore::save_install(const Account& a, const Tokens& tokens) {
-  std::string sealed = seal(a.portal_id, tokens);
-  return write<void>([&](Connection& w) -> TokenStoreResult<void> {
-    Statement s(w, std::string("INSERT INTO oauth_accounts (") + kAccountColumns +
-                       ") VALUES (?1, 'connected', ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, '', 0, ?9, ?10) "
-                       "ON CONFLICT(portal_id) DO UPDATE SET status = 'connected', hub_domain = ?2, time_zone = ?3, "
-                       "scopes = ?4, installed_by_user = ?5, installed_at = ?6, updated_at = ?7, access_expires_at = ?8, "
-                       "status_reason = '', disconnected_at = 0, "
-                       "properties_ready = max(properties_ready, ?9), properties_error = CASE WHEN ?9 THEN '' ELSE properties_error END");
-    s.bind(1, a.portal_id).bind(2, a.hub_domain).bind(3, a.time_zone).bind(4, join(a.scopes)).bind(5, a.installed_by_user);
-    s.bind(6, a.installed_at).bind(7, a.updated_at).bind(8, tokens.expires_at).bind(9, std::int64_t{a.properties_ready});
-    s.bind(10, a.properties_error);
+TokenStoreResult<void> SqliteTokenStore::save_install(const Account& account, const Tokens& tokens) {
+  auto saved = write<bool>([&](Connection& writer) {
+    // properties_ready (and its error) survive a re-install unless the caller says they are ready.
+    Statement s(writer,
+                "INSERT INTO oauth_accounts (" + std::string(kAccountColumns) +
+                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, '', 0, ?11, ?12) "
+                    "ON CONFLICT (portal_id) DO UPDATE SET status = excluded.status, hub_domain = excluded.hub_domain, "
+                    "time_zone = excluded.time_zone, scopes = excluded.scopes, "
+                    "installed_by_user = excluded.installed_by_user, installed_at = excluded.installed_at, "
+                    "updated_at = excluded.updated_at, access_expires_at = excluded.access_expires_at, "
+                    "last_refresh_at = excluded.last_refresh_at, status_reason = '', disconnected_at = 0, "
+                    "properties_ready = CASE WHEN excluded.properties_ready THEN 1 ELSE properties_ready END, "
+                    "properties_error = CASE WHEN excluded.properties_ready THEN excluded.properties_error "
+                    "ELSE properties_error END");
+    s.bind(1, account.portal_id)
+        .bind(2, oauth::to_string(AccountStatus::kConnected))
+        .bind(3, account.hub_domain)
+        .bind(4, account.time_zone)
+        .bind(5, join_scopes(account.scopes))
+        .bind(6, account.installed_by_user)
+        .bind(7, account.installed_at)
+        .bind(8, account.updated_at != 0 ? account.updated_at : account.installed_at)
+        .bind(9, tokens.expires_at)
+        .bind(10, account.last_refresh_at)
+        .bind(11, std::int64_t{account.properties_ready ? 1 : 0})
+        .bind(12, account.properties_error);
     s.step();
-    Statement t(w, "INSERT INTO oauth_tokens (portal_id, key_id, sealed) VALUES (?1, ?2, ?3) "
-                   "ON CONFLICT(portal_id) DO UPDATE SET key_id = ?2, sealed = ?3");
-    t.bind(1, a.portal_id).bind(2, keys_.current_key_id()).bind_blob_static(3, sealed);
-    t.step();
-    return {};
+    put_tokens(writer, account.portal_id, tokens);
+    return true;
   });
+  if (!saved) return saved.error();
+  return {};
 }
 
 TokenStoreResult<bool> SqliteTokenStore::save_refresh(std::int64_t portal, const Tokens& tokens, std::int64_t now) {
-  std::string sealed = seal(portal, tokens);
-  return write<bool>([&](Connection& w) -> TokenStoreResult<bool> {
-    Statement t(w, "UPDATE oauth_tokens SET key_id = ?2, sealed = ?3 WHERE portal_id = ?1");
-    t.bind(1, portal).bind(2, keys_.current_key_id()).bind_blob_static(3, sealed);
-    t.step();
-    if (w.changes() == 0) return false;
-    Statement s(w, "UPDATE oauth_accounts SET access_expires_at = ?2, last_refresh_at = ?3 WHERE portal_id = ?1");
+  return write<bool>([&](Connection& writer) {
+    Statement has(writer, "SELECT 1 FROM oauth_tokens WHERE portal_id = ?1");
+    has.bind(1, portal);
+    if (!has.step()) return false;
+    has.reset();
+    put_tokens(writer, portal, tokens);
+    Statement s(writer,
+                "UPDATE oauth_accounts SET access_expires_at = ?2, last_refresh_at = ?3, updated_at = ?3 "
+                "WHERE portal_id = ?1");
     s.bind(1, portal).bind(2, tokens.expires_at).bind(3, now);
     s.step();
     return true;
@@ -177,125 +234,162 @@ TokenStoreResult<bool> SqliteTokenStore::save_refresh(std::int64_t portal, const
 }
 
 TokenStoreResult<std::optional<Tokens>> SqliteTokenStore::tokens(std::int64_t portal) {
-  return read<std::optional<Tokens>>([&](Connection& r) -> TokenStoreResult<std::optional<Tokens>> {
-    Statement s(r, "SELECT sealed FROM oauth_tokens WHERE portal_id = ?1");
-    s.bind(1, portal);
-    if (!s.step()) return std::optional<Tokens>();
-    std::string sealed(s.column_blob(0));
-    auto opened = keys_.open(sealed, associated_data(portal));
-    if (!opened) return TokenStoreError{TokenStoreError::Kind::kKey, "account " + std::to_string(portal) + ": " + opened.error().message};
-    nlohmann::json j = nlohmann::json::parse(opened->reveal(), nullptr, false);
-    if (!j.is_object() || !j.contains("access_token") || !j.contains("refresh_token"))
-      return TokenStoreError{TokenStoreError::Kind::kKey, "account " + std::to_string(portal) + ": the sealed tokens are malformed"};
-    Tokens t{Secret(j.at("access_token").get<std::string>()), Secret(j.at("refresh_token").get<std::string>()),
-             j.value("expires_at", std::int64_t{0})};
-    return std::optional<Tokens>(std::move(t));
-  });
+  std::optional<std::string> sealed;
+  try {
+    sealed = db_.with_reader([&](Connection& reader) -> std::optional<std::string> {
+      Statement s(reader, "SELECT sealed FROM oauth_tokens WHERE portal_id = ?1");
+      s.bind(1, portal);
+      if (!s.step() || !s.column_is_blob(0)) return std::nullopt;
+      return std::string(s.column_blob(0));
+    });
+  } catch (const SqliteError& e) {
+    return storage_error(e.what());
+  }
+  if (!sealed) return std::optional<Tokens>();
+  const std::string context = "the tokens of account " + std::to_string(portal) + " cannot be decrypted: ";
+  auto opened = keys_.open(*sealed, associated_data(portal));
+  if (!opened) return TokenStoreError{TokenStoreError::Kind::kKey, context + opened.error().message};
+  auto decoded = decode_tokens(opened->reveal());
+  if (!decoded)
+    return TokenStoreError{TokenStoreError::Kind::kKey, context + "the decrypted value is not a token record"};
+  return std::optional<Tokens>(std::move(*decoded));
 }
 
 TokenStoreResult<std::optional<Account>> SqliteTokenStore::account(std::int64_t portal) {
-  return read<std::optional<Account>>([&](Connection& r) -> TokenStoreResult<std::optional<Account>> {
-    Statement s(r, std::string("SELECT ") + kAccountColumns + " FROM oauth_accounts WHERE portal_id = ?1");
-    s.bind(1, portal);
-    if (!s.step()) return std::optional<Account>();
-    return std::optional<Account>(account_from(s));
-  });
+  try {
+    return db_.with_reader([&](Connection& reader) -> std::optional<Account> {
+      Statement s(reader, "SELECT " + std::string(kAccountColumns) + " FROM oauth_accounts WHERE portal_id = ?1");
+      s.bind(1, portal);
+      if (!s.step()) return std::nullopt;
+      return account_of(s);
+    });
+  } catch (const SqliteError& e) {
+    return storage_error(e.what());
+  }
 }
 
 TokenStoreResult<std::vector<Account>> SqliteTokenStore::accounts() {
-  return read<std::vector<Account>>([&](Connection& r) -> TokenStoreResult<std::vector<Account>> {
-    Statement s(r, std::string("SELECT ") + kAccountColumns + " FROM oauth_accounts ORDER BY portal_id");
-    std::vector<Account> out;
-    while (s.step()) out.push_back(account_from(s));
-    return out;
-  });
+  try {
+    return db_.with_reader([&](Connection& reader) {
+      Statement s(reader, "SELECT " + std::string(kAccountColumns) + " FROM oauth_accounts ORDER BY portal_id");
+      std::vector<Account> out;
+      while (s.step()) out.push_back(account_of(s));
+      return out;
+    });
+  } catch (const SqliteError& e) {
+    return storage_error(e.what());
+  }
 }
 
-TokenStoreResult<bool> SqliteTokenStore::mark_needs_reauthorisation(std::int64_t portal, std::string reason, std::int64_t now) {
-  return write<bool>([&](Connection& w) -> TokenStoreResult<bool> {
-    Statement s(w, "UPDATE oauth_accounts SET status = 'needs_reauthorisation', status_reason = ?2, updated_at = ?3 "
-                   "WHERE portal_id = ?1 AND status != 'disconnected'");
-    s.bind(1, portal).bind(2, reason).bind(3, now);
+TokenStoreResult<bool> SqliteTokenStore::mark_needs_reauthorisation(std::int64_t portal, std::string reason,
+                                                                    std::int64_t now) {
+  return write<bool>([&](Connection& writer) {
+    Statement s(writer,
+                "UPDATE oauth_accounts SET status = ?2, status_reason = ?3, updated_at = ?4 "
+                "WHERE portal_id = ?1 AND status != ?5");
+    s.bind(1, portal)
+        .bind(2, oauth::to_string(AccountStatus::kNeedsReauthorisation))
+        .bind(3, reason)
+        .bind(4, now)
+        .bind(5, oauth::to_string(AccountStatus::kDisconnected));
     s.step();
-    return w.changes() != 0;
+    return writer.changes() != 0;
   });
 }
 
 TokenStoreResult<bool> SqliteTokenStore::disconnect(std::int64_t portal, std::string reason, std::int64_t now) {
-  return write<bool>([&](Connection& w) -> TokenStoreResult<bool> {
-    Statement s(w, "UPDATE oauth_accounts SET status = 'disconnected', status_reason = ?2, updated_at = ?3, disconnected_at = ?3, "
-                   "access_expires_at = 0 WHERE portal_id = ?1 AND status != 'disconnected'");
-    s.bind(1, portal).bind(2, reason).bind(3, now);
+  return write<bool>([&](Connection& writer) {
+    Statement s(writer,
+                "UPDATE oauth_accounts SET status = ?2, status_reason = ?3, updated_at = ?4, disconnected_at = ?4 "
+                "WHERE portal_id = ?1 AND status != ?2");
+    s.bind(1, portal).bind(2, oauth::to_string(AccountStatus::kDisconnected)).bind(3, reason).bind(4, now);
     s.step();
-    const bool changed = w.changes() != 0;
-    Statement t(w, "DELETE FROM oauth_tokens WHERE portal_id = ?1");
+    if (writer.changes() == 0) return false;
+    Statement t(writer, "DELETE FROM oauth_tokens WHERE portal_id = ?1");
     t.bind(1, portal);
     t.step();
-    return changed;
+    return true;
   });
 }
 
-TokenStoreResult<void> SqliteTokenStore::set_properties(std::int64_t portal, bool ready, std::string error, std::int64_t now) {
-  return write<void>([&](Connection& w) -> TokenStoreResult<void> {
-    Statement s(w, "UPDATE oauth_accounts SET properties_ready = ?2, properties_error = ?3, updated_at = ?4 WHERE portal_id = ?1");
-    s.bind(1, portal).bind(2, std::int64_t{ready}).bind(3, error).bind(4, now);
+TokenStoreResult<void> SqliteTokenStore::set_properties(std::int64_t portal, bool ready, std::string error,
+                                                        std::int64_t now) {
+  auto set = write<bool>([&](Connection& writer) {
+    Statement s(writer,
+                "UPDATE oauth_accounts SET properties_ready = ?2, properties_error = ?3, updated_at = ?4 "
+                "WHERE portal_id = ?1");
+    s.bind(1, portal).bind(2, std::int64_t{ready ? 1 : 0}).bind(3, error).bind(4, now);
     s.step();
-    return {};
+    return true;
   });
+  if (!set) return set.error();
+  return {};
 }
 
 TokenStoreResult<bool> SqliteTokenStore::forget(std::int64_t portal) {
-  return write<bool>([&](Connection& w) -> TokenStoreResult<bool> {
-    Statement t(w, "DELETE FROM oauth_tokens WHERE portal_id = ?1");
+  return write<bool>([&](Connection& writer) {
+    Statement t(writer, "DELETE FROM oauth_tokens WHERE portal_id = ?1");
     t.bind(1, portal);
     t.step();
-    Statement s(w, "DELETE FROM oauth_accounts WHERE portal_id = ?1");
-    s.bind(1, portal);
-    s.step();
-    return w.changes() != 0;
+    const bool had_tokens = writer.changes() != 0;
+    Statement a(writer, "DELETE FROM oauth_accounts WHERE portal_id = ?1");
+    a.bind(1, portal);
+    a.step();
+    return writer.changes() != 0 || had_tokens;
   });
 }
 
 TokenStoreResult<std::vector<std::int64_t>> SqliteTokenStore::purge_disconnected(std::chrono::milliseconds retention,
                                                                                  std::int64_t now) {
-  return write<std::vector<std::int64_t>>([&](Connection& w) -> TokenStoreResult<std::vector<std::int64_t>> {
-    std::vector<std::int64_t> gone;
-    Statement s(w, "SELECT portal_id FROM oauth_accounts WHERE status = 'disconnected' AND disconnected_at <= ?1");
-    s.bind(1, now - retention.count());
-    while (s.step()) gone.push_back(s.column_int(0));
-    for (auto portal : gone) {
-      Statement d(w, "DELETE FROM oauth_accounts WHERE portal_id = ?1");
-      d.bind(1, portal);
-      d.step();
-      Statement t(w, "DELETE FROM oauth_tokens WHERE portal_id = ?1");
+  return write<std::vector<std::int64_t>>([&](Connection& writer) {
+    std::vector<std::int64_t> purged;
+    {
+      Statement s(writer,
+                  "SELECT portal_id FROM oauth_accounts WHERE status = ?1 AND disconnected_at < ?2 "
+                  "ORDER BY portal_id");
+      s.bind(1, oauth::to_string(AccountStatus::kDisconnected)).bind(2, now - retention.count());
+      while (s.step()) purged.push_back(s.column_int(0));
+    }
+    Statement t(writer, "DELETE FROM oauth_tokens WHERE portal_id = ?1");
+    Statement a(writer, "DELETE FROM oauth_accounts WHERE portal_id = ?1");
+    for (const std::int64_t portal : purged) {
+      t.reset();
       t.bind(1, portal);
       t.step();
+      a.reset();
+      a.bind(1, portal);
+      a.step();
     }
-    return gone;
+    return purged;
   });
 }
 
 TokenStoreResult<std::size_t> SqliteTokenStore::rotate_key() {
-  return write<std::size_t>([&](Connection& w) -> TokenStoreResult<std::size_t> {
-    std::vector<std::pair<std::int64_t, std::string>> rows;
+  return write<std::size_t>([&](Connection& writer) {
+    std::vector<std::pair<std::int64_t, std::string>> stale;
     {
-      Statement s(w, "SELECT portal_id, sealed FROM oauth_tokens ORDER BY portal_id");
-      while (s.step()) rows.emplace_back(s.column_int(0), std::string(s.column_blob(1)));
+      Statement s(writer, "SELECT portal_id, sealed FROM oauth_tokens ORDER BY portal_id");
+      while (s.step()) {
+        const std::string_view sealed = s.column_is_blob(1) ? s.column_blob(1) : std::string_view();
+        if (!keys_.sealed_with_current(sealed)) stale.emplace_back(s.column_int(0), std::string(sealed));
+      }
     }
-    std::size_t rewritten = 0;
-    for (const auto& [portal, sealed] : rows) {
-      if (keys_.sealed_with_current(sealed)) continue;
-      auto opened = keys_.open(sealed, associated_data(portal));
-      if (!opened)
-        return TokenStoreError{TokenStoreError::Kind::kKey,
-                               "account " + std::to_string(portal) + ": " + opened.error().message + "; nothing was re-encrypted"};
-      std::string resealed = keys_.seal(opened->reveal(), associated_data(portal));
-      Statement u(w, "UPDATE oauth_tokens SET key_id = ?2, sealed = ?3 WHERE portal_id = ?1");
-      u.bind(1, portal).bind(2, keys_.current_key_id()).bind_blob_static(3, resealed);
+    Statement u(writer, "UPDATE oauth_tokens SET key_id = ?2, sealed = ?3 WHERE portal_id = ?1");
+    const std::string current = keys_.current_key_id();
+    for (const auto& [portal, sealed] : stale) {
+      const std::string ad = associated_data(portal);
+      auto opened = keys_.open(sealed, ad);
+      // Thrown: the transaction rolls back and no row is rewritten.
+      if (!opened) {
+        throw KeyFailure{"the tokens of account " + std::to_string(portal) +
+                         " cannot be decrypted: " + opened.error().message + "; nothing was re-encrypted"};
+      }
+      const std::string resealed = keys_.seal(opened->reveal(), ad);
+      u.reset();
+      u.bind(1, portal).bind(2, current).bind_blob_static(3, resealed);
       u.step();
-      ++rewritten;
     }
-    return rewritten;
+    return stale.size();
   });
 }
 
