@@ -106,15 +106,16 @@ http::Response Browser::get(const std::string& start) {
 
 TandemUnderTest::TandemUnderTest(const LiveSandbox& sandbox, const sandbox::SandboxConfig& sc, std::uint16_t port,
                                  const std::string& db_path, const std::string& extra_oauth_yaml, const Clock& clock) {
-  ::setenv("TANDEM_TEST_CLIENT_SECRET", sc.app.client_secret.c_str(), 1);
-  ::setenv("TANDEM_TEST_TOKEN_KEY", kTokenKeyHex, 1);
+  ::setenv("OAUTH_TEST_CLIENT_SECRET", sc.app.client_secret.c_str(), 1);
+  ::setenv("OAUTH_TEST_TOKEN_KEY", kTokenKeyHex, 1);
   std::string yaml = "server:\n  listen: 127.0.0.1:" + std::to_string(port) +
                      "\nhubspot:\n  api_base_url: " + sandbox.base() + "\n  auth_base_url: " + sandbox.base() +
                      "\n  app_id: \"" + std::to_string(sc.app.id) + "\"\n  client_id: " + sc.app.client_id +
-                     "\n  client_secret: {env: TANDEM_TEST_CLIENT_SECRET}\n"
-                     "oauth:\n  token_key: {env: TANDEM_TEST_TOKEN_KEY}\n" + extra_oauth_yaml +
+                     "\n  client_secret: {env: OAUTH_TEST_CLIENT_SECRET}\n"
+                     "oauth:\n  token_key: {env: OAUTH_TEST_TOKEN_KEY}\n" + extra_oauth_yaml +
                      "store:\n  path: " + db_path + "\n  synchronous: normal\n"
                      "rules:\n  path: " + std::string(TANDEM_SOURCE_DIR) + "/examples/rules\n";
+  config_yaml = yaml;
   auto document = config::Document::parse(yaml, "tandem.yaml");
   Diagnostics diagnostics;
   config = connector::read_config(document, diagnostics, true);

@@ -67,6 +67,7 @@ class TandemUnderTest {
   [[nodiscard]] std::string base() const;  // http://127.0.0.1:PORT
   [[nodiscard]] std::string install_url() const { return base() + "/oauth/install"; }
   connector::TandemConfig config;
+  std::string config_yaml;  // the tandem.yaml it runs with (secrets by {env:}, set in this process)
   MetricsRegistry metrics;
   std::unique_ptr<store::Database> database;
   std::unique_ptr<store::SqliteOutbox> outbox;

@@ -3,7 +3,11 @@
 // expiry, once for many callers; accounts side by side; and every bad callback refused with the
 // right page and nothing stored.
 
+#include <fstream>
 #include <future>
+#include <iostream>
+#include <sstream>
+#include <tuple>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -12,6 +16,7 @@
 #include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
 
+#include "connector/cli.hpp"
 #include "hubspot/outbox.hpp"
 #include "tests/oauth/install_rig.hpp"
 #include "tests/support/wait_until.hpp"
@@ -399,4 +404,78 @@ TEST_CASE("install: while the token endpoint fails many callers cause one refres
   CHECK(tandem::testing::token_requests(sandbox) == before + 1);  // the second wave waits out the backoff
   auto account = tandem_.tokens->account(kPortalA);
   CHECK((*account)->status == tandem::oauth::AccountStatus::kConnected);  // a failure for now, not a refusal
+}
+
+TEST_CASE("install: tandem accounts lists and shows the account and disconnect stops its work", "[oauth][install]") {
+  TempDir dir;
+  const auto port = tandem::testing::free_port();
+  auto sc = tandem::testing::install_sandbox_config(port, {kPortalA});
+  LiveSandbox sandbox(sc);
+  sandbox.seed(json{{"generateContacts", 1}}, kPortalA);
+  TandemUnderTest tandem_(sandbox, sc, port, dir.file("tandem.db"));
+  Browser browser;
+  auto page = browser.get(tandem_.install_url());
+  REQUIRE(page.status == 200);
+  auto stored = tandem_.tokens->tokens(kPortalA);
+  REQUIRE((stored.has_value() && stored->has_value()));
+  const std::string access((*stored)->access_token.reveal()), refresh((*stored)->refresh_token.reveal());
+  // No page shows a token or the client secret.
+  CHECK(page.body.find(access) == std::string::npos);
+  CHECK(page.body.find(refresh) == std::string::npos);
+  CHECK(page.body.find(sc.app.client_secret) == std::string::npos);
+  { std::ofstream(dir.file("tandem.yaml")) << tandem_.config_yaml; }
+  auto cli = [&](std::vector<std::string> args) {
+    std::vector<std::string> all = {"tandem"};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    std::ostringstream out, err;
+    auto* old_out = std::cout.rdbuf(out.rdbuf());
+    auto* old_err = std::cerr.rdbuf(err.rdbuf());
+    int code = tandem::connector::run_cli(static_cast<int>(argv.size()), argv.data());
+    std::cout.rdbuf(old_out);
+    std::cerr.rdbuf(old_err);
+    return std::make_tuple(code, out.str(), err.str());
+  };
+  auto [list_code, list_out, list_err] = cli({"accounts", "list", "--config", dir.file("tandem.yaml")});
+  INFO(list_out << list_err);
+  CHECK(list_code == 0);
+  CHECK_THAT(list_out, Catch::Contains("12345678    connected"));
+  CHECK_THAT(list_out, Catch::Contains("Europe/Berlin"));
+  auto [json_code, json_out, json_err] = cli({"accounts", "show", "12345678", "--json", "--config", dir.file("tandem.yaml")});
+  REQUIRE(json_code == 0);
+  auto shown = json::parse(json_out);
+  CHECK(shown.at("status") == "connected");
+  CHECK(shown.at("properties_ready") == true);
+  CHECK(shown.at("outbox").at("pending") == 0);
+  for (const auto& text : {list_out, json_out}) {
+    CHECK(text.find(access) == std::string::npos);
+    CHECK(text.find(refresh) == std::string::npos);
+  }
+  // Disconnect: HubSpot is told (uninstall and revocation), the tokens are deleted, and the
+  // running service stops writing for the account within its sync interval.
+  auto [dc_code, dc_out, dc_err] = cli({"accounts", "disconnect", "12345678", "--config", dir.file("tandem.yaml")});
+  INFO(dc_out << dc_err);
+  REQUIRE(dc_code == 0);
+  CHECK_THAT(dc_out, Catch::Contains("uninstalled the app from the account in HubSpot"));
+  CHECK_THAT(dc_out, Catch::Contains("revoked the refresh token at HubSpot"));
+  auto gone = tandem_.tokens->tokens(kPortalA);
+  REQUIRE(gone.has_value());
+  CHECK_FALSE(gone->has_value());
+  auto contacts = contact_ids(sandbox, kPortalA);
+  std::this_thread::sleep_for(500ms);  // two sync intervals
+  record_update(tandem_, kPortalA, contacts.at(0), "after disconnect", "dc:1");
+  std::this_thread::sleep_for(1500ms);
+  CHECK(contact_props(sandbox, kPortalA, contacts[0]).value("jobtitle", "") != "after disconnect");
+  auto stats = tandem_.outbox->stats(tandem::to_epoch_ms(tandem::SystemClock::instance().now()));
+  REQUIRE(stats.has_value());
+  std::int64_t pending = 0, dead = 0;
+  for (const auto& l : stats->lanes) {
+    pending += l.pending;
+    dead += l.dead;
+  }
+  CHECK(pending == 1);
+  CHECK(dead == 0);
+  auto [after_code, after_out, after_err] = cli({"accounts", "list", "--config", dir.file("tandem.yaml")});
+  CHECK_THAT(after_out, Catch::Contains("disconnected"));
 }

@@ -156,7 +156,7 @@ TEST_CASE("tandem serve: bad configuration is reported, a good one serves until 
     std::ofstream(dir.file("good.yaml")) << "server:\n  listen: 127.0.0.1:0\n  public_url: https://tandem.example.com\n"
                                             "hubspot:\n  app_id: \"9393361\"\n  client_id: x\n"
                                             "  client_secret: {env: HUBSPOT_TEST_CLIENT_SECRET}\n"
-                                            "oauth:\n  token_key: {env: TANDEM_TEST_TOKEN_KEY}\n"
+                                            "oauth:\n  token_key: {env: HUBSPOT_TEST_TOKEN_KEY}\n"
                                             "rules:\n  path: " + std::string(TANDEM_SOURCE_DIR) + "/examples/rules\n"
                                             "store:\n  path: " + dir.file("serve.db") + "\nlog:\n  level: info\n";
   }
@@ -164,7 +164,7 @@ TEST_CASE("tandem serve: bad configuration is reported, a good one serves until 
   REQUIRE(pid >= 0);
   if (pid == 0) {
     ::setenv("HUBSPOT_TEST_CLIENT_SECRET", kTestSecret, 1);
-    ::setenv("TANDEM_TEST_TOKEN_KEY", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 1);
+    ::setenv("HUBSPOT_TEST_TOKEN_KEY", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 1);
     std::FILE* f = std::freopen(dir.file("serve.log").c_str(), "w", stderr);
     (void)f;
     ::execl(TANDEM_INTAKE_CLI, TANDEM_INTAKE_CLI, "serve", "--config", dir.file("good.yaml").c_str(),
