@@ -468,6 +468,47 @@ nlohmann::json explain_json(const CompiledRuleset& rs, const ContactRecord& cont
   return j;
 }
 
+std::vector<std::string> read_properties(const CompiledRuleset& rs) {
+  std::vector<std::string> out = rs.properties();
+  auto add = [&](const std::string& name) {
+    if (name.empty() || std::find(out.begin(), out.end(), name) != out.end()) return;
+    static const char* const kBuiltins[] = {"explanation", "fit", "engagement", "stage", "reason", "rule", "owner",
+                                            "manager", "due"};
+    for (const char* b : kBuiltins)
+      if (name == b) return;
+    for (const auto& model : rs.ast.fit)
+      if (model.name == name) return;
+    out.push_back(name);
+  };
+  auto scan = [&](const std::string& text) {
+    std::size_t i = 0;
+    while (true) {
+      const std::size_t open = text.find("{{", i);
+      if (open == std::string::npos) return;
+      const std::size_t close = text.find("}}", open + 2);
+      if (close == std::string::npos) return;
+      std::string name = text.substr(open + 2, close - open - 2);
+      while (!name.empty() && name.front() == ' ') name.erase(name.begin());
+      while (!name.empty() && name.back() == ' ') name.pop_back();
+      add(name);
+      i = close + 2;
+    }
+  };
+  auto spec = [&](const std::optional<TaskSpec>& t) {
+    if (!t) return;
+    scan(t->subject.value);
+    scan(t->body.value);
+  };
+  for (const auto& q : rs.ast.qualify) spec(q.task);
+  for (const auto& sla : rs.ast.sla) {
+    spec(sla.task);
+    spec(sla.escalate_task);
+  }
+  spec(rs.ast.data_quality.task);
+  add("hubspot_owner_id");
+  return out;
+}
+
 std::string render_template(const std::string& text, const CompiledRuleset& rs, const ContactRecord& contact,
                             const Decision& d, const PlannedTask* t) {
   std::string out;

@@ -43,4 +43,9 @@ std::string render_template(const std::string& text, const CompiledRuleset& rs, 
 
 std::string format_points(double v);
 
+// The contact properties a decision needs: those the conditions read (rs.properties()), then
+// those the task templates name ({{firstname}}) and the owner, without repeats. What the pipeline
+// reads from HubSpot for each contact.
+std::vector<std::string> read_properties(const CompiledRuleset& rs);
+
 }  // namespace tandem::rules

@@ -29,6 +29,7 @@ std::string format_day(std::int64_t ms, int offset_minutes) {
 std::int64_t DurationSpec::calendar_ms() const {
   double unit_ms = 0;
   switch (unit) {
+    case Unit::kSeconds: unit_ms = 1000; break;
     case Unit::kMinutes: unit_ms = kMsPerMinute; break;
     case Unit::kHours: unit_ms = kMsPerHour; break;
     case Unit::kDays: unit_ms = kMsPerDay; break;
@@ -44,6 +45,7 @@ std::string DurationSpec::to_string() const {
   out += business ? " business " : " ";
   const bool one = amount == 1;
   switch (unit) {
+    case Unit::kSeconds: out += one ? "second" : "seconds"; break;
     case Unit::kMinutes: out += one ? "minute" : "minutes"; break;
     case Unit::kHours: out += one ? "hour" : "hours"; break;
     case Unit::kDays: out += one ? "day" : "days"; break;
@@ -83,7 +85,9 @@ std::optional<DurationSpec> parse_duration(std::string_view text, std::string* e
   skip();
   if (p != text.size()) return fail("unexpected words after the duration's unit");
   using U = DurationSpec::Unit;
-  if (unit == "m" || unit == "min" || unit == "mins" || unit == "minute" || unit == "minutes")
+  if (unit == "s" || unit == "sec" || unit == "secs" || unit == "second" || unit == "seconds")
+    out.unit = U::kSeconds;
+  else if (unit == "m" || unit == "min" || unit == "mins" || unit == "minute" || unit == "minutes")
     out.unit = U::kMinutes;
   else if (unit == "h" || unit == "hour" || unit == "hours")
     out.unit = U::kHours;
@@ -92,7 +96,7 @@ std::optional<DurationSpec> parse_duration(std::string_view text, std::string* e
   else if (unit == "w" || unit == "week" || unit == "weeks")
     out.unit = U::kWeeks;
   else
-    return fail("a duration's unit is one of minutes, hours, days, weeks (or m, h, d, w)");
+    return fail("a duration's unit is one of seconds, minutes, hours, days, weeks (or s, m, h, d, w)");
   if (out.business && out.unit != U::kDays && out.unit != U::kHours)
     return fail("only days and hours can be business days or business hours");
   return out;

@@ -28,10 +28,11 @@ std::string format_date(std::int64_t ms);
 std::string format_day(std::int64_t ms, int offset_minutes = 0);
 
 // A duration as written in a rule file: "30d", "14 days", "2 business days", "4 business hours",
-// "12h", "2w", "90 minutes".
+// "12h", "2w", "90 minutes", "20 seconds" (seconds are for rehearsals: a demo or a test that plays
+// a week in a minute).
 struct DurationSpec {
   double amount = 0;
-  enum class Unit { kMinutes, kHours, kDays, kWeeks } unit = Unit::kDays;
+  enum class Unit { kSeconds, kMinutes, kHours, kDays, kWeeks } unit = Unit::kDays;
   bool business = false;
   [[nodiscard]] std::int64_t calendar_ms() const;  // ignores `business`
   [[nodiscard]] std::string to_string() const;     // "2 business days"
