@@ -251,6 +251,29 @@ Awaitable<ApiResult<BatchResult>> HubSpotClient::batch_read_contacts(std::int64_
   co_return State::parse<BatchResult>(*r, false);
 }
 
+Awaitable<ApiResult<Page<CrmObject>>> HubSpotClient::list_contacts(std::int64_t portal, std::string after,
+                                                                   std::vector<std::string> properties, int limit) {
+  std::string target = state_->objects(config_.api_version, "contacts") + "?limit=" + std::to_string(limit);
+  if (!after.empty()) target += "&after=" + http::form_encode(after);
+  if (!properties.empty()) target += "&properties=" + join(properties);
+  auto r = co_await state_->call(portal, "list_contacts", "GET", std::move(target), {}, Budget::kGeneral, false);
+  if (!r) co_return ApiResult<Page<CrmObject>>(r.error());
+  try {
+    json j = json::parse(r->body);
+    Page<CrmObject> page;
+    page.results = j.at("results").get<std::vector<CrmObject>>();
+    if (auto p = j.find("paging"); p != j.end() && p->is_object())
+      if (auto n = p->find("next"); n != p->end() && n->is_object()) page.next_after = n->value("after", "");
+    co_return ApiResult<Page<CrmObject>>(std::move(page));
+  } catch (const json::exception&) {
+    ApiError e;
+    e.kind = ApiError::Kind::kBadBody;
+    e.status = r->status;
+    e.raw_body = r->body.substr(0, kRawBodyKept);
+    co_return ApiResult<Page<CrmObject>>(std::move(e));
+  }
+}
+
 Awaitable<ApiResult<BatchResult>> HubSpotClient::batch_update_contacts(std::int64_t portal, std::vector<UpdateInput> inputs) {
   json body{{"inputs", inputs}};
   auto r = co_await state_->call(portal, "batch_update_contacts", "POST",

@@ -80,6 +80,10 @@ class HubSpotClient {
                                                          std::vector<std::string> properties);
   Awaitable<ApiResult<BatchResult>> batch_update_contacts(std::int64_t portal, std::vector<UpdateInput> inputs);
   Awaitable<ApiResult<SearchPage>> search_contacts(std::int64_t portal, SearchRequest request);
+  // One page of every contact, in id order (GET …/contacts?limit&after&properties): the backfill's
+  // read, without search's 10,000-result cap and 5-per-second budget.
+  Awaitable<ApiResult<Page<CrmObject>>> list_contacts(std::int64_t portal, std::string after,
+                                                       std::vector<std::string> properties, int limit = 100);
 
   // Tasks (contract §5.1).
   Awaitable<ApiResult<BatchResult>> batch_create_tasks(std::int64_t portal, std::vector<CreateInput> inputs);

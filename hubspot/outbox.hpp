@@ -26,6 +26,7 @@
 // one object type and one operation.
 
 #include <chrono>
+#include <map>
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -182,6 +183,7 @@ struct OutboxFilter {
   std::optional<std::int64_t> portal_id;
   std::optional<Lane> lane;
   std::optional<ItemState> state;
+  std::optional<std::string> contact_id;
   std::int64_t after_id = 0;  // paging: items with id > after_id
   std::size_t limit = 100;
 };
@@ -215,6 +217,13 @@ class Outbox {
   virtual Result<std::optional<std::int64_t>, OutboxError> next_due(std::int64_t portal) = 0;
   // At start-up: every item in flight becomes pending again (task creations keep outcome_unknown).
   virtual Result<std::size_t, OutboxError> release_in_flight() = 0;
+  // What is recorded and not yet known to be applied for each contact of `ids` (in flight
+  // included): the latest pending value of each property, and lifecyclestage with the target of
+  // an open lifecycle change. The pipeline lays these over what it reads from HubSpot, so that a
+  // decision is not taken twice while its writes are on their way. Contacts with nothing pending
+  // are absent. Thread-safe; never waits for a writer.
+  virtual Result<std::map<std::string, std::vector<PropertyWrite>>, OutboxError> pending_values(
+      std::int64_t portal, std::span<const std::string> ids) = 0;
 
   // Admin (tandem outbox).
   virtual Result<OutboxStats, OutboxError> stats(std::int64_t now) = 0;

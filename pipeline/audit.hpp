@@ -47,6 +47,8 @@ class AuditLog {
   virtual Result<std::int64_t, AuditError> record(UnitOfWork& unit, const AuditEntry& entry) = 0;
   // Entries in recording order. Thread-safe; never waits for a writer.
   virtual Result<std::vector<AuditEntry>, AuditError> list(const AuditQuery& query) = 0;
+  // Deletes entries decided before `before` (epoch ms): the retention. Returns how many went.
+  virtual Result<std::size_t, AuditError> purge(std::int64_t before) = 0;
 };
 
 }  // namespace tandem::pipeline

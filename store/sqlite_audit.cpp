@@ -73,4 +73,24 @@ Result<std::vector<pipeline::AuditEntry>, pipeline::AuditError> SqliteAuditLog::
   }
 }
 
+Result<std::size_t, pipeline::AuditError> SqliteAuditLog::purge(std::int64_t before) {
+  std::uint64_t sequence = 0;
+  std::size_t n = 0;
+  try {
+    db_.with_writer([&](Connection& w) {
+      Transaction tx(w);
+      Statement s(w, "DELETE FROM audit_log WHERE at < ?1");
+      s.bind(1, before);
+      s.step();
+      n = static_cast<std::size_t>(w.changes());
+      tx.commit();
+      sequence = db_.note_commit();
+    });
+  } catch (const SqliteError& error) {
+    return pipeline::AuditError{error.what()};
+  }
+  if (auto synced = db_.sync(sequence); !synced) return pipeline::AuditError{synced.error().message};
+  return n;
+}
+
 }  // namespace tandem::store

@@ -13,6 +13,7 @@ class SqliteAuditLog final : public pipeline::AuditLog {
 
   Result<std::int64_t, pipeline::AuditError> record(UnitOfWork& unit, const pipeline::AuditEntry& entry) override;
   Result<std::vector<pipeline::AuditEntry>, pipeline::AuditError> list(const pipeline::AuditQuery& query) override;
+  Result<std::size_t, pipeline::AuditError> purge(std::int64_t before) override;
 
  private:
   Database& db_;

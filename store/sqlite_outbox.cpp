@@ -623,6 +623,34 @@ Result<std::optional<std::int64_t>, OutboxError> SqliteOutbox::next_due(std::int
   }
 }
 
+Result<std::map<std::string, std::vector<PropertyWrite>>, OutboxError> SqliteOutbox::pending_values(
+    std::int64_t portal, std::span<const std::string> ids) {
+  try {
+    return db_.with_reader([&](Connection& reader) {
+      std::map<std::string, std::vector<PropertyWrite>> out;
+      Statement values(reader,
+                       "SELECT v.name, v.value FROM outbox_items i JOIN outbox_values v ON v.item_id = i.id "
+                       "WHERE i.portal_id = ?1 AND i.contact_id = ?2 AND i.state = 0 AND i.lane = 0 ORDER BY v.seq");
+      Statement stage(reader,
+                      "SELECT stage FROM outbox_items WHERE portal_id = ?1 AND contact_id = ?2 AND state = 0 "
+                      "AND lane IN (1, 2)");
+      for (const auto& id : ids) {
+        std::vector<PropertyWrite> pending;
+        values.reset();
+        values.bind(1, portal).bind(2, id);
+        while (values.step()) pending.push_back({values.column_text(0), values.column_text(1)});
+        stage.reset();
+        stage.bind(1, portal).bind(2, id);
+        if (stage.step()) pending.push_back({std::string(kLifecycleStage), stage.column_text(0)});
+        if (!pending.empty()) out.emplace(id, std::move(pending));
+      }
+      return out;
+    });
+  } catch (const SqliteError& e) {
+    return error_of(e);
+  }
+}
+
 Result<std::size_t, OutboxError> SqliteOutbox::release_in_flight() {
   return write<std::size_t>([&](Connection& writer) {
     writer.exec("UPDATE outbox_items SET in_flight = 0 WHERE in_flight = 1");
@@ -665,7 +693,7 @@ Result<std::vector<ListedItem>, OutboxError> SqliteOutbox::list(const OutboxFilt
           "recorded_at, retry_at, hubspot_id, last_error, last_status FROM outbox_items "
           "WHERE id > ?1 AND (?2 IS NULL OR portal_id = ?2) AND (?3 IS NULL OR lane = ?3) "
           "AND (?4 = -1 OR (?4 = 0 AND state = 0 AND in_flight = 0) OR (?4 = 1 AND state = 0 AND in_flight = 1) "
-          "OR (?4 >= 2 AND state = ?4)) ORDER BY id LIMIT ?5");
+          "OR (?4 >= 2 AND state = ?4)) AND (?6 IS NULL OR contact_id = ?6) ORDER BY id LIMIT ?5");
       s.bind(1, filter.after_id);
       if (filter.portal_id)
         s.bind(2, *filter.portal_id);
@@ -677,6 +705,7 @@ Result<std::vector<ListedItem>, OutboxError> SqliteOutbox::list(const OutboxFilt
         s.bind_null(3);
       s.bind(4, filter.state ? static_cast<std::int64_t>(*filter.state) : std::int64_t{-1});
       s.bind(5, static_cast<std::int64_t>(filter.limit));
+      s.bind(6, filter.contact_id);
       Statement values(reader, "SELECT name, value, seq, key FROM outbox_values WHERE item_id = ?1 ORDER BY name");
       std::vector<ListedItem> out;
       while (s.step()) {

@@ -31,6 +31,8 @@ class SqliteOutbox final : public hubspot::Outbox {
                                               std::int64_t now) override;
   Result<std::optional<std::int64_t>, hubspot::OutboxError> next_due(std::int64_t portal) override;
   Result<std::size_t, hubspot::OutboxError> release_in_flight() override;
+  Result<std::map<std::string, std::vector<hubspot::PropertyWrite>>, hubspot::OutboxError> pending_values(
+      std::int64_t portal, std::span<const std::string> ids) override;
   Result<hubspot::OutboxStats, hubspot::OutboxError> stats(std::int64_t now) override;
   Result<std::vector<hubspot::ListedItem>, hubspot::OutboxError> list(const hubspot::OutboxFilter& filter) override;
   Result<std::size_t, hubspot::OutboxError> retry(std::optional<std::int64_t> id,
