@@ -26,5 +26,7 @@ void add_manifest_command(CLI::App& app, int& exit_code);
 // `tandem tokens rotate-key` for admins: re-encrypts the stored OAuth tokens with the current key
 // (tokens_command.cpp).
 void add_tokens_command(CLI::App& app, int& exit_code);
+// `tandem audit CONTACT_ID`: the decisions about a contact and its stage history.
+void add_audit_command(CLI::App& app, int& exit_code);
 
 }  // namespace tandem::connector

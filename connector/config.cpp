@@ -107,7 +107,10 @@ TandemConfig read_config(config::Document& document, Diagnostics& diagnostics, b
   c.manifest = manifests::read_manifest_config(root.section("manifest"));
   auto rules = root.section("rules");
   c.rules.path = rules.string("path", c.rules.path);
+  c.rules.reload_interval = rules.duration("reload_interval", c.rules.reload_interval);
+  if (c.rules.reload_interval < std::chrono::milliseconds(100)) rules.error("reload_interval", "must be at least 100ms");
   rules.finish();
+  c.pipeline = pipeline::read_pipeline_config(root.section("pipeline"));
   c.log = read_log(root.section("log"));
   root.finish();
   c.webhooks.public_base_url =

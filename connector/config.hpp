@@ -18,6 +18,7 @@
 #include "hubspot/config.hpp"
 #include "manifests/config.hpp"
 #include "oauth/config.hpp"
+#include "pipeline/config.hpp"
 #include "store/config.hpp"
 #include "webhooks/config.hpp"
 
@@ -55,6 +56,8 @@ struct HubSpotConfig {
 
 struct RulesConfig {
   std::string path = "rules";
+  // How often `tandem serve` looks at the rule files for a change (SIGHUP reloads at once).
+  std::chrono::milliseconds reload_interval{std::chrono::seconds(2)};
 };
 
 struct TandemConfig {
@@ -68,6 +71,7 @@ struct TandemConfig {
   oauth::OAuthConfig oauth;
   manifests::ManifestConfig manifest;
   RulesConfig rules;
+  pipeline::PipelineSettings pipeline;
   LogSettings log;
 };
 

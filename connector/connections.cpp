@@ -94,6 +94,8 @@ struct Connections::State {
   Logger log{"accounts"};
   // The accounts as the last sync saw them (job thread only): updated_at and status.
   std::map<std::int64_t, std::pair<std::int64_t, oauth::AccountStatus>> seen;
+  std::vector<std::function<void(std::int64_t)>> connected_listeners;
+  std::vector<std::function<void(std::int64_t, oauth::AccountStatus)>> status_listeners;
 
   void sync() {
     auto accounts = store.accounts();
@@ -110,6 +112,8 @@ struct Connections::State {
         tokens.invalidate(a.portal_id);
         if (a.status == oauth::AccountStatus::kConnected) write_path.writer().resume(a.portal_id);
         log.info("account changed", {{"portal", a.portal_id}, {"status", std::string(oauth::to_string(a.status))}});
+        if (it->second.second != a.status)
+          for (auto& f : status_listeners) f(a.portal_id, a.status);
       }
       seen[a.portal_id] = {a.updated_at, a.status};
     }
@@ -184,7 +188,10 @@ Connections::Connections(Service& service, const TandemConfig& config, oauth::To
   State& s = *state_;
   service.add_route(config.oauth.install_path, s.install.install_handler());
   service.add_route(config.oauth.callback_path, s.install.callback_handler());
-  s.install.on_connected([&s](std::int64_t portal) { s.write_path.writer().resume(portal); });
+  s.install.on_connected([&s](std::int64_t portal) {
+    s.write_path.writer().resume(portal);
+    for (auto& f : s.connected_listeners) f(portal);
+  });
   service.add_readiness_detail("accounts", [&s] { return s.readiness_detail(); });
   service.add_metrics_refresh([&s] { s.refresh_gauges(); });
   s.sync();
@@ -212,5 +219,11 @@ Connections::~Connections() = default;
 
 oauth::AccountTokenSource& Connections::tokens() { return state_->tokens; }
 WritePath& Connections::write_path() { return state_->write_path; }
+void Connections::on_connected(std::function<void(std::int64_t)> listener) {
+  state_->connected_listeners.push_back(std::move(listener));
+}
+void Connections::on_status_changed(std::function<void(std::int64_t, oauth::AccountStatus)> listener) {
+  state_->status_listeners.push_back(std::move(listener));
+}
 
 }  // namespace tandem::connector

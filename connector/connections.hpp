@@ -46,6 +46,12 @@ class Connections {
 
   oauth::AccountTokenSource& tokens();
   WritePath& write_path();
+  // Called on the io thread after each install that connected an account (the backfill).
+  // Register before the service runs.
+  void on_connected(std::function<void(std::int64_t portal)> listener);
+  // Called on the job thread when an account becomes connected, or stops being so, through
+  // another process (e.g. `tandem accounts disconnect`).
+  void on_status_changed(std::function<void(std::int64_t portal, oauth::AccountStatus)> listener);
 
  private:
   struct State;

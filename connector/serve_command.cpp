@@ -9,11 +9,14 @@
 #include "connector/config.hpp"
 #include "connector/commands.hpp"
 #include "connector/connections.hpp"
+#include "connector/lead_pipeline.hpp"
 #include "oauth/key_ring.hpp"
 #include "rules/ruleset.hpp"
 #include "connector/service.hpp"
 #include "connector/write_path.hpp"
 #include "store/database.hpp"
+#include "store/sqlite_audit.hpp"
+#include "store/sqlite_contact_states.hpp"
 #include "store/sqlite_inbox.hpp"
 #include "store/sqlite_outbox.hpp"
 #include "store/sqlite_token_store.hpp"
@@ -55,6 +58,8 @@ int serve(const std::string& config_path) {
     store::SqliteInbox inbox(database, SystemClock::instance(), config.webhooks.max_attempts);
     store::SqliteOutbox outbox(database);
     store::SqliteTokenStore token_store(database, std::move(*keys));
+    store::SqliteContactStates contact_states(database);
+    store::SqliteAuditLog audit(database);
     webhooks::WebhookReceiver receiver(config.webhooks, inbox, SystemClock::instance(), metrics);
     Service service(std::move(options), SystemClock::instance(), metrics);
     add_webhook_intake(service, receiver, config.webhooks);
@@ -63,6 +68,8 @@ int serve(const std::string& config_path) {
     for (const auto* p : {&rules.ruleset->ast.settings.fit_score_property, &rules.ruleset->ast.settings.engagement_score_property})
       if (!p->empty()) connections_options.score_properties.push_back(*p);
     Connections connections(service, config, token_store, outbox, metrics, SystemClock::instance(), connections_options);
+    LeadPipeline lead_pipeline(service, config, rules.ruleset, inbox, outbox, contact_states, audit, database, connections,
+                               metrics, SystemClock::instance());
     log.info("ready", {{"listen", service.base_url()},
                        {"public_url", config.webhooks.public_base_url + config.webhooks.path},
                        {"install_url", config.webhooks.public_base_url + config.oauth.install_path},
@@ -81,8 +88,9 @@ int serve(const std::string& config_path) {
 
 void add_serve_command(CLI::App& app, int& exit_code) {
   auto* command = app.add_subcommand("serve", "Run the connector: the webhook intake (/webhooks/hubspot), the install "
-                                              "(/oauth/install, /oauth/callback), the writes to HubSpot, /healthz, /readyz "
-                                              "and /metrics, until SIGINT or SIGTERM");
+                                              "(/oauth/install, /oauth/callback), the lead pipeline (rules, hand-offs, returns, "
+                                              "SLA timers, backfill), the writes to HubSpot, /healthz, /readyz and /metrics, "
+                                              "until SIGINT or SIGTERM (SIGHUP reloads the rules)");
   static std::string config_path;
   command->add_option("--config,-c", config_path, "Configuration file")->required()->check(CLI::ExistingFile);
   command->callback([&exit_code] { exit_code = serve(config_path); });
