@@ -44,6 +44,7 @@
 #include "store/sqlite_inbox.hpp"
 #include "tests/support/file_inbox.hpp"
 #include "tests/support/read_file_or_fail.hpp"
+#include "tests/support/serve_process.hpp"
 #include "tests/support/wait_until.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
 
@@ -82,18 +83,6 @@ std::uint16_t free_loopback_port() {
   REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
   ::close(fd);
   return ntohs(address.sin_port);
-}
-
-std::string read_text(const std::string& path) { return read_file_or_fail(path); }
-
-std::optional<http::Response> try_fetch(const std::string& origin, http::Request request,
-                                        std::chrono::milliseconds timeout = 2s) {
-  http::ClientOptions options;
-  options.connect_timeout = timeout;
-  options.request_timeout = timeout;
-  auto result = http::fetch(origin, std::move(request), options);
-  if (result) return std::move(*result);
-  return std::nullopt;
 }
 
 // The sandbox on 127.0.0.1:0 with its io_context on a thread, on the system clock.
@@ -145,99 +134,6 @@ class Sandbox {
   std::unique_ptr<sandbox::SandboxServer> server_;
   std::string base_;
   std::thread thread_;
-};
-
-// `tandem serve --config <file>` as a child process; its stderr goes to one log file per start.
-class TandemChild {
- public:
-  TandemChild(std::string config_path, std::string log_prefix, std::uint16_t port)
-      : config_path_(std::move(config_path)), log_prefix_(std::move(log_prefix)), port_(port) {}
-  ~TandemChild() {
-    if (pid_ > 0) stop(SIGKILL);
-  }
-
-  // Starts the process and waits (bounded) until /readyz answers 200. A start that exits at once
-  // is retried a few times: while tandem is down, the kernel may briefly hand its port to some
-  // outgoing connection as a local port (the port is fixed, so that the sandbox's target URL
-  // stays valid across restarts).
-  void start() {
-    REQUIRE(pid_ <= 0);
-    std::string failure;
-    for (int attempt = 0; attempt < 5; ++attempt) {
-      if (try_start(failure)) return;
-      std::this_thread::sleep_for(200ms);
-    }
-    FAIL("tandem serve exited at start: " << failure);
-  }
-
-  // Sends `signal`, reaps the process (bounded: SIGKILL after 20 s), returns the wait status.
-  int stop(int signal) {
-    ::kill(pid_, signal);
-    int status = 0;
-    if (!wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) != 0; }, 20s, 2ms)) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-    }
-    pid_ = -1;
-    return status;
-  }
-
-  [[nodiscard]] std::string origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  [[nodiscard]] const std::string& log_path() const { return log_path_; }
-
- private:
-  // True once ready; false (with the status and log in `failure`) when the process exited.
-  bool try_start(std::string& failure) {
-    log_path_ = log_prefix_ + std::to_string(starts_++) + ".log";
-    // Everything the child needs is prepared before fork(): between fork and exec only
-    // async-signal-safe calls (the test process has threads).
-    const int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    REQUIRE(log_fd >= 0);
-    std::string program = TANDEM_INTAKE_CLI;
-    std::vector<std::string> args = {program, "serve", "--config", config_path_};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(log_fd, STDOUT_FILENO);
-      ::dup2(log_fd, STDERR_FILENO);
-      ::execv(program.c_str(), argv.data());
-      ::_exit(127);
-    }
-    ::close(log_fd);
-    REQUIRE(pid_ > 0);
-    std::optional<int> exit_status;
-    const bool settled = wait_until(
-        [&] {
-          int status = 0;
-          if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-            exit_status = status;
-            return true;
-          }
-          http::Request probe;
-          probe.method = "GET";
-          probe.target = "/readyz";
-          auto response = try_fetch(origin(), probe, 500ms);
-          return response && response->status == 200;
-        },
-        20s);
-    if (exit_status) {
-      pid_ = -1;
-      failure = "status " + std::to_string(*exit_status) + ": " + read_text(log_path_);
-      return false;
-    }
-    if (settled) return true;
-    FAIL("tandem serve not ready after 20 s: " << read_text(log_path_));
-    return false;
-  }
-
-  std::string config_path_;
-  std::string log_prefix_;
-  std::uint16_t port_;
-  pid_t pid_ = -1;
-  int starts_ = 0;
-  std::string log_path_;
 };
 
 // Contact writes through the CRM API from a thread: batch creates of 100 contacts, alternately
@@ -366,7 +262,7 @@ TEST_CASE(
         << "store:\n  path: " << dir.file("inbox.db") << "\n  synchronous: full\n"
         << "log:\n  level: warn\n";
   }
-  TandemChild tandem(dir.file("tandem.yaml"), dir.file("serve-"), port);
+  ServeProcess tandem(TANDEM_INTAKE_CLI, dir.file("tandem.yaml"), dir.file("serve-"), port);
   tandem.start();
 
   sandbox.call_ok("PUT", "/_sandbox/webhooks/settings",
