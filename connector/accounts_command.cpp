@@ -21,6 +21,7 @@
 #include "oauth/key_ring.hpp"
 #include "oauth/token_endpoint.hpp"
 #include "store/database.hpp"
+#include "store/sqlite_contact_states.hpp"
 #include "store/sqlite_outbox.hpp"
 #include "store/sqlite_token_store.hpp"
 
@@ -39,11 +40,13 @@ struct AccountsArgs {
 };
 
 struct Opened {
-  Opened(const store::StoreConfig& c, oauth::KeyRing keys) : database(c, metrics), outbox(database), tokens(database, std::move(keys)) {}
+  Opened(const store::StoreConfig& c, oauth::KeyRing keys)
+      : database(c, metrics), outbox(database), tokens(database, std::move(keys)), contacts(database) {}
   MetricsRegistry metrics;
   store::Database database;
   store::SqliteOutbox outbox;
   store::SqliteTokenStore tokens;
+  store::SqliteContactStates contacts;
 };
 
 struct Loaded {
@@ -184,9 +187,18 @@ int show(const AccountsArgs& args) {
         pending += l.pending;
         dead += l.dead;
       }
+  std::optional<pipeline::BackfillProgress> backfill;
+  if (auto all = loaded->store->contacts.backfills())
+    for (const auto& p : *all)
+      if (p.portal_id == a.portal_id) backfill = p;
   if (args.json) {
     auto j = to_json(a);
     j["outbox"] = {{"pending", pending}, {"dead", dead}};
+    if (backfill)
+      j["backfill"] = {{"contacts", backfill->contacts},
+                       {"started_at", format_iso8601_ms(backfill->started_at)},
+                       {"finished_at", backfill->finished_at ? nlohmann::json(format_iso8601_ms(backfill->finished_at)) : nlohmann::json(nullptr)},
+                       {"last_error", backfill->last_error}};
     std::cout << j.dump(2) << '\n';
     return 0;
   }
@@ -209,6 +221,14 @@ int show(const AccountsArgs& args) {
     line("Last refresh", a.last_refresh_at ? when(a.last_refresh_at) + " (" + relative(a.last_refresh_at, now) + ")" : "none yet");
   }
   line("Properties", a.properties_ready ? "created (group \"Tandem\")" : "not created" + (a.properties_error.empty() ? "" : ": " + a.properties_error));
+  if (!backfill)
+    line("Backfill", "not started (it starts when the account is connected)");
+  else if (backfill->finished_at)
+    line("Backfill", "done: " + std::to_string(backfill->contacts) + " existing contacts evaluated, finished " +
+                         when(backfill->finished_at));
+  else
+    line("Backfill", "running: " + std::to_string(backfill->contacts) + " contacts evaluated so far, started " +
+                         when(backfill->started_at) + (backfill->last_error.empty() ? "" : "; last error: " + backfill->last_error));
   line("Outbox", std::to_string(pending) + " writes pending, " + std::to_string(dead) + " dead (tandem outbox list --portal " +
                      std::to_string(a.portal_id) + ")");
   return 0;

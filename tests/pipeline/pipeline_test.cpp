@@ -154,3 +154,148 @@ TEST_CASE("an SLA breach gives a follow-up task for the owner and later an escal
   std::this_thread::sleep_for(3s);
   CHECK(rig.tasks_of(id).size() == 3);
 }
+
+TEST_CASE("duplicate and out-of-order webhooks and Tandem's own echoes processed again decide nothing twice",
+          "[pipeline]") {
+  PipelineRigOptions options;
+  options.duplicate_probability = 0.5;
+  options.out_of_order_probability = 0.5;
+  options.mql_sla = "10 minutes";
+  PipelineRig rig(options);
+  rig.install();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 8; ++i) ids.push_back(rig.create_contact(mql_properties("lead" + std::to_string(i) + "@acme.example", "1001")));
+  // Marketing keeps changing them while Tandem decides: each change is another event.
+  for (int round = 0; round < 3; ++round)
+    for (const auto& id : ids) rig.update_contact(id, {{"jobtitle", "Head of Data " + std::to_string(round)}});
+  for (const auto& id : ids) wait_for_tasks(rig, id, 1);
+  for (const auto& id : ids) REQUIRE(wait_for_property(rig, id, "lifecyclestage", "marketingqualifiedlead"));
+
+  // Tandem's own writes came back as events it skipped. Processing them anyway (an admin's
+  // replay) decides the same as before, so nothing new is written.
+  REQUIRE(wait_until([&] { return rig.metric_sum("tandem_outbox_pending") == 0; }, 20s, 100ms));
+  auto [status, out] = rig.tandem_command({"inbox", "replay", "--all", "--from", "skipped"});
+  INFO(out);
+  REQUIRE(status == 0);
+  REQUIRE(out.find("replayed 0 event") == std::string::npos);
+  REQUIRE(wait_until(
+      [&] {
+        auto stats = json::parse(rig.tandem_command({"inbox", "stats", "--json"}).second, nullptr, false);
+        return stats.is_object() && stats.value("unprocessed", -1) == 0;
+      },
+      20s, 200ms));
+  std::this_thread::sleep_for(2s);
+  auto all = rig.tasks_by_contact();
+  for (const auto& id : ids) {
+    INFO("contact " << id);
+    CHECK(all[id].size() == 1);
+  }
+}
+
+TEST_CASE("killed with SIGKILL while timers and writes are pending: after restarts each timer fires once and each task exists once",
+          "[pipeline]") {
+  PipelineRigOptions options;
+  options.mql_sla = "5 seconds";
+  options.mql_escalation = "10 seconds";
+  PipelineRig rig(options);
+  rig.install();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(rig.create_contact(mql_properties("k" + std::to_string(i) + "@kill.example", "1003")));
+  std::this_thread::sleep_for(700ms);
+  rig.tandem->stop(SIGKILL);  // decisions and their writes in flight
+  std::this_thread::sleep_for(1s);
+  rig.tandem->start();
+  std::this_thread::sleep_for(3s);
+  rig.tandem->stop(SIGKILL);  // the SLA timers running
+  std::this_thread::sleep_for(8s);  // the follow-ups come due while Tandem is down
+  rig.tandem->start();
+  auto all = rig.tasks_by_contact();
+  REQUIRE(wait_until(
+      [&] {
+        all = rig.tasks_by_contact();
+        for (const auto& id : ids)
+          if (all[id].size() < 3) return false;
+        return true;
+      },
+      40s, 200ms));
+  std::this_thread::sleep_for(3s);
+  all = rig.tasks_by_contact();
+  for (const auto& id : ids) {
+    INFO("contact " << id << "\n" << rig.tandem->logs());
+    REQUIRE(all[id].size() == 3);
+    std::set<std::string> subjects;
+    for (const auto& t : all[id]) subjects.insert(prop(t, "hs_task_subject"));
+    CHECK(subjects.size() == 3);
+  }
+}
+
+TEST_CASE("a rule file that does not compile is rejected and the running rules stay, a good one is applied without a restart",
+          "[pipeline]") {
+  PipelineRigOptions options;
+  options.mql_sla = "10 minutes";
+  PipelineRig rig(options);
+  rig.install();
+  const std::string before = rig.readyz().at("details").at("rules").at("hash");
+  {
+    std::ofstream(rig.rules_file()) << PipelineRig::rules_text(options) << "\nqualify_typo: []\n";
+  }
+  REQUIRE(wait_until([&] { return rig.metric_sum("tandem_rules_reload_failing") == 1; }, 10s, 100ms));
+  auto details = rig.readyz().at("details").at("rules");
+  CHECK(details.at("hash") == before);
+  CHECK(details.at("last_reload").at("outcome") == "rejected");
+  CHECK(details.at("last_reload").at("diagnostics").get<std::string>().find("qualify_typo") != std::string::npos);
+  CHECK(rig.tandem->logs().find("rule files rejected") != std::string::npos);
+  // Still deciding, with the old rules.
+  const std::string id = rig.create_contact(mql_properties("still@working.example", "1001"));
+  wait_for_tasks(rig, id, 1);
+
+  // A good change: a new version label and a new review subject.
+  std::string text = PipelineRig::rules_text(options);
+  text.replace(text.find("version: \"2026.11-2\""), std::string("version: \"2026.11-2\"").size(), "version: \"2026.12-1\"");
+  text.replace(text.find("Review new MQL"), std::string("Review new MQL").size(), "Please review the MQL");
+  std::ofstream(rig.rules_file()) << text;
+  REQUIRE(wait_until([&] { return rig.readyz().at("details").at("rules").at("version") == "2026.12-1"; }, 10s, 100ms));
+  CHECK(rig.metric_sum("tandem_rules_reload_failing") == 0);
+  const std::string second = rig.create_contact(mql_properties("new@rules.example", "1001"));
+  auto tasks = wait_for_tasks(rig, second, 1);
+  CHECK(prop(tasks.front(), "hs_task_subject").rfind("Please review the MQL", 0) == 0);
+  CHECK(prop(rig.contact(second), "tandem_rules_version").find("2026.12-1") != std::string::npos);
+}
+
+TEST_CASE("the backfill of a newly connected account evaluates each of its 1000 contacts once", "[pipeline]") {
+  PipelineRigOptions options;
+  options.mql_sla = "10 minutes";
+  PipelineRig rig(options);
+  // Contacts that exist before the install (seeds send no webhooks): a tenth of them qualify.
+  json contacts = json::array();
+  for (int i = 0; i < 1000; ++i) {
+    json p = i % 10 == 0 ? mql_properties("seed" + std::to_string(i) + "@acme.example", "1002")
+                         : json{{"email", "cold" + std::to_string(i) + "@example.org"},
+                                {"company", "Corner Shop " + std::to_string(i)},
+                                {"country", "Brazil"},
+                                {"jobtitle", "Student"}};
+    contacts.push_back({{"properties", p}});
+  }
+  rig.sandbox->seed({{"contacts", contacts}});
+  rig.install();
+  REQUIRE(wait_until(
+      [&] {
+        auto b = rig.readyz().at("details").at("pipeline").at("backfills");
+        return !b.empty() && b.at(0).at("finished").get<bool>();
+      },
+      60s, 200ms));
+  CHECK(rig.readyz().at("details").at("pipeline").at("backfills").at(0).at("contacts") == 1000);
+  CHECK(rig.metric_sum("tandem_pipeline_decisions_total") == 1000);
+  auto all = std::map<std::string, std::vector<json>>();
+  REQUIRE(wait_until(
+      [&] {
+        all = rig.tasks_by_contact();
+        return all.size() >= 100;
+      },
+      60s, 200ms));
+  CHECK(all.size() == 100);
+  for (const auto& [id, tasks] : all) CHECK(tasks.size() == 1);
+  auto [status, out] = rig.tandem_command({"accounts", "show", std::to_string(rig.portal)});
+  INFO(out);
+  CHECK(out.find("1000") != std::string::npos);
+}
