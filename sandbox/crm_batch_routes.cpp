@@ -44,7 +44,7 @@ class BatchRoutes : public CrmCall {
   using CrmCall::CrmCall;
 
   std::optional<http::Response> route(ObjectType t, const std::string& op) {
-    if (auto e = c_.require_scope({op == "read" ? kContactsRead : kContactsWrite})) return e;
+    if (auto e = require_object_scope(c_, t, op != "read")) return e;
     if (op == "read") return batch_read(t);
     if (op == "create") return batch_create(t);
     if (op == "update") return batch_update(t);

@@ -1,5 +1,5 @@
 // CRM records (contract §4): list with paging, get by id or email, create (with associations),
-// PATCH and DELETE on contacts and tasks; the record's search, batch and association routes are
+// PATCH and DELETE on contacts, tasks and engagements; the record's search, batch and association routes are
 // passed on to search.cpp, crm_batch_routes.cpp and association_routes.cpp.
 
 #include "sandbox/crm_routes.hpp"
@@ -16,31 +16,31 @@ class ObjectRoutes : public CrmCall {
     const auto& m = c_.request.method;
     if (rest.empty()) {
       if (m == "GET") {
-        if (auto e = c_.require_scope({kContactsRead})) return e;
+        if (auto e = require_object_scope(c_, t, false)) return e;
         return list(t);
       }
       if (m == "POST") {
-        if (auto e = c_.require_scope({kContactsWrite})) return e;
+        if (auto e = require_object_scope(c_, t, true)) return e;
         return create(t);
       }
       return std::nullopt;
     }
     if (rest.size() == 1 && rest[0] == "search" && m == "POST") {
-      if (auto e = c_.require_scope({kContactsRead})) return e;
+      if (auto e = require_object_scope(c_, t, false)) return e;
       return search_objects(s_, c_, t);
     }
     if (rest.size() == 2 && rest[0] == "batch" && m == "POST") return serve_object_batch(s_, c_, t, rest[1]);
     if (rest.size() == 1) {
       if (m == "GET") {
-        if (auto e = c_.require_scope({kContactsRead})) return e;
+        if (auto e = require_object_scope(c_, t, false)) return e;
         return get(t, rest[0]);
       }
       if (m == "PATCH") {
-        if (auto e = c_.require_scope({kContactsWrite})) return e;
+        if (auto e = require_object_scope(c_, t, true)) return e;
         return update(t, rest[0]);
       }
       if (m == "DELETE") {
-        if (auto e = c_.require_scope({kContactsWrite})) return e;
+        if (auto e = require_object_scope(c_, t, true)) return e;
         const auto* o = s_.crm.find(p_, t, rest[0], "");
         if (o) s_.crm.archive(p_, t, o->id, c_.now_ms, c_.source, c_.events);
         return http::Response{204, {}, {}};  // HubSpot answers 204 even when the record is already gone

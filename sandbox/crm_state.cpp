@@ -72,6 +72,9 @@ std::variant<const CrmObject*, ApiError> CrmState::create(Portal& p, ObjectType 
   if (t == ObjectType::kContact && !o.props.contains("lifecyclestage") && !default_lifecycle_stage.empty())
     o.props["lifecyclestage"] = default_lifecycle_stage;
   if (t == ObjectType::kTask && !o.props.contains("hs_task_status")) o.props["hs_task_status"] = "NOT_STARTED";
+  if (t == ObjectType::kMeeting && !o.props.contains("hs_timestamp")) o.props["hs_timestamp"] = o.props["hs_meeting_start_time"];
+  // The user a person's write came from (X-Sandbox-Acting-User), as HubSpot records the creator.
+  if (is_engagement(t) && source.source_id.starts_with("userId:")) o.props["hs_created_by_user_id"] = source.source_id.substr(7);
   if (o.props.contains("hubspot_owner_id") && t == ObjectType::kContact) o.props["hubspot_owner_assigneddate"] = iso8601_ms(now_ms);
   if (auto it = o.props.find(created_property(t)); it != o.props.end()) {
     o.created_ms = parse_datetime_ms(it->second).value_or(now_ms);
@@ -177,12 +180,13 @@ std::optional<ApiError> CrmState::associate(Portal& p, ObjectType from, std::int
   };
   if (!live(from, from_id)) return not_found_error(std::to_string(from_id));
   if (!live(a.to_type, a.to_id)) return not_found_error(std::to_string(a.to_id));
-  if (from == a.to_type) {
-    return ApiError{400, error_body("VALIDATION_ERROR", "associations between two " + std::string(object_type_name(from)) +
+  int forward = association_type_id(from, a.to_type);
+  int reverse = association_type_id(a.to_type, from);
+  if (forward == 0 || reverse == 0) {
+    return ApiError{400, error_body("VALIDATION_ERROR", "associations from " + std::string(object_type_name(from)) + " to " +
+                                                            std::string(object_type_name(a.to_type)) +
                                                             " are not supported by the sandbox")};
   }
-  int forward = from == ObjectType::kTask ? kTaskToContact : kContactToTask;
-  int reverse = from == ObjectType::kTask ? kContactToTask : kTaskToContact;
   auto add = [&](ObjectType ft, std::int64_t fid, ObjectType tt, std::int64_t tid, int type) {
     auto& edges = p.associations[{static_cast<int>(ft), fid}];
     for (const auto& e : edges)

@@ -25,24 +25,43 @@
 
 namespace tandem::sandbox {
 
-enum class ObjectType { kContact = 0, kTask = 1 };
-constexpr int kObjectTypeCount = 2;
+// The values index per-type arrays and name the types in state snapshots: append, never renumber.
+enum class ObjectType { kContact = 0, kTask = 1, kCall = 2, kEmail = 3, kMeeting = 4, kNote = 5 };
+constexpr int kObjectTypeCount = 6;
 
-// "contacts", "contact", "0-1" -> kContact; "tasks", "task", "0-27" -> kTask.
+// "contacts", "contact", "0-1" -> kContact; "tasks", "task", "0-27" -> kTask; calls 0-48,
+// emails 0-49, meetings 0-47, notes 0-46 (developers.hubspot.com/docs/api-reference/legacy/crm/understanding-the-crm).
 std::optional<ObjectType> parse_object_type(std::string_view text);
-std::string_view object_type_name(ObjectType t);   // "contacts" / "tasks"
-std::string_view object_type_id(ObjectType t);     // "0-1" / "0-27"
-std::string_view object_type_singular(ObjectType t);  // "contact" / "task"
+std::string_view object_type_name(ObjectType t);      // "contacts", "tasks", "calls", ...
+std::string_view object_type_id(ObjectType t);        // "0-1", "0-27", "0-48", ...
+std::string_view object_type_singular(ObjectType t);  // "contact", "task", "call", ...
+// Calls, emails, meetings and notes: the activities a rep logs (tasks are activities too but
+// are to-dos, not something that happened).
+constexpr bool is_engagement(ObjectType t) {
+  return t == ObjectType::kCall || t == ObjectType::kEmail || t == ObjectType::kMeeting || t == ObjectType::kNote;
+}
 // The properties HubSpot stamps on every record: "createdate" / "hs_createdate" and
 // "lastmodifieddate" / "hs_lastmodifieddate".
 const char* created_property(ObjectType t);
 const char* modified_property(ObjectType t);
 
-// HUBSPOT_DEFINED association type ids (contract §5.2), the only associations the sandbox has.
+// HUBSPOT_DEFINED association type ids (contract §5.2; developers.hubspot.com/docs/api-reference/
+// latest/crm/associations/associate-records/guide, "Association type ID values"): between a
+// contact and its tasks and engagements, the only associations the sandbox has.
 constexpr int kTaskToContact = 204;
 constexpr int kContactToTask = 203;
-// The HUBSPOT_DEFINED type id from `from` to the other object type.
-constexpr int association_type_id(ObjectType from) { return from == ObjectType::kTask ? kTaskToContact : kContactToTask; }
+constexpr int kCallToContact = 194;
+constexpr int kContactToCall = 193;
+constexpr int kEmailToContact = 198;
+constexpr int kContactToEmail = 197;
+constexpr int kMeetingToContact = 200;
+constexpr int kContactToMeeting = 199;
+constexpr int kNoteToContact = 202;
+constexpr int kContactToNote = 201;
+// The HUBSPOT_DEFINED type id from `from` to `to`; 0 when the sandbox has no such association.
+int association_type_id(ObjectType from, ObjectType to);
+// The object type a contact's association type id leads to (203 -> tasks, 193 -> calls, ...).
+std::optional<ObjectType> contact_association_target(int type_id);
 
 struct PropertyDef {
   std::string name;

@@ -118,18 +118,21 @@ std::optional<std::string> restore_snapshot(const json& s, CrmState& crm, OAuthG
       // could be created; a name the configuration now defines keeps the configured definition.
       for (int t = 0; t < kObjectTypeCount; ++t) {
         const std::string key(object_type_name(static_cast<ObjectType>(t)));
-        if (pj.contains("propertyGroups"))
+        if (pj.contains("propertyGroups") && pj.at("propertyGroups").contains(key))
           for (const auto& g : pj.at("propertyGroups").at(key))
             if (!p.group(static_cast<ObjectType>(t), g.at("name").get<std::string>()))
               p.groups[t].push_back({g.at("name"), g.at("label"), g.at("displayOrder"), true});
-        if (pj.contains("properties"))
+        if (pj.contains("properties") && pj.at("properties").contains(key))
           for (const auto& dj : pj.at("properties").at(key)) {
             auto d = property_def_from_json(dj);
             if (!p.property(static_cast<ObjectType>(t), d.name)) p.add_property(static_cast<ObjectType>(t), std::move(d));
           }
       }
       for (int t = 0; t < kObjectTypeCount; ++t) {
-        for (const auto& oj : pj.at("objects").at(std::string(object_type_name(static_cast<ObjectType>(t))))) {
+        // Snapshots written before an object type existed have no list for it.
+        const std::string key(object_type_name(static_cast<ObjectType>(t)));
+        if (!pj.at("objects").contains(key)) continue;
+        for (const auto& oj : pj.at("objects").at(key)) {
           CrmObject o;
           o.id = oj.at("id");
           for (const auto& [k, v] : oj.at("props").items()) o.props[k] = v.get<std::string>();
