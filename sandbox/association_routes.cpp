@@ -41,6 +41,7 @@ class AssociationRoutes : public CrmCall {
                                                            std::string(object_type_name(t)) + " to " + std::string(object_type_name(*to)));
       }
       if (auto e = s_.crm.associate(p_, t, from->id, {*to, *to_id, expected, "HUBSPOT_DEFINED"})) return from_error(*e);
+      s_.crm.after_association_change(p_, t, from->id, *to, *to_id, c_.now_ms, c_.events);
       return json_response(200, json{{"fromObjectTypeId", object_type_id(t)}, {"fromObjectId", from->id},
                                      {"toObjectTypeId", object_type_id(*to)}, {"toObjectId", *to_id}, {"labels", json::array()}});
     };
@@ -81,7 +82,10 @@ class AssociationRoutes : public CrmCall {
     }
     if (m == "DELETE" && (rest.size() == 4 || rest.size() == 5)) {
       auto to_id = to_int(rest[3]);
-      if (to_id) s_.crm.dissociate(p_, t, from->id, *to, *to_id);
+      if (to_id) {
+        s_.crm.dissociate(p_, t, from->id, *to, *to_id);
+        s_.crm.after_association_change(p_, t, from->id, *to, *to_id, c_.now_ms, c_.events);
+      }
       return http::Response{204, {}, {}};
     }
     return std::nullopt;
@@ -135,6 +139,7 @@ class AssociationRoutes : public CrmCall {
       if (!fid || !tid) return error_response(400, "VALIDATION_ERROR", "from.id and to.id must be record ids");
       if (op == "archive") {
         s_.crm.dissociate(p_, from, *fid, to, *tid);
+        s_.crm.after_association_change(p_, from, *fid, to, *tid, c_.now_ms, c_.events);
         continue;
       }
       if (op == "create" && in.contains("types")) {
@@ -145,6 +150,7 @@ class AssociationRoutes : public CrmCall {
         return std::nullopt;
       }
       if (auto e = s_.crm.associate(p_, from, *fid, {to, *tid, type_id, "HUBSPOT_DEFINED"})) return from_error(*e);
+      s_.crm.after_association_change(p_, from, *fid, to, *tid, c_.now_ms, c_.events);
       results.push_back({{"fromObjectTypeId", object_type_id(from)}, {"fromObjectId", *fid}, {"toObjectTypeId", object_type_id(to)},
                          {"toObjectId", *tid}, {"labels", json::array()}});
     }

@@ -82,13 +82,16 @@ class ObjectRoutes : public CrmCall {
     bool archived = c_.query.get("archived").value_or("false") == "true";
     auto props = c_.query.list("properties");
     auto assoc = c_.query.list("associations");
+    auto with_history = c_.query.list("propertiesWithHistory");
     const auto& objs = p_.objects[static_cast<int>(t)];
     json results = json::array();
     auto it = objs.upper_bound(after);
     std::int64_t last = 0;
     for (; it != objs.end() && static_cast<std::int64_t>(results.size()) < *limit; ++it) {
       if (it->second.archived != archived) continue;
-      results.push_back(with_associations(t, it->second, s_.crm.to_public(p_, t, it->second, props), assoc));
+      json j = s_.crm.to_public(p_, t, it->second, props);
+      if (!with_history.empty()) j["propertiesWithHistory"] = s_.crm.history_json(p_, t, it->second, with_history);
+      results.push_back(with_associations(t, it->second, std::move(j), assoc));
       last = it->first;
     }
     while (it != objs.end() && it->second.archived != archived) ++it;
@@ -109,6 +112,8 @@ class ObjectRoutes : public CrmCall {
     const auto* o = s_.crm.find(p_, t, id, id_property, archived);
     if (!o) return not_found(id);
     json j = s_.crm.to_public(p_, t, *o, c_.query.list("properties"));
+    if (auto names = c_.query.list("propertiesWithHistory"); !names.empty())
+      j["propertiesWithHistory"] = s_.crm.history_json(p_, t, *o, names);
     return json_response(200, with_associations(t, *o, std::move(j), c_.query.list("associations")));
   }
 

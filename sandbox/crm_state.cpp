@@ -72,6 +72,8 @@ std::variant<const CrmObject*, ApiError> CrmState::create(Portal& p, ObjectType 
   if (t == ObjectType::kContact && !o.props.contains("lifecyclestage") && !default_lifecycle_stage.empty())
     o.props["lifecyclestage"] = default_lifecycle_stage;
   if (t == ObjectType::kTask && !o.props.contains("hs_task_status")) o.props["hs_task_status"] = "NOT_STARTED";
+  if (t == ObjectType::kTask && o.props["hs_task_status"] == "COMPLETED" && !o.props.contains("hs_task_completion_date"))
+    o.props["hs_task_completion_date"] = iso8601_ms(now_ms);
   if (t == ObjectType::kMeeting && !o.props.contains("hs_timestamp")) o.props["hs_timestamp"] = o.props["hs_meeting_start_time"];
   // The user a person's write came from (X-Sandbox-Acting-User), as HubSpot records the creator.
   if (is_engagement(t) && source.source_id.starts_with("userId:")) o.props["hs_created_by_user_id"] = source.source_id.substr(7);
@@ -91,12 +93,15 @@ std::variant<const CrmObject*, ApiError> CrmState::create(Portal& p, ObjectType 
   if (t == ObjectType::kContact) {
     if (auto it = stored.props.find("email"); it != stored.props.end()) p.email_index[to_lower(it->second)] = stored.id;
   }
+  for (const auto& [k, v] : stored.props)
+    if (k != modified_property(t)) record_version(stored, k, v, stored.created_ms, source);
   for (const auto& a : associations) associate(p, t, stored.id, a);
   events.push_back({ChangeEvent::Kind::kCreation, p.config.id, t, stored.id, "", "", now_ms, source.change_source, source.source_id});
   for (const auto& [k, v] : stored.props) {
     if (k == "hs_object_id" || k == modified_property(t)) continue;
     events.push_back({ChangeEvent::Kind::kPropertyChange, p.config.id, t, stored.id, k, v, now_ms, source.change_source, source.source_id});
   }
+  if (!associations.empty()) refresh_related(p, t, stored.id, now_ms, events);
   return &stored;
 }
 
@@ -107,11 +112,7 @@ std::variant<const CrmObject*, ApiError> CrmState::update(Portal& p, ObjectType 
   auto& o = p.objects[static_cast<int>(t)][id];
   std::map<std::string, std::string> props;
   check_properties(p, t, properties, &o, props);
-  if (!seeding_ && config_.limits.search_index_delay_ms > 0) {
-    // What search saw until now stays what it sees until this write is indexed.
-    if (now_ms >= o.search_visible_ms) o.search_props = o.props;
-    o.search_visible_ms = now_ms + config_.limits.search_index_delay_ms;
-  }
+  begin_write(o, now_ms);
   bool changed = false;
   for (auto& [k, v] : props) {
     auto it = o.props.find(k);
@@ -122,15 +123,23 @@ std::variant<const CrmObject*, ApiError> CrmState::update(Portal& p, ObjectType 
       if (!old.empty()) p.email_index.erase(to_lower(old));
       if (!v.empty()) p.email_index[to_lower(v)] = id;
     }
-    if (k == "hubspot_owner_id" && t == ObjectType::kContact) o.props["hubspot_owner_assigneddate"] = iso8601_ms(now_ms);
-    if (k == "hs_task_status" && t == ObjectType::kTask && v == "COMPLETED") o.props["hs_task_completion_date"] = iso8601_ms(now_ms);
+    if (k == "hubspot_owner_id" && t == ObjectType::kContact) {
+      o.props["hubspot_owner_assigneddate"] = iso8601_ms(now_ms);
+      record_version(o, "hubspot_owner_assigneddate", o.props["hubspot_owner_assigneddate"], now_ms, source);
+    }
+    if (k == "hs_task_status" && t == ObjectType::kTask && v == "COMPLETED") {
+      o.props["hs_task_completion_date"] = iso8601_ms(now_ms);
+      record_version(o, "hs_task_completion_date", o.props["hs_task_completion_date"], now_ms, source);
+    }
     if (v.empty()) o.props.erase(k);
     else o.props[k] = v;
+    record_version(o, k, v, now_ms, source);
     events.push_back({ChangeEvent::Kind::kPropertyChange, p.config.id, t, id, k, v, now_ms, source.change_source, source.source_id});
   }
   if (changed) {
     o.updated_ms = now_ms;
     o.props[modified_property(t)] = iso8601_ms(now_ms);
+    if (t != ObjectType::kContact) refresh_related(p, t, id, now_ms, events);
   }
   return &o;
 }
@@ -145,11 +154,13 @@ bool CrmState::archive(Portal& p, ObjectType t, std::int64_t id, std::int64_t no
   if (t == ObjectType::kContact) {
     if (auto e = it->second.props.find("email"); e != it->second.props.end()) p.email_index.erase(to_lower(e->second));
   }
-  if (auto* edges = associations(p, t, id)) {
-    auto copy = *edges;
-    for (const auto& e : copy) dissociate(p, t, id, e.to_type, e.to_id);
-  }
+  std::vector<AssociationEdge> edges;
+  if (const auto* live = associations(p, t, id)) edges = *live;
+  for (const auto& e : edges) dissociate(p, t, id, e.to_type, e.to_id);
   events.push_back({ChangeEvent::Kind::kDeletion, p.config.id, t, id, "", "", now_ms, source.change_source, source.source_id});
+  // The contacts a deleted activity counted for lose it.
+  for (const auto& e : edges)
+    if (e.to_type == ObjectType::kContact) refresh_rollups(p, e.to_id, now_ms, events);
   return true;
 }
 
@@ -212,6 +223,52 @@ void CrmState::dissociate(Portal& p, ObjectType from, std::int64_t from_id, Obje
 const std::vector<AssociationEdge>* CrmState::associations(const Portal& p, ObjectType t, std::int64_t id) const {
   auto it = p.associations.find({static_cast<int>(t), id});
   return it == p.associations.end() ? nullptr : &it->second;
+}
+
+void CrmState::record_version(CrmObject& o, std::string_view name, const std::string& value, std::int64_t ms,
+                              const WriteSource& source) {
+  auto it = o.history.find(name);
+  if (it == o.history.end()) it = o.history.emplace(std::string(name), std::vector<PropertyVersion>{}).first;
+  PropertyVersion v{value, ms, source.change_source, source.source_id, 0};
+  if (source.source_id.starts_with("userId:")) {
+    std::int64_t user = 0;
+    std::string_view digits = std::string_view(source.source_id).substr(7);
+    std::from_chars(digits.data(), digits.data() + digits.size(), user);
+    v.updated_by_user_id = user;
+  }
+  it->second.push_back(std::move(v));
+  if (it->second.size() > kHistoryLimit) it->second.erase(it->second.begin());
+}
+
+void CrmState::begin_write(CrmObject& o, std::int64_t now_ms) const {
+  if (seeding_ || config_.limits.search_index_delay_ms <= 0) return;
+  // What search saw until now stays what it sees until this write is indexed.
+  if (now_ms >= o.search_visible_ms) o.search_props = o.props;
+  o.search_visible_ms = now_ms + config_.limits.search_index_delay_ms;
+}
+
+void CrmState::after_association_change(Portal& p, ObjectType a, std::int64_t a_id, ObjectType b, std::int64_t b_id,
+                                        std::int64_t now_ms, std::vector<ChangeEvent>& events) {
+  if (a == ObjectType::kContact) refresh_rollups(p, a_id, now_ms, events);
+  if (b == ObjectType::kContact) refresh_rollups(p, b_id, now_ms, events);
+}
+
+json CrmState::history_json(const Portal& p, ObjectType t, const CrmObject& o, const std::vector<std::string>& names) const {
+  json out = json::object();
+  for (const auto& name : names) {
+    if (!p.property(t, name)) continue;  // unknown properties are ignored, as for `properties`
+    json versions = json::array();
+    if (auto it = o.history.find(name); it != o.history.end()) {
+      for (auto v = it->second.rbegin(); v != it->second.rend(); ++v) {
+        json j = {{"value", v->value}, {"timestamp", iso8601_ms(v->timestamp_ms)}, {"sourceType", v->source_type}};
+        if (!v->source_id.empty()) j["sourceId"] = v->source_id;
+        if (v->updated_by_user_id != 0) j["updatedByUserId"] = v->updated_by_user_id;
+        versions.push_back(std::move(j));
+      }
+    }
+    out[name] = std::move(versions);
+  }
+  return out;
 }
 
 json CrmState::to_public(const Portal& p, ObjectType t, const CrmObject& o, const std::vector<std::string>& requested,

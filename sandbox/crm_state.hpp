@@ -90,9 +90,23 @@ struct PropertyGroupDef {
   bool api_created = false;  // as PropertyDef::api_created
 };
 
+// One value a property had, as `propertiesWithHistory` returns it (ValueWithTimestamp).
+struct PropertyVersion {
+  std::string value;  // "" when the write cleared the property
+  std::int64_t timestamp_ms = 0;
+  std::string source_type;        // INTEGRATION, CRM_UI, ENGAGEMENTS, ...
+  std::string source_id;          // the app id, "userId:<id>", "ObjectPropertyUpdater", ...
+  std::int64_t updated_by_user_id = 0;  // 0 = none
+};
+// Versions kept per property (HubSpot's own limit is not documented).
+constexpr std::size_t kHistoryLimit = 20;
+
 struct CrmObject {
   std::int64_t id = 0;
   PropertyMap props;
+  // Per property, oldest first, at most kHistoryLimit versions. Not kept for the modified-date
+  // stamp, which changes on every write.
+  std::map<std::string, std::vector<PropertyVersion>, std::less<>> history;
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;
   bool archived = false;
@@ -192,6 +206,13 @@ class CrmState {
   std::optional<ApiError> associate(Portal& p, ObjectType from, std::int64_t from_id, const AssociationInput& a);
   void dissociate(Portal& p, ObjectType from, std::int64_t from_id, ObjectType to, std::int64_t to_id);
   [[nodiscard]] const std::vector<AssociationEdge>* associations(const Portal& p, ObjectType t, std::int64_t id) const;
+  // After the routes associate or dissociate two records: a contact's activity roll-ups
+  // (crm_rollups.cpp) follow its tasks and engagements.
+  void after_association_change(Portal& p, ObjectType a, std::int64_t a_id, ObjectType b, std::int64_t b_id,
+                                std::int64_t now_ms, std::vector<ChangeEvent>& events);
+  // {"name": [{value, timestamp, sourceType, sourceId?, updatedByUserId?}, ...newest first]} for
+  // the requested properties the schema knows.
+  [[nodiscard]] json history_json(const Portal& p, ObjectType t, const CrmObject& o, const std::vector<std::string>& names) const;
 
   // SimplePublicObject JSON. `requested` empty = the object type's default properties.
   [[nodiscard]] json to_public(const Portal& p, ObjectType t, const CrmObject& o, const std::vector<std::string>& requested,
@@ -220,6 +241,17 @@ class CrmState {
                                           std::map<std::string, std::string>& normalised) const;
   std::optional<ApiError> check_properties(const Portal& p, ObjectType t, const json& properties, const CrmObject* existing,
                                            std::map<std::string, std::string>& normalised) const;
+
+  // Appends a version of `name` to o's history, dropping the oldest beyond kHistoryLimit.
+  static void record_version(CrmObject& o, std::string_view name, const std::string& value, std::int64_t ms,
+                             const WriteSource& source);
+  // Before a write changes `o`: what search sees stays the old state until the write is indexed.
+  void begin_write(CrmObject& o, std::int64_t now_ms) const;
+  // Recomputes a contact's activity roll-ups from its live engagements and tasks and writes the
+  // ones that changed as HubSpot's own (changeSource ENGAGEMENTS). No-op while seeding.
+  void refresh_rollups(Portal& p, std::int64_t contact_id, std::int64_t now_ms, std::vector<ChangeEvent>& events);
+  // refresh_rollups for the contact itself, or for every contact a task or engagement is associated with.
+  void refresh_related(Portal& p, ObjectType t, std::int64_t id, std::int64_t now_ms, std::vector<ChangeEvent>& events);
 
   SandboxConfig config_;
   std::map<std::int64_t, Portal> portals_;

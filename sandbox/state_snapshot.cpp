@@ -56,8 +56,19 @@ json take_snapshot(const CrmState& crm, const OAuthGrants& grants) {
       for (const auto& [oid, o] : p.objects[t]) {
         json props = json::object();
         for (const auto& [k, v] : o.props) props[k] = v;
-        list.push_back({{"id", oid}, {"props", std::move(props)}, {"createdMs", o.created_ms}, {"updatedMs", o.updated_ms},
-                        {"archived", o.archived}, {"archivedMs", o.archived_ms}});
+        json row = {{"id", oid}, {"props", std::move(props)}, {"createdMs", o.created_ms}, {"updatedMs", o.updated_ms},
+                    {"archived", o.archived}, {"archivedMs", o.archived_ms}};
+        if (!o.history.empty()) {
+          json history = json::object();
+          for (const auto& [name, versions] : o.history) {
+            json list_j = json::array();
+            for (const auto& v : versions)
+              list_j.push_back(json::array({v.value, v.timestamp_ms, v.source_type, v.source_id, v.updated_by_user_id}));
+            history[name] = std::move(list_j);
+          }
+          row["history"] = std::move(history);
+        }
+        list.push_back(std::move(row));
       }
       objects[std::string(object_type_name(static_cast<ObjectType>(t)))] = std::move(list);
     }
@@ -140,6 +151,12 @@ std::optional<std::string> restore_snapshot(const json& s, CrmState& crm, OAuthG
           o.updated_ms = oj.at("updatedMs");
           o.archived = oj.at("archived");
           o.archived_ms = oj.at("archivedMs");
+          // Absent from snapshots written before history was kept.
+          if (oj.contains("history"))
+            for (const auto& [name, versions] : oj.at("history").items())
+              for (const auto& v : versions)
+                o.history[name].push_back({v.at(0).get<std::string>(), v.at(1).get<std::int64_t>(), v.at(2).get<std::string>(),
+                                           v.at(3).get<std::string>(), v.at(4).get<std::int64_t>()});
           if (t == 0 && !o.archived) {
             if (auto e = o.props.find("email"); e != o.props.end()) p.email_index[to_lower(e->second)] = o.id;
           }
