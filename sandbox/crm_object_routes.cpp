@@ -30,6 +30,10 @@ class ObjectRoutes : public CrmCall {
       return search_objects(s_, c_, t);
     }
     if (rest.size() == 2 && rest[0] == "batch" && m == "POST") return serve_object_batch(s_, c_, t, rest[1]);
+    if (rest.size() == 1 && rest[0] == "merge" && m == "POST") {
+      if (auto e = require_object_scope(c_, t, true)) return e;
+      return merge(t);
+    }
     if (rest.size() == 1) {
       if (m == "GET") {
         if (auto e = require_object_scope(c_, t, false)) return e;
@@ -127,6 +131,21 @@ class ObjectRoutes : public CrmCall {
                              c_.events);
     if (auto* e = std::get_if<ApiError>(&r)) return from_error(*e);
     return json_response(201, s_.crm.to_public(p_, t, *std::get<const CrmObject*>(r), {}, true));
+  }
+
+  // POST …/contacts/merge {"primaryObjectId","objectIdToMerge"} -> 200 with the merged record.
+  http::Response merge(ObjectType t) {
+    if (t != ObjectType::kContact) return error_response(400, "VALIDATION_ERROR", "the sandbox merges contacts only");
+    json body;
+    if (auto e = body_or_error(body)) return std::move(*e);
+    if (!body.contains("primaryObjectId") || !body.contains("objectIdToMerge"))
+      return error_response(400, "VALIDATION_ERROR", "Invalid input JSON: 'primaryObjectId' and 'objectIdToMerge' are required");
+    auto primary = json_id(body.at("primaryObjectId"));
+    auto merged = json_id(body.at("objectIdToMerge"));
+    if (!primary || !merged) return error_response(400, "VALIDATION_ERROR", "primaryObjectId and objectIdToMerge must be record ids");
+    auto r = s_.crm.merge_contacts(p_, *primary, *merged, c_.now_ms, c_.source, c_.events);
+    if (auto* e = std::get_if<ApiError>(&r)) return from_error(*e);
+    return json_response(200, s_.crm.to_public(p_, t, *std::get<const CrmObject*>(r), {}, true));
   }
 
   http::Response update(ObjectType t, const std::string& id) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <set>
 
 namespace tandem::sandbox {
 
@@ -171,6 +172,11 @@ const CrmObject* CrmState::find(const Portal& p, ObjectType t, std::string_view 
     auto [ptr, ec] = std::from_chars(id.data(), id.data() + id.size(), n);
     if (ec != std::errc() || ptr != id.data() + id.size()) return nullptr;
     auto it = objs.find(n);
+    if (it == objs.end() && t == ObjectType::kContact && !archived) {
+      // A merged-away id answers with the record it was merged into (chains are followed).
+      for (auto m = p.merged_into.find(n); m != p.merged_into.end(); m = p.merged_into.find(n)) n = m->second;
+      it = objs.find(n);
+    }
     if (it == objs.end() || it->second.archived != archived) return nullptr;
     return &it->second;
   }
@@ -223,6 +229,80 @@ void CrmState::dissociate(Portal& p, ObjectType from, std::int64_t from_id, Obje
 const std::vector<AssociationEdge>* CrmState::associations(const Portal& p, ObjectType t, std::int64_t id) const {
   auto it = p.associations.find({static_cast<int>(t), id});
   return it == p.associations.end() ? nullptr : &it->second;
+}
+
+std::variant<const CrmObject*, ApiError> CrmState::merge_contacts(Portal& p, std::int64_t primary_id, std::int64_t merged_id,
+                                                                 std::int64_t now_ms, const WriteSource& source,
+                                                                 std::vector<ChangeEvent>& events) {
+  auto& contacts = p.objects[static_cast<int>(ObjectType::kContact)];
+  auto live = [&](std::int64_t id) {
+    auto it = contacts.find(id);
+    return it == contacts.end() || it->second.archived ? nullptr : &it->second;
+  };
+  CrmObject* primary = live(primary_id);
+  CrmObject* merged = live(merged_id);
+  if (!primary) return not_found_error(std::to_string(primary_id));
+  if (!merged) return not_found_error(std::to_string(merged_id));
+  if (primary_id == merged_id)
+    return ApiError{400, error_body("VALIDATION_ERROR", "primaryObjectId and objectIdToMerge must be different records")};
+
+  begin_write(*primary, now_ms);
+  // The primary's values win; the merged record's fill what the primary lacks. Record stamps,
+  // the email (kept as a second address that finds the primary) and roll-ups (recomputed below)
+  // are not moved.
+  static const std::set<std::string, std::less<>> kNotMoved = {
+      "hs_object_id", "createdate", "lastmodifieddate", "email", "hs_merged_object_ids", "notes_last_contacted",
+      "num_contacted_notes", "notes_last_updated", "num_notes", "hs_sales_email_last_replied",
+      "hs_last_sales_activity_timestamp", "hs_last_sales_activity_type"};
+  int moved = 0;
+  for (const auto& [k, v] : merged->props) {
+    if (kNotMoved.contains(k) || v.empty() || primary->props.contains(k)) continue;
+    primary->props[k] = v;
+    record_version(*primary, k, v, now_ms, source);
+    events.push_back({ChangeEvent::Kind::kPropertyChange, p.config.id, ObjectType::kContact, primary_id, k, v, now_ms,
+                      source.change_source, source.source_id});
+    ++moved;
+  }
+  // The combined history: both records' versions, newest kept.
+  for (auto& [name, versions] : merged->history) {
+    auto& into = primary->history[name];
+    into.insert(into.end(), versions.begin(), versions.end());
+    std::stable_sort(into.begin(), into.end(),
+                     [](const PropertyVersion& a, const PropertyVersion& b) { return a.timestamp_ms < b.timestamp_ms; });
+    if (into.size() > kHistoryLimit) into.erase(into.begin(), into.end() - static_cast<std::ptrdiff_t>(kHistoryLimit));
+  }
+  // Merged Contact IDs: the merged record and whatever had been merged into it.
+  std::string ids = primary->props.contains("hs_merged_object_ids") ? primary->props["hs_merged_object_ids"] : "";
+  for (const std::string& add : {std::to_string(merged_id), merged->props.contains("hs_merged_object_ids")
+                                                                ? merged->props["hs_merged_object_ids"]
+                                                                : std::string{}}) {
+    if (add.empty()) continue;
+    ids += (ids.empty() ? "" : ";") + add;
+  }
+  primary->props["hs_merged_object_ids"] = ids;
+  record_version(*primary, "hs_merged_object_ids", ids, now_ms, source);
+
+  std::vector<AssociationEdge> edges;
+  if (const auto* e = associations(p, ObjectType::kContact, merged_id)) edges = *e;
+  for (const auto& e : edges) {
+    dissociate(p, ObjectType::kContact, merged_id, e.to_type, e.to_id);
+    associate(p, ObjectType::kContact, primary_id, {e.to_type, e.to_id, e.type_id, e.category});
+  }
+  if (auto e = merged->props.find("email"); e != merged->props.end()) p.email_index[to_lower(e->second)] = primary_id;
+  for (auto& [from, to] : p.merged_into)
+    if (to == merged_id) to = primary_id;
+  p.merged_into[merged_id] = primary_id;
+  contacts.erase(merged_id);
+
+  primary->updated_ms = now_ms;
+  primary->props["lastmodifieddate"] = iso8601_ms(now_ms);
+  ChangeEvent merge{ChangeEvent::Kind::kMerge, p.config.id, ObjectType::kContact, primary_id, "", "", now_ms,
+                    source.change_source, source.source_id};
+  merge.merged_ids = {merged_id};
+  merge.properties_moved = moved;
+  events.push_back(std::move(merge));
+  refresh_rollups(p, primary_id, now_ms, events);
+  return primary;
 }
 
 void CrmState::record_version(CrmObject& o, std::string_view name, const std::string& value, std::int64_t ms,

@@ -132,7 +132,7 @@ struct ApiError {
 };
 
 struct ChangeEvent {
-  enum class Kind { kCreation, kPropertyChange, kDeletion };
+  enum class Kind { kCreation, kPropertyChange, kDeletion, kMerge };
   Kind kind;
   std::int64_t portal_id;
   ObjectType object_type;
@@ -142,6 +142,9 @@ struct ChangeEvent {
   std::int64_t occurred_ms;
   std::string change_source;  // INTEGRATION for API writes, CRM_UI for seeds/inspection writes
   std::string source_id;
+  // kMerge: object_id is the surviving (primary) record.
+  std::vector<std::int64_t> merged_ids;
+  int properties_moved = 0;
 };
 
 struct WriteSource {
@@ -165,6 +168,8 @@ struct Portal {
   std::array<std::map<std::int64_t, CrmObject>, kObjectTypeCount> objects;
   std::unordered_map<std::string, std::int64_t> email_index;  // lowercase email -> live contact id
   std::map<std::pair<int, std::int64_t>, std::vector<AssociationEdge>> associations;
+  // Contacts merged away -> the contact they were merged into (possibly merged again since).
+  std::map<std::int64_t, std::int64_t> merged_into;
   std::int64_t next_id = 1001;
 
   std::array<std::unordered_map<std::string, std::size_t>, kObjectTypeCount> schema_index;
@@ -199,7 +204,15 @@ class CrmState {
   bool archive(Portal& p, ObjectType t, std::int64_t id, std::int64_t now_ms, const WriteSource& source,
                std::vector<ChangeEvent>& events);
 
-  // Finds a live record by id, or by a unique property ("email", "hs_object_id").
+  // POST …/contacts/merge (CONTRACT-ADDITIONS.md §4): `merged_id`'s properties fill the
+  // primary's empty ones, its associations and history move to the primary, it disappears and
+  // its id (and email) resolve to the primary from then on. One kMerge event.
+  std::variant<const CrmObject*, ApiError> merge_contacts(Portal& p, std::int64_t primary_id, std::int64_t merged_id,
+                                                          std::int64_t now_ms, const WriteSource& source,
+                                                          std::vector<ChangeEvent>& events);
+
+  // Finds a live record by id, or by a unique property ("email", "hs_object_id"). The id of a
+  // contact merged into another finds the one it was merged into.
   [[nodiscard]] const CrmObject* find(const Portal& p, ObjectType t, std::string_view id, std::string_view id_property,
                                       bool archived = false) const;
 

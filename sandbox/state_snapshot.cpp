@@ -95,8 +95,11 @@ json take_snapshot(const CrmState& crm, const OAuthGrants& grants) {
       properties[key] = std::move(plist);
       groups[key] = std::move(glist);
     }
+    json merged = json::array();
+    for (const auto& [from, to] : p.merged_into) merged.push_back(json::array({from, to}));
     portals.push_back({{"id", id}, {"nextId", p.next_id}, {"owners", owners}, {"teams", teams}, {"objects", objects},
-                       {"associations", assoc}, {"properties", properties}, {"propertyGroups", groups}});
+                       {"associations", assoc}, {"properties", properties}, {"propertyGroups", groups},
+                       {"mergedInto", merged}});
   }
   json codes_j = json::object();
   for (const auto& [c, v] : grants.codes)
@@ -163,6 +166,8 @@ std::optional<std::string> restore_snapshot(const json& s, CrmState& crm, OAuthG
           p.objects[t][o.id] = std::move(o);
         }
       }
+      if (pj.contains("mergedInto"))
+        for (const auto& m : pj.at("mergedInto")) p.merged_into[m.at(0).get<std::int64_t>()] = m.at(1).get<std::int64_t>();
       for (const auto& a : pj.at("associations")) {
         p.associations[{a.at(0).get<int>(), a.at(1).get<std::int64_t>()}].push_back(
             {static_cast<ObjectType>(a.at(2).get<int>()), a.at(3).get<std::int64_t>(), a.at(4).get<int>(), a.at(5).get<std::string>()});

@@ -365,3 +365,31 @@ TEST_CASE("sandbox webhooks: a rep logging a call changes Last Contacted with ch
     }
   }
 }
+
+TEST_CASE("sandbox webhooks: contact.merge and object.merge carry the merge fields") {
+  SandboxFixture f(test_config());
+  Receiver receiver;
+  point_at(f, receiver);
+  f.call_json("PUT", "/_sandbox/webhooks/settings",
+              {{"subscriptions", {{{"id", 501}, {"subscriptionType", "contact.merge"}}, {{"id", 502}, {"subscriptionType", "object.merge"}}}}});
+  std::string primary = f.call_json("POST", "/crm/v3/objects/contacts", {{"properties", {{"email", "p@example.com"}}}}, 201).at("id");
+  std::string other =
+      f.call_json("POST", "/crm/v3/objects/contacts", {{"properties", {{"email", "o@example.com"}, {"jobtitle", "CTO"}, {"city", "Oslo"}}}}, 201)
+          .at("id");
+  f.call_json("POST", "/crm/objects/2026-03/contacts/merge", {{"primaryObjectId", primary}, {"objectIdToMerge", other}});
+  json events = all_events(receiver.wait_for(1));
+  if (events.size() < 2) events = all_events(receiver.wait_for(2));
+  REQUIRE(events.size() == 2);
+  std::set<std::int64_t> subscriptions;
+  for (const auto& e : events) {
+    subscriptions.insert(e.at("subscriptionId").get<std::int64_t>());
+    CHECK(e.at("objectId") == std::stoll(primary));
+    CHECK(e.at("primaryObjectId") == std::stoll(primary));
+    CHECK(e.at("mergedObjectIds") == json::array({std::stoll(other)}));
+    CHECK(e.at("newObjectId") == std::stoll(primary));
+    CHECK(e.at("numberOfPropertiesMoved") == 2);  // jobtitle and city
+    CHECK(e.at("changeSource") == "INTEGRATION");
+    if (e.at("subscriptionType") == "object.merge") CHECK(e.at("objectTypeId") == "0-1");
+  }
+  CHECK(subscriptions == std::set<std::int64_t>{501, 502});
+}
