@@ -1,6 +1,6 @@
 // Associations (contract §5.2, §5.3): one record's associations (v3 PUT/DELETE with a type id or label,
 // v4 GET, labelled and default PUT) and the v4 batch routes (read, create, associate/default,
-// archive), all HUBSPOT_DEFINED between contacts and tasks.
+// archive), all HUBSPOT_DEFINED between contacts and their tasks and engagements.
 
 #include "sandbox/crm_routes.hpp"
 
@@ -35,12 +35,13 @@ class AssociationRoutes : public CrmCall {
     auto link = [&](const std::string& to_id_text, std::optional<int> type_id) -> http::Response {
       auto to_id = to_int(to_id_text);
       if (!to_id) return not_found(to_id_text);
-      int expected = association_type_id(t);
-      if (type_id && *type_id != expected) {
+      int expected = association_type_id(t, *to);
+      if (expected == 0 || (type_id && *type_id != expected)) {
         return error_response(400, "VALIDATION_ERROR", "association type " + std::to_string(*type_id) + " is not valid from " +
                                                            std::string(object_type_name(t)) + " to " + std::string(object_type_name(*to)));
       }
       if (auto e = s_.crm.associate(p_, t, from->id, {*to, *to_id, expected, "HUBSPOT_DEFINED"})) return from_error(*e);
+      s_.crm.after_association_change(p_, t, from->id, *to, *to_id, c_.now_ms, c_.events);
       return json_response(200, json{{"fromObjectTypeId", object_type_id(t)}, {"fromObjectId", from->id},
                                      {"toObjectTypeId", object_type_id(*to)}, {"toObjectId", *to_id}, {"labels", json::array()}});
     };
@@ -51,7 +52,7 @@ class AssociationRoutes : public CrmCall {
       json body = batch_envelope(c_.now_ms, json::array({{{"from", {{"id", std::to_string(from->id)}}},
                                                           {"to", {{"id", std::to_string(to_id)}}},
                                                           {"associationSpec", {{"associationCategory", "HUBSPOT_DEFINED"},
-                                                                               {"associationTypeId", association_type_id(t)}}}}}));
+                                                                               {"associationTypeId", association_type_id(t, *to)}}}}}));
       return json_response(200, body);
     }
     if (m == "PUT" && rest.size() == 5) {
@@ -59,7 +60,7 @@ class AssociationRoutes : public CrmCall {
       std::optional<int> type_id = to_int(rest[4]);
       if (!type_id) {
         if (rest[4] != association_label(t, *to)) return error_response(400, "VALIDATION_ERROR", "Unknown association type " + rest[4]);
-        type_id = association_type_id(t);
+        type_id = association_type_id(t, *to);
       }
       auto r = link(rest[3], static_cast<int>(*type_id));
       if (r.status != 200) return r;
@@ -81,7 +82,10 @@ class AssociationRoutes : public CrmCall {
     }
     if (m == "DELETE" && (rest.size() == 4 || rest.size() == 5)) {
       auto to_id = to_int(rest[3]);
-      if (to_id) s_.crm.dissociate(p_, t, from->id, *to, *to_id);
+      if (to_id) {
+        s_.crm.dissociate(p_, t, from->id, *to, *to_id);
+        s_.crm.after_association_change(p_, t, from->id, *to, *to_id, c_.now_ms, c_.events);
+      }
       return http::Response{204, {}, {}};
     }
     return std::nullopt;
@@ -124,7 +128,10 @@ class AssociationRoutes : public CrmCall {
     }
     if (auto e = c_.require_scope({kContactsWrite})) return e;
     if (inputs.size() > 2000) return error_response(400, "VALIDATION_ERROR", "Batch create accepts at most 2000 inputs");
-    int type_id = association_type_id(from);
+    int type_id = association_type_id(from, to);
+    if (type_id == 0)
+      return error_response(400, "VALIDATION_ERROR", "associations from " + std::string(object_type_name(from)) + " to " +
+                                                         std::string(object_type_name(to)) + " are not supported by the sandbox");
     json results = json::array();
     for (const auto& in : inputs) {
       auto fid = json_id(in.at("from").at("id"));
@@ -132,6 +139,7 @@ class AssociationRoutes : public CrmCall {
       if (!fid || !tid) return error_response(400, "VALIDATION_ERROR", "from.id and to.id must be record ids");
       if (op == "archive") {
         s_.crm.dissociate(p_, from, *fid, to, *tid);
+        s_.crm.after_association_change(p_, from, *fid, to, *tid, c_.now_ms, c_.events);
         continue;
       }
       if (op == "create" && in.contains("types")) {
@@ -142,6 +150,7 @@ class AssociationRoutes : public CrmCall {
         return std::nullopt;
       }
       if (auto e = s_.crm.associate(p_, from, *fid, {to, *tid, type_id, "HUBSPOT_DEFINED"})) return from_error(*e);
+      s_.crm.after_association_change(p_, from, *fid, to, *tid, c_.now_ms, c_.events);
       results.push_back({{"fromObjectTypeId", object_type_id(from)}, {"fromObjectId", *fid}, {"toObjectTypeId", object_type_id(to)},
                          {"toObjectId", *tid}, {"labels", json::array()}});
     }

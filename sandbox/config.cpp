@@ -119,7 +119,8 @@ void read_app(ConfigSection s, AppConfig& a) {
       c.id = sub.integer("id", next_id++, 1, std::numeric_limits<std::int64_t>::max());
       c.subscription_type = sub.choice("subscriptionType", c.subscription_type,
                                        {"contact.creation", "contact.propertyChange", "contact.deletion",
-                                        "object.creation", "object.propertyChange", "object.deletion"});
+                                        "object.creation", "object.propertyChange", "object.deletion", "contact.merge",
+                                        "object.merge"});
       if (!sub.has("subscriptionType")) sub.error("subscriptionType", "required");
       c.property_name = sub.string("propertyName", c.property_name);
       c.active = sub.boolean("active", c.active);

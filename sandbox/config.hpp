@@ -49,7 +49,7 @@ struct PortalConfig {
 struct SubscriptionConfig {
   std::int64_t id = 0;
   // contact.creation | contact.propertyChange | contact.deletion | object.creation |
-  // object.propertyChange | object.deletion (objectType contact)
+  // object.propertyChange | object.deletion | contact.merge | object.merge (objectType contact)
   std::string subscription_type;
   std::string property_name;  // propertyChange only
   bool active = true;

@@ -44,7 +44,7 @@ class BatchRoutes : public CrmCall {
   using CrmCall::CrmCall;
 
   std::optional<http::Response> route(ObjectType t, const std::string& op) {
-    if (auto e = c_.require_scope({op == "read" ? kContactsRead : kContactsWrite})) return e;
+    if (auto e = require_object_scope(c_, t, op != "read")) return e;
     if (op == "read") return batch_read(t);
     if (op == "create") return batch_create(t);
     if (op == "update") return batch_update(t);
@@ -74,6 +74,7 @@ class BatchRoutes : public CrmCall {
     if (auto e = body_or_error(body)) return std::move(*e);
     if (auto e = check_batch_size(body)) return std::move(*e);
     auto props = string_list(body, "properties");
+    auto with_history = string_list(body, "propertiesWithHistory");
     std::string id_property = body.value("idProperty", "");
     bool archived = c_.query.get("archived").value_or("false") == "true";
     json results = json::array();
@@ -87,6 +88,7 @@ class BatchRoutes : public CrmCall {
         continue;
       }
       json j = s_.crm.to_public(p_, t, *o, props);
+      if (!with_history.empty()) j["propertiesWithHistory"] = s_.crm.history_json(p_, t, *o, with_history);
       if (!id_property.empty() && id_property != "hs_object_id") j["id"] = std::to_string(o->id);
       results.push_back(std::move(j));
     }

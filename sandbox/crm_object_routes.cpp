@@ -1,5 +1,5 @@
 // CRM records (contract §4): list with paging, get by id or email, create (with associations),
-// PATCH and DELETE on contacts and tasks; the record's search, batch and association routes are
+// PATCH and DELETE on contacts, tasks and engagements; the record's search, batch and association routes are
 // passed on to search.cpp, crm_batch_routes.cpp and association_routes.cpp.
 
 #include "sandbox/crm_routes.hpp"
@@ -16,31 +16,35 @@ class ObjectRoutes : public CrmCall {
     const auto& m = c_.request.method;
     if (rest.empty()) {
       if (m == "GET") {
-        if (auto e = c_.require_scope({kContactsRead})) return e;
+        if (auto e = require_object_scope(c_, t, false)) return e;
         return list(t);
       }
       if (m == "POST") {
-        if (auto e = c_.require_scope({kContactsWrite})) return e;
+        if (auto e = require_object_scope(c_, t, true)) return e;
         return create(t);
       }
       return std::nullopt;
     }
     if (rest.size() == 1 && rest[0] == "search" && m == "POST") {
-      if (auto e = c_.require_scope({kContactsRead})) return e;
+      if (auto e = require_object_scope(c_, t, false)) return e;
       return search_objects(s_, c_, t);
     }
     if (rest.size() == 2 && rest[0] == "batch" && m == "POST") return serve_object_batch(s_, c_, t, rest[1]);
+    if (rest.size() == 1 && rest[0] == "merge" && m == "POST") {
+      if (auto e = require_object_scope(c_, t, true)) return e;
+      return merge(t);
+    }
     if (rest.size() == 1) {
       if (m == "GET") {
-        if (auto e = c_.require_scope({kContactsRead})) return e;
+        if (auto e = require_object_scope(c_, t, false)) return e;
         return get(t, rest[0]);
       }
       if (m == "PATCH") {
-        if (auto e = c_.require_scope({kContactsWrite})) return e;
+        if (auto e = require_object_scope(c_, t, true)) return e;
         return update(t, rest[0]);
       }
       if (m == "DELETE") {
-        if (auto e = c_.require_scope({kContactsWrite})) return e;
+        if (auto e = require_object_scope(c_, t, true)) return e;
         const auto* o = s_.crm.find(p_, t, rest[0], "");
         if (o) s_.crm.archive(p_, t, o->id, c_.now_ms, c_.source, c_.events);
         return http::Response{204, {}, {}};  // HubSpot answers 204 even when the record is already gone
@@ -82,13 +86,16 @@ class ObjectRoutes : public CrmCall {
     bool archived = c_.query.get("archived").value_or("false") == "true";
     auto props = c_.query.list("properties");
     auto assoc = c_.query.list("associations");
+    auto with_history = c_.query.list("propertiesWithHistory");
     const auto& objs = p_.objects[static_cast<int>(t)];
     json results = json::array();
     auto it = objs.upper_bound(after);
     std::int64_t last = 0;
     for (; it != objs.end() && static_cast<std::int64_t>(results.size()) < *limit; ++it) {
       if (it->second.archived != archived) continue;
-      results.push_back(with_associations(t, it->second, s_.crm.to_public(p_, t, it->second, props), assoc));
+      json j = s_.crm.to_public(p_, t, it->second, props);
+      if (!with_history.empty()) j["propertiesWithHistory"] = s_.crm.history_json(p_, t, it->second, with_history);
+      results.push_back(with_associations(t, it->second, std::move(j), assoc));
       last = it->first;
     }
     while (it != objs.end() && it->second.archived != archived) ++it;
@@ -109,6 +116,8 @@ class ObjectRoutes : public CrmCall {
     const auto* o = s_.crm.find(p_, t, id, id_property, archived);
     if (!o) return not_found(id);
     json j = s_.crm.to_public(p_, t, *o, c_.query.list("properties"));
+    if (auto names = c_.query.list("propertiesWithHistory"); !names.empty())
+      j["propertiesWithHistory"] = s_.crm.history_json(p_, t, *o, names);
     return json_response(200, with_associations(t, *o, std::move(j), c_.query.list("associations")));
   }
 
@@ -122,6 +131,21 @@ class ObjectRoutes : public CrmCall {
                              c_.events);
     if (auto* e = std::get_if<ApiError>(&r)) return from_error(*e);
     return json_response(201, s_.crm.to_public(p_, t, *std::get<const CrmObject*>(r), {}, true));
+  }
+
+  // POST …/contacts/merge {"primaryObjectId","objectIdToMerge"} -> 200 with the merged record.
+  http::Response merge(ObjectType t) {
+    if (t != ObjectType::kContact) return error_response(400, "VALIDATION_ERROR", "the sandbox merges contacts only");
+    json body;
+    if (auto e = body_or_error(body)) return std::move(*e);
+    if (!body.contains("primaryObjectId") || !body.contains("objectIdToMerge"))
+      return error_response(400, "VALIDATION_ERROR", "Invalid input JSON: 'primaryObjectId' and 'objectIdToMerge' are required");
+    auto primary = json_id(body.at("primaryObjectId"));
+    auto merged = json_id(body.at("objectIdToMerge"));
+    if (!primary || !merged) return error_response(400, "VALIDATION_ERROR", "primaryObjectId and objectIdToMerge must be record ids");
+    auto r = s_.crm.merge_contacts(p_, *primary, *merged, c_.now_ms, c_.source, c_.events);
+    if (auto* e = std::get_if<ApiError>(&r)) return from_error(*e);
+    return json_response(200, s_.crm.to_public(p_, t, *std::get<const CrmObject*>(r), {}, true));
   }
 
   http::Response update(ObjectType t, const std::string& id) {

@@ -21,6 +21,12 @@ std::optional<std::int64_t> json_id(const json& j) {
   return std::nullopt;
 }
 
+std::optional<http::Response> require_object_scope(const ApiContext& c, ObjectType t, bool write) {
+  if (auto e = c.require_scope({write ? kContactsWrite : kContactsRead})) return e;
+  if (t == ObjectType::kEmail) return c.require_scope({kSalesEmailRead});
+  return std::nullopt;
+}
+
 http::Response not_found(std::string_view id) {
   auto e = not_found_error(id);
   return json_response(e.status, e.body);
@@ -42,9 +48,12 @@ std::variant<std::vector<AssociationInput>, http::Response> parse_associations(c
     if (!id) return error_response(400, "VALIDATION_ERROR", "associations[].to.id must be a record id");
     for (const auto& t : a.at("types")) {
       AssociationInput in;
-      in.to_type = from == ObjectType::kTask ? ObjectType::kContact : ObjectType::kTask;
       in.to_id = *id;
       in.type_id = t.at("associationTypeId").get<int>();
+      // From a contact the type id names the other object (203 tasks, 193 calls, ...); an
+      // unknown id is reported by validation as an invalid association type.
+      in.to_type = from == ObjectType::kContact ? contact_association_target(in.type_id).value_or(ObjectType::kTask)
+                                                : ObjectType::kContact;
       in.category = t.at("associationCategory").get<std::string>();
       out.push_back(in);
     }

@@ -45,9 +45,15 @@ std::optional<http::Response> serve_uninstall(SandboxRouter& s, ApiContext& c);
 
 // --- shared by the resource files (crm_routes.cpp)
 
-// The contacts scopes; HubSpot's tasks API accepts them too.
+// The contacts scopes; HubSpot's tasks, calls, emails, meetings and notes APIs take them too.
 inline constexpr std::string_view kContactsRead = "crm.objects.contacts.read";
 inline constexpr std::string_view kContactsWrite = "crm.objects.contacts.write";
+
+// The emails API also lists sales-email-read with the contacts scope on every operation
+// (spec PublicApiSpecs/CRM/Emails/Rollouts/424/2026-03/emails.json); the sandbox requires both.
+inline constexpr std::string_view kSalesEmailRead = "sales-email-read";
+// 403 MISSING_SCOPES unless the token may read (or write) records of type `t`.
+std::optional<http::Response> require_object_scope(const ApiContext& c, ObjectType t, bool write);
 
 // A whole decimal number, nothing else.
 std::optional<std::int64_t> to_int(std::string_view s);

@@ -1,4 +1,4 @@
-// Seed documents (POST /_sandbox/seed, SandboxServer::seed): owners, teams, contacts and tasks
+// Seed documents (POST /_sandbox/seed, SandboxServer::seed): owners, teams, contacts, tasks and engagements
 // written through validation without webhooks, and synthetic contacts for benchmarks.
 
 #include <algorithm>
@@ -10,7 +10,8 @@ namespace tandem::sandbox {
 
 std::variant<json, ApiError> CrmState::seed(Portal& p, const json& seed, std::int64_t now_ms) {
   if (!seed.is_object()) return ApiError{400, error_body("VALIDATION_ERROR", "seed must be a JSON object")};
-  static const std::vector<std::string> kKeys = {"owners", "teams", "contacts", "tasks", "generateContacts"};
+  static const std::vector<std::string> kKeys = {"owners", "teams", "contacts", "tasks", "calls", "emails", "meetings", "notes",
+                                                 "generateContacts"};
   for (const auto& [k, v] : seed.items()) {
     if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end())
       return ApiError{400, error_body("VALIDATION_ERROR", "unknown seed key '" + k + "'")};
@@ -56,12 +57,12 @@ std::variant<json, ApiError> CrmState::seed(Portal& p, const json& seed, std::in
       // check_properties accept them.
       const json& props = item.at("properties");
       std::vector<AssociationInput> assoc;
-      if (t == ObjectType::kTask) {
+      if (t != ObjectType::kContact) {
         for (const auto& cid : item.value("contactIds", json::array())) {
           auto s = value_as_string(cid);
           std::int64_t id = 0;
           if (s) std::from_chars(s->data(), s->data() + s->size(), id);
-          assoc.push_back({ObjectType::kContact, id, kTaskToContact, "HUBSPOT_DEFINED"});
+          assoc.push_back({ObjectType::kContact, id, association_type_id(t, ObjectType::kContact), "HUBSPOT_DEFINED"});
         }
       }
       std::int64_t created = now_ms;
@@ -96,6 +97,12 @@ std::variant<json, ApiError> CrmState::seed(Portal& p, const json& seed, std::in
   contacts = seed.value("contacts", json::array()).size();
   if (auto e = load(ObjectType::kTask, seed.value("tasks", json::array()))) return *e;
   tasks = seed.value("tasks", json::array()).size();
+  json engagements = json::object();
+  for (ObjectType t : {ObjectType::kCall, ObjectType::kEmail, ObjectType::kMeeting, ObjectType::kNote}) {
+    std::string key(object_type_name(t));
+    if (auto e = load(t, seed.value(key, json::array()))) return *e;
+    if (seed.contains(key)) engagements[key] = seed.at(key).size();
+  }
   std::int64_t generate = seed.value("generateContacts", std::int64_t{0});
   if (generate > 0) {
     // Synthetic contacts for benchmarks: written directly (no per-record validation) so that
@@ -125,7 +132,9 @@ std::variant<json, ApiError> CrmState::seed(Portal& p, const json& seed, std::in
     }
     contacts += static_cast<std::size_t>(generate);
   }
-  return json{{"owners", owners}, {"teams", teams}, {"contacts", contacts}, {"tasks", tasks}};
+  json counts = {{"owners", owners}, {"teams", teams}, {"contacts", contacts}, {"tasks", tasks}};
+  counts.update(engagements);
+  return counts;
 }
 
 }  // namespace tandem::sandbox

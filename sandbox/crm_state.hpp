@@ -25,24 +25,43 @@
 
 namespace tandem::sandbox {
 
-enum class ObjectType { kContact = 0, kTask = 1 };
-constexpr int kObjectTypeCount = 2;
+// The values index per-type arrays and name the types in state snapshots: append, never renumber.
+enum class ObjectType { kContact = 0, kTask = 1, kCall = 2, kEmail = 3, kMeeting = 4, kNote = 5 };
+constexpr int kObjectTypeCount = 6;
 
-// "contacts", "contact", "0-1" -> kContact; "tasks", "task", "0-27" -> kTask.
+// "contacts", "contact", "0-1" -> kContact; "tasks", "task", "0-27" -> kTask; calls 0-48,
+// emails 0-49, meetings 0-47, notes 0-46 (developers.hubspot.com/docs/api-reference/legacy/crm/understanding-the-crm).
 std::optional<ObjectType> parse_object_type(std::string_view text);
-std::string_view object_type_name(ObjectType t);   // "contacts" / "tasks"
-std::string_view object_type_id(ObjectType t);     // "0-1" / "0-27"
-std::string_view object_type_singular(ObjectType t);  // "contact" / "task"
+std::string_view object_type_name(ObjectType t);      // "contacts", "tasks", "calls", ...
+std::string_view object_type_id(ObjectType t);        // "0-1", "0-27", "0-48", ...
+std::string_view object_type_singular(ObjectType t);  // "contact", "task", "call", ...
+// Calls, emails, meetings and notes: the activities a rep logs (tasks are activities too but
+// are to-dos, not something that happened).
+constexpr bool is_engagement(ObjectType t) {
+  return t == ObjectType::kCall || t == ObjectType::kEmail || t == ObjectType::kMeeting || t == ObjectType::kNote;
+}
 // The properties HubSpot stamps on every record: "createdate" / "hs_createdate" and
 // "lastmodifieddate" / "hs_lastmodifieddate".
 const char* created_property(ObjectType t);
 const char* modified_property(ObjectType t);
 
-// HUBSPOT_DEFINED association type ids (contract §5.2), the only associations the sandbox has.
+// HUBSPOT_DEFINED association type ids (contract §5.2; developers.hubspot.com/docs/api-reference/
+// latest/crm/associations/associate-records/guide, "Association type ID values"): between a
+// contact and its tasks and engagements, the only associations the sandbox has.
 constexpr int kTaskToContact = 204;
 constexpr int kContactToTask = 203;
-// The HUBSPOT_DEFINED type id from `from` to the other object type.
-constexpr int association_type_id(ObjectType from) { return from == ObjectType::kTask ? kTaskToContact : kContactToTask; }
+constexpr int kCallToContact = 194;
+constexpr int kContactToCall = 193;
+constexpr int kEmailToContact = 198;
+constexpr int kContactToEmail = 197;
+constexpr int kMeetingToContact = 200;
+constexpr int kContactToMeeting = 199;
+constexpr int kNoteToContact = 202;
+constexpr int kContactToNote = 201;
+// The HUBSPOT_DEFINED type id from `from` to `to`; 0 when the sandbox has no such association.
+int association_type_id(ObjectType from, ObjectType to);
+// The object type a contact's association type id leads to (203 -> tasks, 193 -> calls, ...).
+std::optional<ObjectType> contact_association_target(int type_id);
 
 struct PropertyDef {
   std::string name;
@@ -71,9 +90,23 @@ struct PropertyGroupDef {
   bool api_created = false;  // as PropertyDef::api_created
 };
 
+// One value a property had, as `propertiesWithHistory` returns it (ValueWithTimestamp).
+struct PropertyVersion {
+  std::string value;  // "" when the write cleared the property
+  std::int64_t timestamp_ms = 0;
+  std::string source_type;        // INTEGRATION, CRM_UI, ENGAGEMENTS, ...
+  std::string source_id;          // the app id, "userId:<id>", "ObjectPropertyUpdater", ...
+  std::int64_t updated_by_user_id = 0;  // 0 = none
+};
+// Versions kept per property (HubSpot's own limit is not documented).
+constexpr std::size_t kHistoryLimit = 20;
+
 struct CrmObject {
   std::int64_t id = 0;
   PropertyMap props;
+  // Per property, oldest first, at most kHistoryLimit versions. Not kept for the modified-date
+  // stamp, which changes on every write.
+  std::map<std::string, std::vector<PropertyVersion>, std::less<>> history;
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;
   bool archived = false;
@@ -99,7 +132,7 @@ struct ApiError {
 };
 
 struct ChangeEvent {
-  enum class Kind { kCreation, kPropertyChange, kDeletion };
+  enum class Kind { kCreation, kPropertyChange, kDeletion, kMerge };
   Kind kind;
   std::int64_t portal_id;
   ObjectType object_type;
@@ -109,6 +142,9 @@ struct ChangeEvent {
   std::int64_t occurred_ms;
   std::string change_source;  // INTEGRATION for API writes, CRM_UI for seeds/inspection writes
   std::string source_id;
+  // kMerge: object_id is the surviving (primary) record.
+  std::vector<std::int64_t> merged_ids;
+  int properties_moved = 0;
 };
 
 struct WriteSource {
@@ -132,6 +168,8 @@ struct Portal {
   std::array<std::map<std::int64_t, CrmObject>, kObjectTypeCount> objects;
   std::unordered_map<std::string, std::int64_t> email_index;  // lowercase email -> live contact id
   std::map<std::pair<int, std::int64_t>, std::vector<AssociationEdge>> associations;
+  // Contacts merged away -> the contact they were merged into (possibly merged again since).
+  std::map<std::int64_t, std::int64_t> merged_into;
   std::int64_t next_id = 1001;
 
   std::array<std::unordered_map<std::string, std::size_t>, kObjectTypeCount> schema_index;
@@ -166,13 +204,28 @@ class CrmState {
   bool archive(Portal& p, ObjectType t, std::int64_t id, std::int64_t now_ms, const WriteSource& source,
                std::vector<ChangeEvent>& events);
 
-  // Finds a live record by id, or by a unique property ("email", "hs_object_id").
+  // POST …/contacts/merge (CONTRACT-ADDITIONS.md §4): `merged_id`'s properties fill the
+  // primary's empty ones, its associations and history move to the primary, it disappears and
+  // its id (and email) resolve to the primary from then on. One kMerge event.
+  std::variant<const CrmObject*, ApiError> merge_contacts(Portal& p, std::int64_t primary_id, std::int64_t merged_id,
+                                                          std::int64_t now_ms, const WriteSource& source,
+                                                          std::vector<ChangeEvent>& events);
+
+  // Finds a live record by id, or by a unique property ("email", "hs_object_id"). The id of a
+  // contact merged into another finds the one it was merged into.
   [[nodiscard]] const CrmObject* find(const Portal& p, ObjectType t, std::string_view id, std::string_view id_property,
                                       bool archived = false) const;
 
   std::optional<ApiError> associate(Portal& p, ObjectType from, std::int64_t from_id, const AssociationInput& a);
   void dissociate(Portal& p, ObjectType from, std::int64_t from_id, ObjectType to, std::int64_t to_id);
   [[nodiscard]] const std::vector<AssociationEdge>* associations(const Portal& p, ObjectType t, std::int64_t id) const;
+  // After the routes associate or dissociate two records: a contact's activity roll-ups
+  // (crm_rollups.cpp) follow its tasks and engagements.
+  void after_association_change(Portal& p, ObjectType a, std::int64_t a_id, ObjectType b, std::int64_t b_id,
+                                std::int64_t now_ms, std::vector<ChangeEvent>& events);
+  // {"name": [{value, timestamp, sourceType, sourceId?, updatedByUserId?}, ...newest first]} for
+  // the requested properties the schema knows.
+  [[nodiscard]] json history_json(const Portal& p, ObjectType t, const CrmObject& o, const std::vector<std::string>& names) const;
 
   // SimplePublicObject JSON. `requested` empty = the object type's default properties.
   [[nodiscard]] json to_public(const Portal& p, ObjectType t, const CrmObject& o, const std::vector<std::string>& requested,
@@ -201,6 +254,17 @@ class CrmState {
                                           std::map<std::string, std::string>& normalised) const;
   std::optional<ApiError> check_properties(const Portal& p, ObjectType t, const json& properties, const CrmObject* existing,
                                            std::map<std::string, std::string>& normalised) const;
+
+  // Appends a version of `name` to o's history, dropping the oldest beyond kHistoryLimit.
+  static void record_version(CrmObject& o, std::string_view name, const std::string& value, std::int64_t ms,
+                             const WriteSource& source);
+  // Before a write changes `o`: what search sees stays the old state until the write is indexed.
+  void begin_write(CrmObject& o, std::int64_t now_ms) const;
+  // Recomputes a contact's activity roll-ups from its live engagements and tasks and writes the
+  // ones that changed as HubSpot's own (changeSource ENGAGEMENTS). No-op while seeding.
+  void refresh_rollups(Portal& p, std::int64_t contact_id, std::int64_t now_ms, std::vector<ChangeEvent>& events);
+  // refresh_rollups for the contact itself, or for every contact a task or engagement is associated with.
+  void refresh_related(Portal& p, ObjectType t, std::int64_t id, std::int64_t now_ms, std::vector<ChangeEvent>& events);
 
   SandboxConfig config_;
   std::map<std::int64_t, Portal> portals_;

@@ -81,10 +81,13 @@ std::optional<http::Response> handle_inspect(SandboxRouter& s, const http::Reque
   if (route == "stats" && m == "GET") {
     json portals = json::array();
     for (const auto& [id, p] : s.crm.portals()) {
-      std::size_t contacts = 0, tasks = 0;
-      for (const auto& [oid, o] : p.objects[0]) contacts += o.archived ? 0 : 1;
-      for (const auto& [oid, o] : p.objects[1]) tasks += o.archived ? 0 : 1;
-      portals.push_back({{"portalId", id}, {"contacts", contacts}, {"tasks", tasks}, {"owners", p.owners.size()}});
+      json row = {{"portalId", id}, {"owners", p.owners.size()}};
+      for (int t = 0; t < kObjectTypeCount; ++t) {
+        std::size_t live = 0;
+        for (const auto& [oid, o] : p.objects[t]) live += o.archived ? 0 : 1;
+        row[std::string(object_type_name(static_cast<ObjectType>(t)))] = live;
+      }
+      portals.push_back(std::move(row));
     }
     return json_response(200, json{{"portals", portals}, {"requests", s.next_request_seq - 1}});
   }

@@ -125,6 +125,11 @@ std::optional<ApiError> CrmState::check_properties(const Portal& p, ObjectType t
         }
         v = l;
       }
+      // "The note's text content, limited to 65,536 characters" (notes guide, "Properties").
+      if (t == ObjectType::kNote && name == "hs_note_body" && v.size() > 65'536) {
+        errors.push_back({name, "INVALID_PROPERTY_VALUE", "hs_note_body is longer than 65,536 characters"});
+        continue;
+      }
       if (t == ObjectType::kContact && name == "email" && !valid_email(v)) {
         errors.push_back({name, "INVALID_EMAIL", "Email address " + v + " is invalid"});
         continue;
@@ -177,6 +182,10 @@ std::optional<ApiError> CrmState::validate_create(const Portal& p, ObjectType t,
     }
   } else {
     auto it = props.find("hs_timestamp");
+    // A meeting without hs_timestamp takes hs_meeting_start_time (meetings guide, "Properties").
+    if (t == ObjectType::kMeeting && (it == props.end() || it->second.empty())) {
+      if (auto start = props.find("hs_meeting_start_time"); start != props.end() && !start->second.empty()) it = start;
+    }
     if (it == props.end() || it->second.empty()) {
       return ApiError{400, property_errors_body({{"hs_timestamp", "REQUIRED_PROPERTY", "Property \"hs_timestamp\" is required"}})};
     }
@@ -188,8 +197,8 @@ std::optional<ApiError> CrmState::validate_create(const Portal& p, ObjectType t,
       return ApiError{400, error_body("VALIDATION_ERROR", "No " + std::string(object_type_singular(a.to_type)) + " with ID " +
                                                               std::to_string(a.to_id) + " exists")};
     }
-    bool ok = (t == ObjectType::kTask && a.to_type == ObjectType::kContact && a.type_id == kTaskToContact) ||
-              (t == ObjectType::kContact && a.to_type == ObjectType::kTask && a.type_id == kContactToTask);
+    int expected = association_type_id(t, a.to_type);
+    bool ok = expected != 0 && a.type_id == expected;
     if (!ok || (a.category != "HUBSPOT_DEFINED")) {
       return ApiError{400, error_body("VALIDATION_ERROR", "invalid association type " + a.category + "/" + std::to_string(a.type_id) +
                                                               " from " + std::string(object_type_name(t)) + " to " +

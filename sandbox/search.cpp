@@ -263,7 +263,13 @@ http::Response search_objects(SandboxRouter& s, ApiContext& ctx, ObjectType type
 
   static const std::vector<std::string> kContactText = {"firstname", "lastname", "email", "phone", "company", "website"};
   static const std::vector<std::string> kTaskText = {"hs_task_subject", "hs_task_body"};
-  const auto& text_props = type == ObjectType::kContact ? kContactText : kTaskText;
+  static const std::vector<std::string> kCallText = {"hs_call_title", "hs_call_body"};
+  static const std::vector<std::string> kEmailText = {"hs_email_subject", "hs_email_text"};
+  static const std::vector<std::string> kMeetingText = {"hs_meeting_title", "hs_meeting_body"};
+  static const std::vector<std::string> kNoteText = {"hs_note_body"};
+  const std::vector<std::string>* text_by_type[kObjectTypeCount] = {&kContactText, &kTaskText, &kCallText,
+                                                                     &kEmailText,   &kMeetingText, &kNoteText};
+  const auto& text_props = *text_by_type[static_cast<int>(type)];
 
   std::vector<const CrmObject*> hits;
   // Records as the search index sees them: a write newer than the index delay shows its old

@@ -56,8 +56,19 @@ json take_snapshot(const CrmState& crm, const OAuthGrants& grants) {
       for (const auto& [oid, o] : p.objects[t]) {
         json props = json::object();
         for (const auto& [k, v] : o.props) props[k] = v;
-        list.push_back({{"id", oid}, {"props", std::move(props)}, {"createdMs", o.created_ms}, {"updatedMs", o.updated_ms},
-                        {"archived", o.archived}, {"archivedMs", o.archived_ms}});
+        json row = {{"id", oid}, {"props", std::move(props)}, {"createdMs", o.created_ms}, {"updatedMs", o.updated_ms},
+                    {"archived", o.archived}, {"archivedMs", o.archived_ms}};
+        if (!o.history.empty()) {
+          json history = json::object();
+          for (const auto& [name, versions] : o.history) {
+            json list_j = json::array();
+            for (const auto& v : versions)
+              list_j.push_back(json::array({v.value, v.timestamp_ms, v.source_type, v.source_id, v.updated_by_user_id}));
+            history[name] = std::move(list_j);
+          }
+          row["history"] = std::move(history);
+        }
+        list.push_back(std::move(row));
       }
       objects[std::string(object_type_name(static_cast<ObjectType>(t)))] = std::move(list);
     }
@@ -84,8 +95,11 @@ json take_snapshot(const CrmState& crm, const OAuthGrants& grants) {
       properties[key] = std::move(plist);
       groups[key] = std::move(glist);
     }
+    json merged = json::array();
+    for (const auto& [from, to] : p.merged_into) merged.push_back(json::array({from, to}));
     portals.push_back({{"id", id}, {"nextId", p.next_id}, {"owners", owners}, {"teams", teams}, {"objects", objects},
-                       {"associations", assoc}, {"properties", properties}, {"propertyGroups", groups}});
+                       {"associations", assoc}, {"properties", properties}, {"propertyGroups", groups},
+                       {"mergedInto", merged}});
   }
   json codes_j = json::object();
   for (const auto& [c, v] : grants.codes)
@@ -118,18 +132,21 @@ std::optional<std::string> restore_snapshot(const json& s, CrmState& crm, OAuthG
       // could be created; a name the configuration now defines keeps the configured definition.
       for (int t = 0; t < kObjectTypeCount; ++t) {
         const std::string key(object_type_name(static_cast<ObjectType>(t)));
-        if (pj.contains("propertyGroups"))
+        if (pj.contains("propertyGroups") && pj.at("propertyGroups").contains(key))
           for (const auto& g : pj.at("propertyGroups").at(key))
             if (!p.group(static_cast<ObjectType>(t), g.at("name").get<std::string>()))
               p.groups[t].push_back({g.at("name"), g.at("label"), g.at("displayOrder"), true});
-        if (pj.contains("properties"))
+        if (pj.contains("properties") && pj.at("properties").contains(key))
           for (const auto& dj : pj.at("properties").at(key)) {
             auto d = property_def_from_json(dj);
             if (!p.property(static_cast<ObjectType>(t), d.name)) p.add_property(static_cast<ObjectType>(t), std::move(d));
           }
       }
       for (int t = 0; t < kObjectTypeCount; ++t) {
-        for (const auto& oj : pj.at("objects").at(std::string(object_type_name(static_cast<ObjectType>(t))))) {
+        // Snapshots written before an object type existed have no list for it.
+        const std::string key(object_type_name(static_cast<ObjectType>(t)));
+        if (!pj.at("objects").contains(key)) continue;
+        for (const auto& oj : pj.at("objects").at(key)) {
           CrmObject o;
           o.id = oj.at("id");
           for (const auto& [k, v] : oj.at("props").items()) o.props[k] = v.get<std::string>();
@@ -137,12 +154,20 @@ std::optional<std::string> restore_snapshot(const json& s, CrmState& crm, OAuthG
           o.updated_ms = oj.at("updatedMs");
           o.archived = oj.at("archived");
           o.archived_ms = oj.at("archivedMs");
+          // Absent from snapshots written before history was kept.
+          if (oj.contains("history"))
+            for (const auto& [name, versions] : oj.at("history").items())
+              for (const auto& v : versions)
+                o.history[name].push_back({v.at(0).get<std::string>(), v.at(1).get<std::int64_t>(), v.at(2).get<std::string>(),
+                                           v.at(3).get<std::string>(), v.at(4).get<std::int64_t>()});
           if (t == 0 && !o.archived) {
             if (auto e = o.props.find("email"); e != o.props.end()) p.email_index[to_lower(e->second)] = o.id;
           }
           p.objects[t][o.id] = std::move(o);
         }
       }
+      if (pj.contains("mergedInto"))
+        for (const auto& m : pj.at("mergedInto")) p.merged_into[m.at(0).get<std::int64_t>()] = m.at(1).get<std::int64_t>();
       for (const auto& a : pj.at("associations")) {
         p.associations[{a.at(0).get<int>(), a.at(1).get<std::int64_t>()}].push_back(
             {static_cast<ObjectType>(a.at(2).get<int>()), a.at(3).get<std::int64_t>(), a.at(4).get<int>(), a.at(5).get<std::string>()});

@@ -296,6 +296,14 @@ struct WebhookDispatcher::State : std::enable_shared_from_this<WebhookDispatcher
       e["propertyName"] = c.property_name;
       e["propertyValue"] = c.property_value;
     }
+    // Merge events' extra fields (contract §3.2); the surviving record keeps its id here, so
+    // newObjectId is the primary's (whether HubSpot mints a new id is not confirmed).
+    if (c.kind == ChangeEvent::Kind::kMerge) {
+      e["primaryObjectId"] = c.object_id;
+      e["mergedObjectIds"] = c.merged_ids;
+      e["newObjectId"] = c.object_id;
+      e["numberOfPropertiesMoved"] = c.properties_moved;
+    }
     if (s.subscription_type.starts_with("object.")) {
       e["objectTypeId"] = std::string(object_type_id(c.object_type));
       e["isSensitive"] = false;
@@ -325,6 +333,9 @@ void WebhookDispatcher::publish(const std::vector<ChangeEvent>& events) {
           break;
         case ChangeEvent::Kind::kDeletion:
           match = s.subscription_type == "contact.deletion" || s.subscription_type == "object.deletion";
+          break;
+        case ChangeEvent::Kind::kMerge:
+          match = s.subscription_type == "contact.merge" || s.subscription_type == "object.merge";
           break;
         case ChangeEvent::Kind::kPropertyChange:
           match = (s.subscription_type == "contact.propertyChange" || s.subscription_type == "object.propertyChange") &&

@@ -326,3 +326,70 @@ TEST_CASE("sandbox webhooks: a write made as a HubSpot user is delivered as a UI
   REQUIRE(rejected.has_value());
   CHECK(rejected->status == 400);
 }
+
+TEST_CASE("sandbox webhooks: a rep logging a call changes Last Contacted with changeSource ENGAGEMENTS") {
+  SandboxFixture f(test_config());
+  Receiver receiver;
+  point_at(f, receiver);
+  f.call_json("PUT", "/_sandbox/webhooks/settings",
+              {{"subscriptions", {{{"subscriptionType", "contact.propertyChange"}, {"propertyName", "notes_last_contacted"}},
+                                  {{"subscriptionType", "object.propertyChange"}, {"propertyName", "num_contacted_notes"}}}}});
+  auto c = f.call_json("POST", "/crm/v3/objects/contacts", {{"properties", {{"email", "called@example.com"}}}}, 201);
+  std::string cid = c.at("id");
+  http::Request request;
+  request.method = "POST";
+  request.target = "/crm/v3/objects/calls";
+  request.headers.set("Authorization", "Bearer " + f.token);
+  request.headers.set("Content-Type", "application/json");
+  request.headers.set("X-Sandbox-Acting-User", "9002");
+  request.body = json{{"properties", {{"hs_timestamp", "2026-11-20T10:00:00Z"}, {"hs_call_status", "COMPLETED"}}},
+                      {"associations", {{{"to", {{"id", cid}}}, {"types", {{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 194}}}}}}}}
+                     .dump();
+  auto result = http::fetch(f.base, request);
+  REQUIRE(result.has_value());
+  REQUIRE(result->status == 201);
+  CHECK(json::parse(result->body).at("properties").at("hs_created_by_user_id") == "9002");
+  json events = all_events(receiver.wait_for(1));
+  if (events.size() < 2) events = all_events(receiver.wait_for(2));
+  REQUIRE(events.size() == 2);
+  for (const auto& e : events) {
+    CHECK(e.at("objectId") == std::stoll(cid));
+    CHECK(e.at("changeSource") == "ENGAGEMENTS");
+    if (e.at("propertyName") == "notes_last_contacted") {
+      CHECK(e.at("subscriptionType") == "contact.propertyChange");
+      CHECK(e.at("propertyValue") == "2026-11-20T10:00:00.000Z");
+    } else {
+      CHECK(e.at("propertyName") == "num_contacted_notes");
+      CHECK(e.at("objectTypeId") == "0-1");
+      CHECK(e.at("propertyValue") == "1");
+    }
+  }
+}
+
+TEST_CASE("sandbox webhooks: contact.merge and object.merge carry the merge fields") {
+  SandboxFixture f(test_config());
+  Receiver receiver;
+  point_at(f, receiver);
+  f.call_json("PUT", "/_sandbox/webhooks/settings",
+              {{"subscriptions", {{{"id", 501}, {"subscriptionType", "contact.merge"}}, {{"id", 502}, {"subscriptionType", "object.merge"}}}}});
+  std::string primary = f.call_json("POST", "/crm/v3/objects/contacts", {{"properties", {{"email", "p@example.com"}}}}, 201).at("id");
+  std::string other =
+      f.call_json("POST", "/crm/v3/objects/contacts", {{"properties", {{"email", "o@example.com"}, {"jobtitle", "CTO"}, {"city", "Oslo"}}}}, 201)
+          .at("id");
+  f.call_json("POST", "/crm/objects/2026-03/contacts/merge", {{"primaryObjectId", primary}, {"objectIdToMerge", other}});
+  json events = all_events(receiver.wait_for(1));
+  if (events.size() < 2) events = all_events(receiver.wait_for(2));
+  REQUIRE(events.size() == 2);
+  std::set<std::int64_t> subscriptions;
+  for (const auto& e : events) {
+    subscriptions.insert(e.at("subscriptionId").get<std::int64_t>());
+    CHECK(e.at("objectId") == std::stoll(primary));
+    CHECK(e.at("primaryObjectId") == std::stoll(primary));
+    CHECK(e.at("mergedObjectIds") == json::array({std::stoll(other)}));
+    CHECK(e.at("newObjectId") == std::stoll(primary));
+    CHECK(e.at("numberOfPropertiesMoved") == 2);  // jobtitle and city
+    CHECK(e.at("changeSource") == "INTEGRATION");
+    if (e.at("subscriptionType") == "object.merge") CHECK(e.at("objectTypeId") == "0-1");
+  }
+  CHECK(subscriptions == std::set<std::int64_t>{501, 502});
+}
