@@ -127,7 +127,9 @@ PipelineRig::PipelineRig(PipelineRigOptions options) {
   REQUIRE(compiled.ruleset);
   // The subscriptions the manifest generator derives from the rules (tandem manifest).
   std::int64_t id = 1;
-  app.subscriptions = {{id++, "contact.creation", "", true}, {id++, "contact.deletion", "", true}};
+  app.subscriptions = {{id++, "contact.creation", "", true},
+                       {id++, "contact.deletion", "", true},
+                       {id++, "contact.merge", "", true}};
   for (const auto& name : compiled.ruleset->properties())
     app.subscriptions.push_back({id++, "contact.propertyChange", name, true});
 
@@ -183,6 +185,27 @@ json PipelineRig::crm(const std::string& method, const std::string& target, cons
 
 std::string PipelineRig::create_contact(const json& properties, const std::string& acting_user) {
   return crm("POST", "/crm/objects/2026-03/contacts", json{{"properties", properties}}, acting_user, 201).at("id");
+}
+
+std::string PipelineRig::log_call(const std::string& contact_id, const std::string& owner, const std::string& acting_user) {
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  json call{{"properties",
+             {{"hs_timestamp", std::to_string(now)},
+              {"hs_call_title", "First call"},
+              {"hs_call_body", "Talked about their data platform; demo next week."},
+              {"hs_call_direction", "OUTBOUND"},
+              {"hs_call_status", "COMPLETED"},
+              {"hubspot_owner_id", owner}}},
+            // Association type 194: call to contact (contract §5.4).
+            {"associations",
+             json::array({{{"to", {{"id", contact_id}}},
+                           {"types", json::array({{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 194}}})}}})}};
+  return crm("POST", "/crm/objects/2026-03/calls", call, acting_user, 201).at("id");
+}
+
+void PipelineRig::merge_contacts(const std::string& primary, const std::string& merged, const std::string& acting_user) {
+  crm("POST", "/crm/objects/2026-03/contacts/merge", json{{"primaryObjectId", primary}, {"objectIdToMerge", merged}},
+      acting_user, 200);
 }
 
 void PipelineRig::update_contact(const std::string& id, const json& properties, const std::string& acting_user) {

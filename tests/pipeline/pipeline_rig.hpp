@@ -46,6 +46,10 @@ class PipelineRig {
   // Contacts created and changed as people in HubSpot (X-Sandbox-Acting-User).
   std::string create_contact(const nlohmann::json& properties, const std::string& acting_user = "9001");
   void update_contact(const std::string& id, const nlohmann::json& properties, const std::string& acting_user = "9001");
+  // A rep logs a call on the contact, as in HubSpot's UI; returns the call's id.
+  std::string log_call(const std::string& contact_id, const std::string& owner, const std::string& acting_user);
+  // HubSpot's merge: `merged` goes into `primary`.
+  void merge_contacts(const std::string& primary, const std::string& merged, const std::string& acting_user = "9001");
   // A contact's properties as the sandbox holds them.
   nlohmann::json contact(const std::string& id);
   // The tasks associated with a contact (their properties), oldest first.

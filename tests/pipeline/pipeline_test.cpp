@@ -299,3 +299,58 @@ TEST_CASE("the backfill of a newly connected account evaluates each of its 1000 
   INFO(out);
   CHECK(out.find("1000") != std::string::npos);
 }
+
+TEST_CASE("a rep who logs a call in time meets the SLA and no follow-up task follows", "[pipeline]") {
+  PipelineRigOptions options;
+  options.mql_sla = "5 seconds";
+  options.mql_escalation = "9 seconds";
+  PipelineRig rig(options);
+  rig.install();
+  const std::string met = rig.create_contact(mql_properties("sofia@fabrikam.example", "1003"));
+  const std::string ignored = rig.create_contact(mql_properties("omar@contoso.example", "1003"));
+  wait_for_tasks(rig, met, 1);
+  wait_for_tasks(rig, ignored, 1);
+  // Chloe (user 9103) calls Sofia back: HubSpot rolls the call up into Last Contacted.
+  rig.log_call(met, "1003", "9103");
+  REQUIRE(wait_until([&] { return !prop(rig.contact(met), "notes_last_contacted").empty(); }, 10s, 100ms));
+  // Omar, whom nobody called, gets the follow-up and then the escalation; Sofia gets neither.
+  wait_for_tasks(rig, ignored, 3, 40s);
+  std::this_thread::sleep_for(2s);
+  auto tasks = rig.tasks_of(met);
+  INFO(rig.tandem->logs());
+  CHECK(tasks.size() == 1);
+  auto [status, out] = rig.tandem_command({"audit", met, "--json"});
+  REQUIRE(status == 0);
+  auto state = json::parse(out).at("accounts").at(0).at("state");
+  CHECK(state.at("tasks_created").empty());
+  CHECK(state.at("next_check_at") == 0);
+}
+
+TEST_CASE("two contacts merged while both have a timer running leave one timer on the surviving contact", "[pipeline]") {
+  PipelineRigOptions options;
+  options.mql_sla = "6 seconds";
+  options.mql_escalation = "10 minutes";
+  PipelineRig rig(options);
+  rig.install();
+  const std::string keep = rig.create_contact(mql_properties("ana@tailspin.example", "1001"));
+  const std::string gone = rig.create_contact(mql_properties("ana.old@tailspin.example", "1001"));
+  wait_for_tasks(rig, keep, 1);
+  wait_for_tasks(rig, gone, 1);
+  rig.merge_contacts(keep, gone);
+  // The merged contact's review task moved to the survivor with the merge; the SLA follows up once.
+  auto tasks = wait_for_tasks(rig, keep, 3, 30s);
+  std::this_thread::sleep_for(3s);
+  tasks = rig.tasks_of(keep);
+  int follow_ups = 0;
+  for (const auto& t : tasks)
+    if (prop(t, "hs_task_subject").rfind("No follow-up yet", 0) == 0) ++follow_ups;
+  INFO(rig.tandem->logs());
+  CHECK(follow_ups == 1);
+  CHECK(tasks.size() == 3);
+  // One timer is left in all: the survivor's escalation, ten minutes out.
+  auto timers = rig.readyz().at("details").at("pipeline").at("timers");
+  CHECK(timers.at("scheduled") == 1);
+  auto [status, out] = rig.tandem_command({"audit", keep, "--json"});
+  REQUIRE(status == 0);
+  CHECK(json::parse(out).at("accounts").at(0).at("state").at("next_check_reason") == "First touch on MQL: escalation due");
+}
