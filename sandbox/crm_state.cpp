@@ -75,7 +75,11 @@ std::variant<const CrmObject*, ApiError> CrmState::create(Portal& p, ObjectType 
   if (t == ObjectType::kTask && !o.props.contains("hs_task_status")) o.props["hs_task_status"] = "NOT_STARTED";
   if (t == ObjectType::kTask && o.props["hs_task_status"] == "COMPLETED" && !o.props.contains("hs_task_completion_date"))
     o.props["hs_task_completion_date"] = iso8601_ms(now_ms);
-  if (t == ObjectType::kMeeting && !o.props.contains("hs_timestamp")) o.props["hs_timestamp"] = o.props["hs_meeting_start_time"];
+  if (t == ObjectType::kMeeting && !o.props.contains("hs_timestamp")) {
+    // A copy first: PropertyMap is a flat map, so inserting one key may move the other's value.
+    std::string start = o.props.contains("hs_meeting_start_time") ? o.props["hs_meeting_start_time"] : std::string();
+    o.props["hs_timestamp"] = start;
+  }
   // The user a person's write came from (X-Sandbox-Acting-User), as HubSpot records the creator.
   if (is_engagement(t) && source.source_id.starts_with("userId:")) o.props["hs_created_by_user_id"] = source.source_id.substr(7);
   if (o.props.contains("hubspot_owner_id") && t == ObjectType::kContact) o.props["hubspot_owner_assigneddate"] = iso8601_ms(now_ms);

@@ -57,7 +57,8 @@ TEST_CASE("sandbox merge: primary survives and the merged id resolves to it on b
     CHECK(f.call_json("GET", prefix + "/" + primary + "?properties=notes_last_contacted").at("properties").at("notes_last_contacted") ==
           "2026-11-20T10:00:00.000Z");
     // The merged record is no longer listed.
-    for (const auto& r : f.call_json("GET", prefix + "?limit=100").at("results")) CHECK(r.at("id") != other);
+    const auto listed = f.call_json("GET", prefix + "?limit=100");  // kept alive for the loop
+    for (const auto& r : listed.at("results")) CHECK(r.at("id") != other);
   }
 }
 
