@@ -31,11 +31,17 @@ struct LeadPipeline::State {
         clock(clock),
         holder(std::move(initial)),
         loop(service.io(), inbox, outbox, states, audit, units, holder, connections.write_path().client(), metrics, clock,
-             config.pipeline.loop,
+             loop_config(config),
              [&connections](std::int64_t portal) { connections.write_path().writer().wake(portal); }),
         backfill(service.io(), loop, states, units, holder, connections.write_path().client(), metrics, clock),
         hangup(service.io(), SIGHUP) {
     last_text = rule_text();
+  }
+
+  static pipeline::PipelineConfig loop_config(const TandemConfig& config) {
+    pipeline::PipelineConfig c = config.pipeline.loop;
+    c.own_app_id = config.hubspot.app_id;
+    return c;
   }
 
   Service& service;

@@ -395,11 +395,16 @@ struct Pipeline::State : std::enable_shared_from_this<Pipeline::State> {
       for (const auto* se : g.events) {
         const auto& e = se->event;
         if (!e.property_name || *e.property_name != "lifecyclestage") continue;
+        // Tandem's own write coming back (a replayed echo) is recorded with the decision already.
+        if (e.own_echo || (e.change_source == "INTEGRATION" && !config.own_app_id.empty() && e.source_id == config.own_app_id))
+          continue;
+        const std::string from = before ? before->stage : "";
+        if (e.property_value.value_or("") == from) continue;  // not a move
         StageTransition t;
         t.portal_id = portal;
         t.contact_id = g.contact;
         t.at = e.occurred_at;
-        t.from = before ? before->stage : "";
+        t.from = from;
         t.to = e.property_value.value_or("");
         t.cause = cause_of(e);
         t.source = e.change_source;

@@ -57,6 +57,8 @@ struct PipelineConfig {
   std::chrono::milliseconds retry_after{10'000};  // events whose contact could not be read
   std::size_t read_batch = 100;                // contacts per batch read (HubSpot's maximum)
   std::string consumer = "pipeline";
+  // Tandem's own HubSpot app id: changes it made itself are not transitions made by others.
+  std::string own_app_id;
 };
 
 // One contact to decide about, and why (backfill, merge, tests).

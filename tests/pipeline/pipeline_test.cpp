@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <fstream>
@@ -102,6 +103,7 @@ TEST_CASE("a returned lead goes back to nurture with its reason and cannot quali
   PipelineRigOptions options;
   options.cool_off = "8 seconds";
   options.mql_sla = "10 minutes";  // no follow-up task in this test
+  options.mql_escalation = "20 minutes";
   PipelineRig rig(options);
   rig.install();
   const std::string id = rig.create_contact(mql_properties("lee@globex.example", "1002"));
@@ -161,6 +163,7 @@ TEST_CASE("duplicate and out-of-order webhooks and Tandem's own echoes processed
   options.duplicate_probability = 0.5;
   options.out_of_order_probability = 0.5;
   options.mql_sla = "10 minutes";
+  options.mql_escalation = "20 minutes";
   PipelineRig rig(options);
   rig.install();
   std::vector<std::string> ids;
@@ -233,6 +236,7 @@ TEST_CASE("a rule file that does not compile is rejected and the running rules s
           "[pipeline]") {
   PipelineRigOptions options;
   options.mql_sla = "10 minutes";
+  options.mql_escalation = "20 minutes";
   PipelineRig rig(options);
   rig.install();
   const std::string before = rig.readyz().at("details").at("rules").at("hash");
@@ -265,6 +269,7 @@ TEST_CASE("a rule file that does not compile is rejected and the running rules s
 TEST_CASE("the backfill of a newly connected account evaluates each of its 1000 contacts once", "[pipeline]") {
   PipelineRigOptions options;
   options.mql_sla = "10 minutes";
+  options.mql_escalation = "20 minutes";
   PipelineRig rig(options);
   // Contacts that exist before the install (seeds send no webhooks): a tenth of them qualify.
   json contacts = json::array();
@@ -353,4 +358,23 @@ TEST_CASE("two contacts merged while both have a timer running leave one timer o
   auto [status, out] = rig.tandem_command({"audit", keep, "--json"});
   REQUIRE(status == 0);
   CHECK(json::parse(out).at("accounts").at(0).at("state").at("next_check_reason") == "First touch on MQL: escalation due");
+}
+
+TEST_CASE("SIGTERM stops Tandem cleanly in the middle of the work and a restart finishes it", "[pipeline]") {
+  PipelineRigOptions options;
+  options.mql_sla = "10 minutes";
+  options.mql_escalation = "20 minutes";
+  PipelineRig rig(options);
+  rig.install();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) ids.push_back(rig.create_contact(mql_properties("t" + std::to_string(i) + "@term.example", "1002")));
+  const int status = rig.tandem->stop(SIGTERM);
+  INFO(rig.tandem->logs());
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  rig.tandem->start();
+  for (const auto& id : ids) wait_for_tasks(rig, id, 1);
+  std::this_thread::sleep_for(1s);
+  auto all = rig.tasks_by_contact();
+  for (const auto& id : ids) CHECK(all[id].size() == 1);
 }
