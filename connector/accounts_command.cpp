@@ -57,15 +57,10 @@ struct Loaded {
 // The configuration and the store it names; nullopt after printing why. `need_key`: the tokens
 // are read (disconnect); listing needs no key.
 std::optional<Loaded> open(const AccountsArgs& args, bool need_key) {
-  auto document = config::Document::load(args.config_path);
-  document.apply_environment(config::Document::process_environment());
-  Diagnostics diagnostics;
+  auto config = load_config(args.config_path);
+  if (!config) return std::nullopt;
   Loaded loaded;
-  loaded.config = read_config(document, diagnostics, /*require_credentials=*/false);
-  if (diagnostics.has_errors()) {
-    std::cerr << diagnostics.report("the configuration");
-    return std::nullopt;
-  }
+  loaded.config = std::move(*config);
   const auto& c = loaded.config;
   if (!std::filesystem::exists(c.store.path)) {
     std::cerr << "tandem accounts: no database at " << c.store.path << " (tandem serve creates it)\n";

@@ -53,14 +53,9 @@ nlohmann::json written_of(store::SqliteOutbox& outbox, std::int64_t portal, cons
 }
 
 int run_audit(const AuditArgs& args) {
-  auto document = config::Document::load(args.config_path);
-  document.apply_environment(config::Document::process_environment());
-  Diagnostics diagnostics;
-  TandemConfig config = read_config(document, diagnostics, /*require_credentials=*/false);
-  if (diagnostics.has_errors()) {
-    std::cerr << diagnostics.report("the configuration");
-    return 1;
-  }
+  auto loaded_config = load_config(args.config_path);
+  if (!loaded_config) return 1;
+  TandemConfig config = std::move(*loaded_config);
   if (!std::filesystem::exists(config.store.path)) {
     std::cerr << "tandem audit: no database at " << config.store.path << " (tandem serve creates it)\n";
     return 1;

@@ -22,12 +22,7 @@ void add_config_command(CLI::App& app, int& exit_code) {
   check->add_option("--config,-c", path, "Configuration file")->required()->check(CLI::ExistingFile);
   check->add_flag("--require-credentials", require_credentials, "Also require hubspot.client_id and client_secret, as serve does");
   check->callback([&exit_code] {
-    auto document = config::Document::load(path);
-    document.apply_environment(config::Document::process_environment());
-    Diagnostics diagnostics;
-    read_config(document, diagnostics, require_credentials);
-    if (diagnostics.has_errors()) {
-      std::cerr << diagnostics.report("the configuration");
+    if (!load_config(path, require_credentials)) {
       exit_code = 1;
       return;
     }

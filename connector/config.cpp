@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iostream>
 
 #include "common/file.hpp"
 
@@ -120,6 +121,18 @@ TandemConfig read_config(config::Document& document, Diagnostics& diagnostics, b
   if (c.hubspot.redirect_url.empty()) c.hubspot.redirect_url = c.webhooks.public_base_url + c.oauth.callback_path;
   diagnostics.append(document.diagnostics());
   return c;
+}
+
+std::optional<TandemConfig> load_config(const std::string& path, bool require_credentials) {
+  auto document = config::Document::load(path);
+  document.apply_environment(config::Document::process_environment());
+  Diagnostics diagnostics;
+  TandemConfig config = read_config(document, diagnostics, require_credentials);
+  if (diagnostics.has_errors()) {
+    std::cerr << diagnostics.report("the configuration");
+    return std::nullopt;
+  }
+  return config;
 }
 
 }  // namespace tandem::connector

@@ -80,4 +80,8 @@ struct TandemConfig {
 // check of a file meant for several environments may not).
 TandemConfig read_config(config::Document& document, Diagnostics& diagnostics, bool require_credentials);
 
+// What a command does with `--config FILE`: loads it, applies the TANDEM_* environment and reads
+// it; prints every problem to stderr and returns nothing when there is an error.
+std::optional<TandemConfig> load_config(const std::string& path, bool require_credentials = false);
+
 }  // namespace tandem::connector

@@ -25,14 +25,9 @@ struct ManifestArgs {
 };
 
 int run(const ManifestArgs& args) {
-  auto document = config::Document::load(args.config_path);
-  document.apply_environment(config::Document::process_environment());
-  Diagnostics diagnostics;
-  TandemConfig config = read_config(document, diagnostics, /*require_credentials=*/false);
-  if (diagnostics.has_errors()) {
-    std::cerr << diagnostics.report("the configuration");
-    return 2;
-  }
+  auto loaded_config = load_config(args.config_path);
+  if (!loaded_config) return 2;
+  TandemConfig config = std::move(*loaded_config);
   const std::string rules_path = args.rules_path.empty() ? config.rules.path : args.rules_path;
   auto rules = rules::load_ruleset(rules_path);
   if (!rules.ruleset) {

@@ -60,14 +60,9 @@ std::unique_ptr<OpenOutbox> open_outbox(const OutboxArgs& args) {
   if (!args.db_path.empty()) {
     store_config.path = args.db_path;
   } else if (!args.config_path.empty()) {
-    auto document = config::Document::load(args.config_path);
-    document.apply_environment(config::Document::process_environment());
-    Diagnostics diagnostics;
-    TandemConfig config = read_config(document, diagnostics, /*require_credentials=*/false);
-    if (diagnostics.has_errors()) {
-      std::cerr << diagnostics.report("the configuration");
-      return nullptr;
-    }
+    auto loaded_config = load_config(args.config_path);
+    if (!loaded_config) return nullptr;
+    TandemConfig config = std::move(*loaded_config);
     store_config = config.store;
   } else {
     std::cerr << "tandem outbox: give --config FILE or --db FILE\n";

@@ -28,14 +28,9 @@ struct OpenTokenStore {
 };
 
 int rotate_key(const std::string& config_path) {
-  auto document = config::Document::load(config_path);
-  document.apply_environment(config::Document::process_environment());
-  Diagnostics diagnostics;
-  TandemConfig config = read_config(document, diagnostics, /*require_credentials=*/false);
-  if (diagnostics.has_errors()) {
-    std::cerr << diagnostics.report("the configuration");
-    return 1;
-  }
+  auto loaded_config = load_config(config_path);
+  if (!loaded_config) return 1;
+  TandemConfig config = std::move(*loaded_config);
   if (!config.oauth.token_key) {
     std::cerr << "tandem tokens rotate-key: oauth.token_key is not set: give the new key there (and the old one "
                  "under oauth.previous_token_keys)\n";
