@@ -182,7 +182,7 @@ struct SlaRule {
 
 struct Settings {
   BusinessCalendar calendar;
-  std::string time_zone = "+00:00";
+  std::string time_zone;  // as written; empty when the rules name none (UTC, or the account's zone in the pipeline)
   HandoffMode handoff = HandoffMode::kManagerReview;
   std::map<std::string, std::string> managers;  // owner id -> manager owner id
   std::string default_manager;

@@ -357,6 +357,7 @@ void Evaluator::evaluate_slots(const CompiledRuleset& rs, const ContactRecord* c
   if (tracing_) trace_.assign(rs.nodes.size(), -1);
   const RulesetAst& ast = rs.ast;
   const BuiltinSlots& b = rs.builtins;
+  const BusinessCalendar& calendar = options.calendar ? *options.calendar : ast.settings.calendar;
 
   out.ruleset = &rs;
   out.at_ms = at_ms;
@@ -496,8 +497,8 @@ void Evaluator::evaluate_slots(const CompiledRuleset& rs, const ContactRecord* c
     } else {
       continue;  // no record of when the stage was entered: Tandem did not start this timer
     }
-    timer.due_ms = ast.settings.calendar.add(timer.started_ms, sla.within);
-    if (sla.escalate_after) timer.escalate_ms = ast.settings.calendar.add(timer.started_ms, *sla.escalate_after);
+    timer.due_ms = calendar.add(timer.started_ms, sla.within);
+    if (sla.escalate_after) timer.escalate_ms = calendar.add(timer.started_ms, *sla.escalate_after);
     if (timer.status == SlaTimer::Status::kRunning) {
       set_date(b.started_at, timer.started_ms);
       if (test(rs.sla_roots[i]))
@@ -530,7 +531,7 @@ void Evaluator::evaluate_slots(const CompiledRuleset& rs, const ContactRecord* c
     auto [kind, who] = assignee(default_kind, spec);
     t.assignee_kind = kind;
     t.assignee = std::move(who);
-    t.due_ms = ast.settings.calendar.add(at_ms, spec.due.value_or(DurationSpec{1, DurationSpec::Unit::kDays, true}));
+    t.due_ms = calendar.add(at_ms, spec.due.value_or(DurationSpec{1, DurationSpec::Unit::kDays, true}));
     out.tasks.push_back(std::move(t));
   };
   const std::string& lifecycle = rs.slot_names[static_cast<std::size_t>(rs.lifecycle_slot)];
@@ -543,7 +544,7 @@ void Evaluator::evaluate_slots(const CompiledRuleset& rs, const ContactRecord* c
     out.next_state.recycle_count = state.recycle_count + 1;
     out.next_state.last_return_reason = r.reason;
     out.next_state.stage_entered_at = at_ms;
-    if (r.cool_off) out.next_state.cool_off_until = ast.settings.calendar.add(at_ms, *r.cool_off);
+    if (r.cool_off) out.next_state.cool_off_until = calendar.add(at_ms, *r.cool_off);
     out.next_state.fired.clear();
   } else if (out.transition >= 0) {
     const Transition& t = ast.qualify[static_cast<std::size_t>(out.transition)];

@@ -116,6 +116,9 @@ struct Decision {
 struct EvalOptions {
   bool trace = false;        // record each node's result (explanations, coverage)
   bool plan_actions = true;  // writes, tasks and next state; off for pure scoring
+  // The calendar for deadlines instead of the rules' own (the account's time zone when the rules
+  // name none); null: the rules' settings.
+  const BusinessCalendar* calendar = nullptr;
 };
 
 class Evaluator {

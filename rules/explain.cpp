@@ -132,7 +132,7 @@ std::string headline(const CompiledRuleset& rs, const Decision& d) {
                     r.name + "\" (" + line_of(rs, r.pos) + ").";
     if (d.next_state.cool_off_until)
       s += " It may not qualify again before " +
-           format_day(*d.next_state.cool_off_until, rs.ast.settings.calendar.offset_minutes) + ".";
+           format_day(*d.next_state.cool_off_until, rs.ast.settings.calendar.zone) + ".";
     s += " Times returned: " + std::to_string(d.next_state.recycle_count) + ".";
     return s;
   }

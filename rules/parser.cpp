@@ -409,24 +409,11 @@ class RuleFileParser {
           [&](const YAML::Node& v, Pos p) {
             auto t = text(v, p, "time_zone");
             if (!t) return;
-            int minutes = 0;
-            if (*t == "UTC" || *t == "Z")
-              minutes = 0;
-            else if (t->size() == 6 && ((*t)[0] == '+' || (*t)[0] == '-') && (*t)[3] == ':' &&
-                     std::isdigit(static_cast<unsigned char>((*t)[1])) &&
-                     std::isdigit(static_cast<unsigned char>((*t)[2])) &&
-                     std::isdigit(static_cast<unsigned char>((*t)[4])) &&
-                     std::isdigit(static_cast<unsigned char>((*t)[5]))) {
-              minutes = ((*t)[1] - '0') * 600 + ((*t)[2] - '0') * 60 + ((*t)[4] - '0') * 10 + ((*t)[5] - '0');
-              if (minutes > 14 * 60) return error(pos(v, p), "time_zone offset must be within ±14:00");
-              if ((*t)[0] == '-') minutes = -minutes;
-            } else {
-              return error(pos(v, p),
-                           "time_zone is a fixed UTC offset such as \"+01:00\" or \"-05:00\" (named zones and daylight "
-                           "saving are not supported)");
-            }
+            std::string problem;
+            auto zone = TimeZone::parse(*t, &problem);
+            if (!zone) return error(pos(v, p), "time_zone: " + problem);
             s.time_zone = *t;
-            s.calendar.offset_minutes = minutes;
+            s.calendar.zone = std::move(*zone);
           }},
          {"business_days",
           [&](const YAML::Node& v, Pos p) {

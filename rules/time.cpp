@@ -2,9 +2,14 @@
 
 #include "common/time_format.hpp"
 
+#include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
+
+#include <date/tz.h>
 
 namespace tandem::rules {
 
@@ -17,13 +22,69 @@ std::optional<std::int64_t> parse_date_ms(std::string_view text) {
 
 std::string format_date(std::int64_t ms) { return format_iso8601_s(ms); }
 
-std::string format_day(std::int64_t ms, int offset_minutes) {
+std::optional<TimeZone> TimeZone::parse(std::string_view t, std::string* error) {
+  auto fail = [&](std::string message) -> std::optional<TimeZone> {
+    if (error) *error = std::move(message);
+    return std::nullopt;
+  };
+  TimeZone z;
+  z.name_ = std::string(t);
+  if (t == "UTC" || t == "Z") return z;
+  auto digit = [&](std::size_t i) { return std::isdigit(static_cast<unsigned char>(t[i])) != 0; };
+  if (t.size() == 6 && (t[0] == '+' || t[0] == '-') && t[3] == ':' && digit(1) && digit(2) && digit(4) && digit(5)) {
+    const int minutes = (t[1] - '0') * 600 + (t[2] - '0') * 60 + (t[4] - '0') * 10 + (t[5] - '0');
+    if (minutes > 14 * 60) return fail("a time_zone offset is within ±14:00");
+    z.fixed_offset_ms_ = (t[0] == '-' ? -minutes : minutes) * kMsPerMinute;
+    return z;
+  }
+  try {
+    z.zone_ = date::locate_zone(t);
+    return z;
+  } catch (const std::exception&) {
+    return fail("'" + std::string(t) +
+                "' is not a time zone: give a name from the tz database such as \"America/New_York\" or "
+                "\"Europe/Berlin\", or a fixed UTC offset such as \"+01:00\"");
+  }
+}
+
+std::int64_t TimeZone::offset_ms_at(std::int64_t utc_ms) const {
+  if (!zone_) return fixed_offset_ms_;
+  const date::sys_time<std::chrono::milliseconds> at{std::chrono::milliseconds{utc_ms}};
+  return std::chrono::duration_cast<std::chrono::milliseconds>(zone_->get_info(at).offset).count();
+}
+
+std::int64_t TimeZone::to_utc(std::int64_t local_ms) const {
+  if (!zone_) return local_ms - fixed_offset_ms_;
+  const date::local_time<std::chrono::milliseconds> local{std::chrono::milliseconds{local_ms}};
+  // For a skipped time `first` is the offset before the change; for a repeated one, the earlier.
+  const auto info = zone_->get_info(local);
+  return local_ms - std::chrono::duration_cast<std::chrono::milliseconds>(info.first.offset).count();
+}
+
+std::string format_day(std::int64_t ms, const TimeZone& zone) {
   int y;
   unsigned m, d;
-  civil_from_days(floor_div(ms + offset_minutes * kMsPerMinute, kMsPerDay), y, m, d);
+  civil_from_days(floor_div(zone.to_local(ms), kMsPerDay), y, m, d);
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, d);
   return buf;
+}
+
+std::string format_local(std::int64_t ms, const TimeZone& zone) {
+  auto clock = [](std::int64_t t) {
+    int y;
+    unsigned m, d;
+    const std::int64_t day = floor_div(t, kMsPerDay);
+    civil_from_days(day, y, m, d);
+    const std::int64_t minute = (t - day * kMsPerDay) / kMsPerMinute;
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u %02d:%02d", y, m, d, static_cast<int>(minute / 60),
+                  static_cast<int>(minute % 60));
+    return std::string(buf);
+  };
+  const std::int64_t offset = zone.offset_ms_at(ms);
+  if (!zone.named() && offset == 0) return clock(ms) + " UTC";
+  return clock(ms + offset) + " " + zone.name() + " (" + clock(ms).substr(11) + " UTC)";
 }
 
 std::int64_t DurationSpec::calendar_ms() const {
@@ -112,8 +173,7 @@ bool BusinessCalendar::is_business_day(std::int64_t local_day) const {
 
 std::int64_t BusinessCalendar::add(std::int64_t from_ms, const DurationSpec& duration) const {
   if (!duration.business) return from_ms + duration.calendar_ms();
-  const std::int64_t offset = offset_minutes * kMsPerMinute;
-  std::int64_t local = from_ms + offset;
+  const std::int64_t local = zone.to_local(from_ms);
   if (weekday_mask == 0) return from_ms + duration.calendar_ms();  // no working days: plain time
   if (duration.unit == DurationSpec::Unit::kDays) {
     std::int64_t day = floor_div(local, kMsPerDay);
@@ -131,9 +191,9 @@ std::int64_t BusinessCalendar::add(std::int64_t from_ms, const DurationSpec& dur
     std::int64_t extra = 0;
     if (frac > 0) {
       DurationSpec hours{frac * (day_end_minute - day_start_minute) / 60.0, DurationSpec::Unit::kHours, true};
-      return add(day * kMsPerDay + tod - offset, hours);
+      return add(zone.to_utc(day * kMsPerDay + tod), hours);
     }
-    return day * kMsPerDay + tod + extra - offset;
+    return zone.to_utc(day * kMsPerDay + tod + extra);
   }
   // Business hours: walk working windows.
   std::int64_t remaining = duration.calendar_ms();
@@ -146,7 +206,7 @@ std::int64_t BusinessCalendar::add(std::int64_t from_ms, const DurationSpec& dur
       if (tod < open) tod = open;
       if (tod < close) {
         const std::int64_t avail = close - tod;
-        if (remaining <= avail) return day * kMsPerDay + tod + remaining - offset;
+        if (remaining <= avail) return zone.to_utc(day * kMsPerDay + tod + remaining);
         remaining -= avail;
       }
     }

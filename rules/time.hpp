@@ -1,9 +1,8 @@
 #pragma once
 // Dates, durations and the business calendar used by rule files.
 //
-// Time zones are kept deliberately simple: the account's zone is a fixed UTC offset from the rule
-// file's settings (e.g. "+01:00"). Daylight-saving changes are not modelled; a due date can be an
-// hour off across a DST switch. This is stated in examples/rules/README.md.
+// The account's zone is an IANA name from the system's tz database ("America/New_York", read by
+// Howard Hinnant's date library, daylight saving followed) or a fixed UTC offset ("+01:00").
 
 #include <cstdint>
 #include <optional>
@@ -12,6 +11,10 @@
 #include <vector>
 
 #include "common/time_format.hpp"
+
+namespace date {
+class time_zone;
+}
 
 namespace tandem::rules {
 
@@ -24,8 +27,35 @@ inline constexpr std::int64_t kMsPerDay = 86'400'000;
 std::optional<std::int64_t> parse_date_ms(std::string_view text);
 // "2026-11-20T10:00:00Z" (seconds precision, UTC).
 std::string format_date(std::int64_t ms);
-// "2026-11-20" in the given offset.
-std::string format_day(std::int64_t ms, int offset_minutes = 0);
+// A zone of the rule file's settings: a tz database name or a fixed offset ("UTC", "+01:00").
+class TimeZone {
+ public:
+  TimeZone() = default;  // UTC
+  // "America/New_York", "Europe/Berlin", "UTC", "Z", "+01:00", "-05:30". Nullopt and a message
+  // for anything else (a misspelt name, an offset beyond ±14:00).
+  static std::optional<TimeZone> parse(std::string_view text, std::string* error = nullptr);
+
+  [[nodiscard]] const std::string& name() const { return name_; }
+  [[nodiscard]] bool named() const { return zone_ != nullptr; }
+  // The zone's offset from UTC at an instant, in milliseconds (-18000000 for New York in winter).
+  [[nodiscard]] std::int64_t offset_ms_at(std::int64_t utc_ms) const;
+  // Wall-clock time in the zone, as milliseconds since a local 1970-01-01 00:00.
+  [[nodiscard]] std::int64_t to_local(std::int64_t utc_ms) const { return utc_ms + offset_ms_at(utc_ms); }
+  // The instant of a wall-clock time. A time that does not exist (skipped when clocks go forward)
+  // is read with the offset before the change, so 02:30 becomes 03:30; a time that happens twice
+  // (clocks go back) is the first of the two.
+  [[nodiscard]] std::int64_t to_utc(std::int64_t local_ms) const;
+
+ private:
+  std::string name_ = "+00:00";
+  std::int64_t fixed_offset_ms_ = 0;
+  const date::time_zone* zone_ = nullptr;  // null: the fixed offset
+};
+
+// "2026-11-20" in the given zone.
+std::string format_day(std::int64_t ms, const TimeZone& zone = {});
+// "2026-11-20 05:00 America/New_York (10:00 UTC)"; UTC alone when the zone is UTC.
+std::string format_local(std::int64_t ms, const TimeZone& zone);
 
 // A duration as written in a rule file: "30d", "14 days", "2 business days", "4 business hours",
 // "12h", "2w", "90 minutes", "20 seconds" (seconds are for rehearsals: a demo or a test that plays
@@ -40,9 +70,9 @@ struct DurationSpec {
 // Nullopt and an error message when malformed.
 std::optional<DurationSpec> parse_duration(std::string_view text, std::string* error = nullptr);
 
-// Working days and hours in the account's zone (a fixed UTC offset).
+// Working days and hours in the account's zone; days and hours are local, across DST changes.
 struct BusinessCalendar {
-  int offset_minutes = 0;
+  TimeZone zone;
   unsigned weekday_mask = 0b0111110;  // bit 0 = Sunday ... bit 6 = Saturday; Mon-Fri by default
   int day_start_minute = 9 * 60;
   int day_end_minute = 17 * 60;

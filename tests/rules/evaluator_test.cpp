@@ -102,7 +102,7 @@ TEST_CASE("fit scores are clamped to their range and engagement decays with its 
 
 TEST_CASE("business days skip weekends and holidays in the account's offset") {
   BusinessCalendar cal;
-  cal.offset_minutes = 60;
+  cal.zone = *TimeZone::parse("+01:00");
   cal.holidays.push_back(*parse_date_ms("2026-11-24") / kMsPerDay);
   const auto two_days = *parse_duration("2 business days");
   CHECK(format_date(cal.add(kAt, two_days)) == "2026-11-25T10:00:00Z");  // Fri -> Mon, (Tue holiday) -> Wed
@@ -113,6 +113,48 @@ TEST_CASE("business days skip weekends and holidays in the account's offset") {
   const std::int64_t saturday = *parse_date_ms("2026-11-21T12:00:00Z");
   // From a Saturday, counting starts at Monday 09:00 local; +1 business day is Tuesday, a holiday here.
   CHECK(format_date(cal.add(saturday, *parse_duration("1 business day"))) == "2026-11-25T08:00:00Z");
+}
+
+TEST_CASE("a named zone follows daylight saving on both sides of the March and November changes") {
+  // New York, 2026: clocks go forward on Sunday 8 March at 02:00 (EST -05:00 to EDT -04:00) and back
+  // on Sunday 1 November at 02:00.
+  const auto ny = TimeZone::parse("America/New_York");
+  REQUIRE(ny);
+  CHECK(ny->named());
+  CHECK(ny->offset_ms_at(*parse_date_ms("2026-03-06T15:00:00Z")) == -5 * kMsPerHour);
+  CHECK(ny->offset_ms_at(*parse_date_ms("2026-03-09T15:00:00Z")) == -4 * kMsPerHour);
+  CHECK(ny->offset_ms_at(*parse_date_ms("2026-11-02T15:00:00Z")) == -5 * kMsPerHour);
+  // 02:30 on 8 March does not exist: it is read as 03:30 EDT. 01:30 on 1 November happens twice: the first.
+  CHECK(format_date(ny->to_utc(*parse_date_ms("2026-03-08T02:30:00Z"))) == "2026-03-08T07:30:00Z");
+  CHECK(format_date(ny->to_utc(*parse_date_ms("2026-11-01T01:30:00Z"))) == "2026-11-01T05:30:00Z");
+
+  BusinessCalendar cal;
+  cal.zone = *ny;
+  const auto two_days = *parse_duration("2 business days");
+  // Friday 10:00 EST + 2 business days = Tuesday 10:00 local, which is EDT by then.
+  CHECK(format_date(cal.add(*parse_date_ms("2026-03-06T15:00:00Z"), two_days)) == "2026-03-10T14:00:00Z");
+  // Friday 10:00 EDT + 2 business days = Tuesday 10:00 EST.
+  CHECK(format_date(cal.add(*parse_date_ms("2026-10-30T14:00:00Z"), two_days)) == "2026-11-03T15:00:00Z");
+  // Friday 16:00 EST + 2 business hours: one on Friday, one from Monday's 09:00 EDT opening.
+  CHECK(format_date(cal.add(*parse_date_ms("2026-03-06T21:00:00Z"), *parse_duration("2 business hours"))) ==
+        "2026-03-09T14:00:00Z");
+  CHECK(format_date(cal.add(*parse_date_ms("2026-10-30T20:00:00Z"), *parse_duration("2 business hours"))) ==
+        "2026-11-02T15:00:00Z");
+  // A day is the local day: 23:30 EST on 1 December is already 2 December in UTC.
+  CHECK(format_day(*parse_date_ms("2026-12-02T04:30:00Z"), *ny) == "2026-12-01");
+  CHECK(format_local(*parse_date_ms("2026-12-02T04:30:00Z"), *ny) == "2026-12-01 23:30 America/New_York (04:30 UTC)");
+  CHECK(format_local(*parse_date_ms("2026-12-02T04:30:00Z"), TimeZone{}) == "2026-12-02 04:30 UTC");
+}
+
+TEST_CASE("time zones are tz database names or fixed offsets and anything else is named") {
+  CHECK(TimeZone::parse("Europe/Berlin"));
+  CHECK(TimeZone::parse("UTC"));
+  CHECK(TimeZone::parse("-05:30")->offset_ms_at(0) == -(5 * kMsPerHour + 30 * kMsPerMinute));
+  CHECK_FALSE(TimeZone::parse("+15:00").has_value());
+  std::string problem;
+  CHECK_FALSE(TimeZone::parse("America/New_Yrok", &problem).has_value());
+  CHECK(problem.find("'America/New_Yrok' is not a time zone") != std::string::npos);
+  CHECK(problem.find("America/New_York") != std::string::npos);
 }
 
 TEST_CASE("dates and durations parse the forms HubSpot and marketers use") {

@@ -46,3 +46,14 @@ TEST_CASE("rule-file booleans are true or false only") {
               "      ignore_not_ready: " + spelling + "\n" + "                        ^\n");
   }
 }
+
+TEST_CASE("settings time_zone takes a tz database name and points at a misspelt one") {
+  Diagnostics ok;
+  auto ast = parse_rule_file("rules.yaml", "settings:\n  time_zone: America/New_York\n" + kQualify, ok);
+  CHECK(ok.empty());
+  CHECK(ast.settings.time_zone == "America/New_York");
+  CHECK(ast.settings.calendar.zone.named());
+  CHECK_THAT(diagnostics_for("settings:\n  time_zone: Europe/Berln\n" + kQualify),
+             Catch::StartsWith("rules.yaml:2:14: error: time_zone: 'Europe/Berln' is not a time zone: give a name "
+                               "from the tz database"));
+}
