@@ -2,6 +2,7 @@
 
 #include <future>
 #include <map>
+#include <mutex>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -94,6 +95,9 @@ struct Connections::State {
   Logger log{"accounts"};
   // The accounts as the last sync saw them (job thread only): updated_at and status.
   std::map<std::int64_t, std::pair<std::int64_t, oauth::AccountStatus>> seen;
+  // The accounts' time zones, for the pipeline (any thread).
+  mutable std::mutex zones_mutex;
+  std::map<std::int64_t, std::string> zones;
   std::vector<std::function<void(std::int64_t)>> connected_listeners;
   std::vector<std::function<void(std::int64_t, oauth::AccountStatus)>> status_listeners;
 
@@ -116,7 +120,13 @@ struct Connections::State {
           for (auto& f : status_listeners) f(a.portal_id, a.status);
       }
       seen[a.portal_id] = {a.updated_at, a.status};
+      remember_zone(a);
     }
+  }
+
+  void remember_zone(const oauth::Account& a) {
+    std::lock_guard lock(zones_mutex);
+    zones[a.portal_id] = a.time_zone;
   }
 
   void refresh_gauges() {
@@ -189,6 +199,8 @@ Connections::Connections(Service& service, const TandemConfig& config, oauth::To
   service.add_route(config.oauth.install_path, s.install.install_handler());
   service.add_route(config.oauth.callback_path, s.install.callback_handler());
   s.install.on_connected([&s](std::int64_t portal) {
+    // The zone the install just learned, before the backfill decides anything.
+    if (auto a = s.store.account(portal); a && *a) s.remember_zone(**a);
     s.write_path.writer().resume(portal);
     for (auto& f : s.connected_listeners) f(portal);
   });
@@ -219,6 +231,11 @@ Connections::~Connections() = default;
 
 oauth::AccountTokenSource& Connections::tokens() { return state_->tokens; }
 WritePath& Connections::write_path() { return state_->write_path; }
+std::string Connections::time_zone(std::int64_t portal) const {
+  std::lock_guard lock(state_->zones_mutex);
+  auto it = state_->zones.find(portal);
+  return it == state_->zones.end() ? std::string() : it->second;
+}
 void Connections::on_connected(std::function<void(std::int64_t)> listener) {
   state_->connected_listeners.push_back(std::move(listener));
 }

@@ -46,6 +46,8 @@ class Connections {
 
   oauth::AccountTokenSource& tokens();
   WritePath& write_path();
+  // The account's time zone from its HubSpot details (an IANA name), empty when unknown. Thread-safe.
+  std::string time_zone(std::int64_t portal) const;
   // Called on the io thread after each install that connected an account (the backfill).
   // Register before the service runs.
   void on_connected(std::function<void(std::int64_t portal)> listener);

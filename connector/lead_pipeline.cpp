@@ -163,6 +163,7 @@ LeadPipeline::LeadPipeline(Service& service, const TandemConfig& config, rules::
     : state_(std::make_unique<State>(service, config, std::move(rules), inbox, outbox, states, audit, units, connections,
                                      metrics, clock)) {
   State& s = *state_;
+  s.loop.set_account_time_zones([&connections](std::int64_t portal) { return connections.time_zone(portal); });
   s.refresh_gauges();
   service.add_job("rules_reload", config.rules.reload_interval, [&s] { s.reload(false); });
   service.add_job("audit_purge", std::chrono::hours(1), [&s] { s.purge(); });

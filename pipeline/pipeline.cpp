@@ -121,6 +121,26 @@ struct Pipeline::State : std::enable_shared_from_this<Pipeline::State> {
   const Clock& clock;
   PipelineConfig config;
   std::function<void(std::int64_t)> on_recorded;
+  std::function<std::string(std::int64_t)> account_zone;
+  std::set<std::string> bad_zones;  // logged once each
+
+  // The rules' calendar in the account's zone when the rules name none; nullopt: the rules' own.
+  std::optional<rules::BusinessCalendar> account_calendar(const rules::CompiledRuleset& rs, std::int64_t portal) {
+    if (!rs.ast.settings.time_zone.empty() || !account_zone) return std::nullopt;
+    const std::string name = account_zone(portal);
+    if (name.empty()) return std::nullopt;
+    std::string problem;
+    auto zone = rules::TimeZone::parse(name, &problem);
+    if (!zone) {
+      if (bad_zones.insert(name).second)
+        log.warn("the account's time zone is unknown here: deadlines are counted in UTC",
+                 {{"portal", portal}, {"time_zone", name}, {"error", problem}});
+      return std::nullopt;
+    }
+    rules::BusinessCalendar calendar = rs.ast.settings.calendar;
+    calendar.zone = std::move(*zone);
+    return calendar;
+  }
   Histogram& latency;
   net::thread_pool pool{1};
   Logger log{"pipeline"};
@@ -377,6 +397,7 @@ struct Pipeline::State : std::enable_shared_from_this<Pipeline::State> {
     }
 
     const std::int64_t now = now_ms();
+    const auto calendar = account_calendar(*rs, portal);
     std::vector<hubspot::Intent> intents;
     struct Save {
       std::string contact;
@@ -437,7 +458,7 @@ struct Pipeline::State : std::enable_shared_from_this<Pipeline::State> {
           if (!replaced) record.properties.emplace_back(w.name, w.value);
         }
       evaluator.evaluate(*rs, record, before ? before->rules : rules::ContactState{}, now, decision,
-                         rules::EvalOptions{.trace = true, .plan_actions = true});
+                         rules::EvalOptions{.trace = true, .plan_actions = true, .calendar = calendar ? &*calendar : nullptr});
       Plan plan = plan_decision(*rs, evaluator, record, decision, portal, before, g.trigger);
       ++result.decided;
       if (plan.transition) transitions.push_back(*plan.transition);
@@ -530,6 +551,10 @@ Pipeline::Pipeline(net::io_context& io, webhooks::Inbox& inbox, hubspot::Outbox&
                                      std::move(config), std::move(on_recorded))) {}
 
 Pipeline::~Pipeline() { state_->pool.join(); }
+
+void Pipeline::set_account_time_zones(std::function<std::string(std::int64_t portal)> lookup) {
+  state_->account_zone = std::move(lookup);
+}
 
 void Pipeline::start() {
   auto s = state_;

@@ -87,6 +87,9 @@ class Pipeline {
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
+  // The account's time zone (an IANA name, empty when unknown): deadlines of rules that name no
+  // time_zone are counted in it. Set before start(); called from io's thread.
+  void set_account_time_zones(std::function<std::string(std::int64_t portal)> lookup);
   // Starts the loop. Call once, from io's thread or before io runs.
   void start();
   // The loop finishes the chunk it is deciding (its unit commits or not), then ends; `done` is

@@ -79,6 +79,9 @@ std::string PipelineRig::rules_text(const PipelineRigOptions& o) {
   replace_once(text, "cool_off: 60d", "cool_off: " + o.cool_off);
   replace_once(text, "cool_off: 180d", "cool_off: " + o.cool_off);
   replace_once(text, "cool_off: 30d", "cool_off: " + o.cool_off);
+  replace_once(text, "due: 2 business days", "due: " + o.mql_task_due);
+  if (!o.rules_time_zone) replace_once(text, "time_zone: \"+01:00\"", "");
+  if (o.business_calendar) return text;
   // Business hours would hold a deadline of seconds until the next working morning: the
   // rehearsal works around the clock, every day.
   replace_once(text, "business_days: [mon, tue, wed, thu, fri]", "business_days: [mon, tue, wed, thu, fri, sat, sun]");
@@ -100,6 +103,7 @@ PipelineRig::PipelineRig(PipelineRigOptions options) {
   sandbox_config.delivery.out_of_order_probability = options.out_of_order_probability;
   auto& p = sandbox_config.portals.front();
   portal = p.id;
+  p.time_zone = options.account_time_zone;
   p.owners = {
       {"1001", "anna.rep@northwind.example", "Anna", "Rep", 9101, "PERSON", false, {}},
       {"1002", "ben.rep@northwind.example", "Ben", "Rep", 9102, "PERSON", false, {}},

@@ -34,6 +34,11 @@ struct PipelineRigOptions {
   double duplicate_probability = 0;
   double out_of_order_probability = 0;
   std::string extra_yaml;  // appended to tandem.yaml
+  // The example's business days, hours and holidays as written (instead of around the clock).
+  bool business_calendar = false;
+  bool rules_time_zone = true;  // false: the rules name no time_zone (the account's is used)
+  std::string account_time_zone = "UTC";  // the sandbox account's, from its details
+  std::string mql_task_due = "2 business days";
 };
 
 class PipelineRig {

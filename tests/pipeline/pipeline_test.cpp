@@ -9,12 +9,14 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "common/time_format.hpp"
 #include "tests/pipeline/pipeline_rig.hpp"
 #include "tests/support/wait_until.hpp"
 
@@ -377,4 +379,55 @@ TEST_CASE("SIGTERM stops Tandem cleanly in the middle of the work and a restart 
   std::this_thread::sleep_for(1s);
   auto all = rig.tasks_by_contact();
   for (const auto& id : ids) CHECK(all[id].size() == 1);
+}
+
+TEST_CASE("rules that name no time zone count deadlines in the account's time zone from HubSpot", "[pipeline]") {
+  // Kiritimati is UTC+14 all year: its working hours (09:00-17:00 local, 19:00-03:00 UTC) never
+  // overlap UTC's, so a deadline counted in UTC cannot pass for one counted in the account's zone.
+  PipelineRigOptions options;
+  options.business_calendar = true;
+  options.rules_time_zone = false;
+  options.account_time_zone = "Pacific/Kiritimati";
+  options.mql_task_due = "4 business hours";
+  PipelineRig rig(options);
+  rig.install();
+  const std::string id = rig.create_contact(mql_properties("kiri@northwind-retail.example", "1001"));
+  auto tasks = wait_for_tasks(rig, id, 1);
+  REQUIRE(tasks.size() == 1);
+  const std::string handoff_text = prop(rig.contact(id), "tandem_handoff_at");
+  REQUIRE(!handoff_text.empty());
+  const auto handoff_at = parse_timestamp_ms(handoff_text);
+  REQUIRE(handoff_at);
+  const std::int64_t handoff = *handoff_at;
+  const auto due_at = parse_timestamp_ms(prop(tasks.front(), "hs_timestamp"));  // ms or ISO 8601
+  REQUIRE(due_at);
+  const std::int64_t due = *due_at;
+
+  // The deadline walked here with the zone's fixed offset: Monday to Friday, 09:00-17:00 local,
+  // the example's holidays (local dates) skipped.
+  constexpr std::int64_t hour = 3'600'000, day = 24 * hour, offset = 14 * hour;
+  auto holiday = [](std::int64_t local_day) {
+    for (const char* d : {"2026-12-25", "2026-12-26", "2027-01-01"}) {
+      std::tm tm{};
+      strptime(d, "%Y-%m-%d", &tm);
+      if (timegm(&tm) / 86400 == local_day) return true;
+    }
+    return false;
+  };
+  std::int64_t t = handoff, remaining = 4 * hour, expected = -1;
+  for (int guard = 0; guard < 100 && expected < 0; ++guard) {
+    const std::int64_t local = t + offset, d = local / day, tod = local - d * day;
+    const int weekday = static_cast<int>((d + 4) % 7);  // 1970-01-01 was a Thursday; 0 = Sunday
+    const bool working = weekday >= 1 && weekday <= 5 && !holiday(d);
+    if (working && tod >= 9 * hour && tod < 17 * hour) {
+      const std::int64_t open = 17 * hour - tod;
+      if (remaining <= open) expected = t + remaining;
+      remaining -= open;
+      t += open;
+    } else {
+      t += (working && tod < 9 * hour) ? 9 * hour - tod : day - tod;  // to the opening, or the next day
+    }
+  }
+  INFO("hand-off at " << handoff << ", task due " << due);
+  CHECK(due == expected);
 }
