@@ -2,6 +2,7 @@
 
 #include "common/time_format.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <chrono>
@@ -182,6 +183,10 @@ std::int64_t BusinessCalendar::add(std::int64_t from_ms, const DurationSpec& dur
       while (!is_business_day(day)) ++day;
       tod = day_start_minute * kMsPerMinute;
     }
+    // The time of day is kept within business hours: after closing counts from the close, before
+    // opening from the opening (a task created at 18:00 is due at the close of its last day).
+    if (day_end_minute > day_start_minute)
+      tod = std::clamp(tod, day_start_minute * kMsPerMinute, day_end_minute * kMsPerMinute);
     const auto whole = static_cast<std::int64_t>(duration.amount);
     for (std::int64_t n = 0; n < whole; ++n) {
       ++day;

@@ -80,7 +80,8 @@ struct BusinessCalendar {
 
   [[nodiscard]] bool is_business_day(std::int64_t local_day) const;
   // Adds a duration to `from`: calendar durations add plainly; business days skip weekends and
-  // holidays keeping the local time of day (a start outside a business day counts from the next
+  // holidays keeping the local time of day within business hours (a start after closing counts
+  // from the close, before opening from the opening, outside a business day from the next
   // business day's opening); business hours count only working hours.
   [[nodiscard]] std::int64_t add(std::int64_t from_ms, const DurationSpec& duration) const;
 };

@@ -115,6 +115,19 @@ TEST_CASE("business days skip weekends and holidays in the account's offset") {
   CHECK(format_date(cal.add(saturday, *parse_duration("1 business day"))) == "2026-11-25T08:00:00Z");
 }
 
+TEST_CASE("a due date in business days stays within business hours") {
+  BusinessCalendar cal;  // UTC, Monday to Friday, 09:00-17:00
+  const auto two_days = *parse_duration("2 business days");
+  // Monday 18:00: due at the close of Wednesday, not at 18:00.
+  CHECK(format_date(cal.add(*parse_date_ms("2026-11-23T18:00:00Z"), two_days)) == "2026-11-25T17:00:00Z");
+  // Monday 07:00: from the opening.
+  CHECK(format_date(cal.add(*parse_date_ms("2026-11-23T07:00:00Z"), two_days)) == "2026-11-25T09:00:00Z");
+  // Inside business hours the time of day is kept.
+  CHECK(format_date(cal.add(*parse_date_ms("2026-11-23T11:30:00Z"), two_days)) == "2026-11-25T11:30:00Z");
+  // Friday 20:00: Tuesday's close.
+  CHECK(format_date(cal.add(*parse_date_ms("2026-11-27T20:00:00Z"), two_days)) == "2026-12-01T17:00:00Z");
+}
+
 TEST_CASE("a named zone follows daylight saving on both sides of the March and November changes") {
   // New York, 2026: clocks go forward on Sunday 8 March at 02:00 (EST -05:00 to EDT -04:00) and back
   // on Sunday 1 November at 02:00.
