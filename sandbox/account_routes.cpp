@@ -16,11 +16,8 @@ std::optional<http::Response> serve_account_details(SandboxRouter& /*s*/, ApiCon
 
 std::optional<http::Response> serve_uninstall(SandboxRouter& s, ApiContext& c) {
   if (c.request.method != "DELETE") return std::nullopt;
-  const std::int64_t portal_id = c.portal->config.id;
-  for (auto& [k, a] : s.grants.access_tokens)
-    if (a.portal_id == portal_id) a.revoked = true;
-  for (auto& [k, r] : s.grants.refresh_tokens)
-    if (r.portal_id == portal_id) r.revoked = true;
+  // The app uninstalls itself: no person started it.
+  uninstall_app(s, c.portal->config.id, 0, c.now_ms);
   return http::Response{204, {}, {}};
 }
 

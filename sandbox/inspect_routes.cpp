@@ -50,6 +50,8 @@ std::optional<http::Response> handle_inspect(SandboxRouter& s, const http::Reque
   std::string route;
   for (std::size_t i = 1; i < seg.size(); ++i) route += (i > 1 ? "/" : "") + seg[i];
   http::Response error;
+  // The journal's pre-signed file URLs live under /_sandbox/ but stand for HubSpot's storage.
+  if (auto file = serve_journal_file(s, request, seg, s.now_ms())) return file;
 
   if (route.empty() || route == "info") {
     if (m != "GET") return std::nullopt;
@@ -58,7 +60,8 @@ std::optional<http::Response> handle_inspect(SandboxRouter& s, const http::Reque
                       "GET|DELETE /_sandbox/webhooks/deliveries[?since=]", "GET|PUT /_sandbox/webhooks/settings",
                       "GET|PUT /_sandbox/webhooks/delivery", "GET /_sandbox/webhooks/status", "GET|PUT|DELETE /_sandbox/faults",
                       "GET|PUT /_sandbox/limits", "GET /_sandbox/snapshot", "POST /_sandbox/restore", "POST /_sandbox/save",
-                      "POST /_sandbox/oauth/tokens", "GET /_sandbox/stats"};
+                      "POST /_sandbox/oauth/tokens", "GET /_sandbox/stats", "POST /_sandbox/portals/{id}/uninstall",
+                      "GET /_sandbox/journal"};
     return json_response(200, info);
   }
   if (route == "seed" && m == "POST") {
@@ -228,6 +231,27 @@ std::optional<http::Response> handle_inspect(SandboxRouter& s, const http::Reque
     if (s.options.state_file.empty()) return bad("the sandbox was started without --state");
     if (auto e = s.save_state_locked()) return error_response(500, "INTERNAL_ERROR", *e);
     return json_response(200, json{{"saved", s.options.state_file}});
+  }
+  if (seg.size() == 4 && seg[1] == "portals" && seg[3] == "uninstall" && m == "POST") {
+    // An admin uninstalls the app in HubSpot's UI ({"userId"?}: who did it): the account's tokens
+    // stop working, and the journal records APP_UNINSTALL when the app subscribed to it.
+    std::int64_t portal = std::atoll(seg[2].c_str());
+    if (!s.crm.portal(portal)) return bad("unknown portal " + seg[2]);
+    std::int64_t user = s.options.config.oauth.user_id;
+    if (!request.body.empty()) {
+      auto body = body_json(request, error);
+      if (!body) return error;
+      user = body->value("userId", user);
+    }
+    uninstall_app(s, portal, user, s.now_ms());
+    return http::Response{204, {}, {}};
+  }
+  if (route == "journal" && m == "GET") {
+    // What the journal holds, for tests and demos: subscriptions and entries with their files.
+    json subs = json::array(), entries = json::array();
+    for (const auto& sub : s.journal.subscriptions) subs.push_back({{"id", sub.id}, {"eventTypeId", sub.event_type_id}});
+    for (const auto& e : s.journal.entries) entries.push_back({{"offset", e.offset}, {"portalId", e.portal_id}, {"file", e.file}});
+    return json_response(200, json{{"subscriptions", subs}, {"entries", entries}, {"appTokens", s.journal.tokens.size()}});
   }
   if (route == "oauth/tokens" && m == "POST") {
     // Mints a token pair without the browser step; {"portalId"?, "scopes"?, "expiresIn"?}.

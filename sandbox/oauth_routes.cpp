@@ -1,6 +1,6 @@
 // OAuth 2.0 as HubSpot implements it (contract §2): the authorize redirect, the token endpoints
-// (v1, v3, 2026-03) for the authorization_code and refresh_token grants, introspection and
-// revocation, with HubSpot's error shapes.
+// (v1, v3, 2026-03) for the authorization_code, refresh_token and client_credentials grants,
+// introspection and revocation, with HubSpot's error shapes.
 
 #include <algorithm>
 #include <set>
@@ -145,10 +145,17 @@ http::Response token(SandboxRouter& s, const http::Request& request, bool v1, st
         if (form_get(form, kv.first).empty()) form.push_back(kv);
   }
   std::string grant = form_get(form, "grant_type");
-  if (grant != "authorization_code" && grant != "refresh_token") {
-    return oauth_error("unsupported_grant_type", "BAD_GRANT_TYPE", "grant_type must be authorization_code or refresh_token");
+  if (grant != "authorization_code" && grant != "refresh_token" && grant != "client_credentials") {
+    return oauth_error("unsupported_grant_type", "BAD_GRANT_TYPE",
+                       "grant_type must be authorization_code, refresh_token or client_credentials");
   }
   if (auto e = check_client(s, form)) return *e;
+  if (grant == "client_credentials") {
+    // The app's own token, for the Webhooks Journal (journal_routes.cpp).
+    json error;
+    auto issued = issue_app_token(s, split_spaces(form_get(form, "scope")), now_ms, error);
+    return issued ? json_response(200, *issued) : json_response(400, error);
+  }
   if (grant == "authorization_code") {
     auto it = s.grants.codes.find(form_get(form, "code"));
     if (it == s.grants.codes.end()) return oauth_error("invalid_grant", "BAD_AUTH_CODE", "missing or unknown auth code");
@@ -160,6 +167,7 @@ http::Response token(SandboxRouter& s, const http::Request& request, bool v1, st
     }
     std::string refresh = "na1-" + crypto::uuid_v4();
     s.grants.refresh_tokens[refresh] = {code.portal_id, code.scopes, false};
+    record_app_lifecycle(s, code.portal_id, false, s.options.config.oauth.user_id, now_ms);
     return json_response(200, token_response(s, code.portal_id, code.scopes, refresh, now_ms));
   }
   std::string refresh = form_get(form, "refresh_token");

@@ -60,6 +60,10 @@ std::optional<http::Response> ApiContext::require_scope(std::initializer_list<st
   for (auto want : scopes)
     for (const auto& have : token->scopes)
       if (have == want) return std::nullopt;
+  return missing_scopes_response(scopes);
+}
+
+http::Response missing_scopes_response(std::initializer_list<std::string_view> scopes) {
   json required = json::array();
   for (auto s : scopes) required.push_back(s);
   return error_response(
@@ -207,6 +211,12 @@ http::Response SandboxRouter::api(const http::Request& request, const std::vecto
     auto r = handle_oauth(*this, request, seg, now);
     if (r) return std::move(*r);
     return error_response(404, "OBJECT_NOT_FOUND", "Unknown OAuth route " + std::string(request.path()));
+  }
+  // The Webhooks Journal authenticates the app (a client-credentials token), not an account.
+  if (!seg.empty() && seg[0] == "webhooks-journal") {
+    auto r = handle_journal(*this, request, seg, now);
+    if (r) return std::move(*r);
+    return error_response(404, "OBJECT_NOT_FOUND", "No route for " + request.method + " " + std::string(request.path()));
   }
   // Bearer authentication (contract §8: 401 bodies).
   auto auth = request.headers.get("Authorization");

@@ -16,6 +16,7 @@
 #include "common/http.hpp"
 #include "common/http_server.hpp"
 #include "common/log.hpp"
+#include "sandbox/app_journal.hpp"
 #include "sandbox/crm_state.hpp"
 #include "sandbox/faults.hpp"
 #include "sandbox/oauth_grants.hpp"
@@ -43,6 +44,9 @@ struct ApiContext {
   [[nodiscard]] std::optional<http::Response> require_scope(std::initializer_list<std::string_view> scopes) const;
 };
 
+// HubSpot's 403 MISSING_SCOPES naming `scopes` (one of them is required).
+http::Response missing_scopes_response(std::initializer_list<std::string_view> scopes);
+
 // nlohmann parse with HubSpot's 400 body on failure.
 std::variant<json, http::Response> parse_json_body(const http::Request& request);
 
@@ -54,6 +58,20 @@ std::optional<http::Response> handle_crm(SandboxRouter& s, ApiContext& ctx);
 std::optional<http::Response> handle_inspect(SandboxRouter& s, const http::Request& request, const std::vector<std::string>& seg,
                                              std::vector<ChangeEvent>& events);
 http::Response search_objects(SandboxRouter& s, ApiContext& ctx, ObjectType type);
+// The Webhooks Journal (journal_routes.cpp): /webhooks-journal/... with a client-credentials
+// token, and the entries' pre-signed file URLs (/_sandbox/journal-files/KEY, no Authorization).
+std::optional<http::Response> handle_journal(SandboxRouter& s, const http::Request& request, const std::vector<std::string>& seg,
+                                             std::int64_t now_ms);
+std::optional<http::Response> serve_journal_file(SandboxRouter& s, const http::Request& request,
+                                                 const std::vector<std::string>& seg, std::int64_t now_ms);
+// A client-credentials grant for the app (the token endpoint's answer), or nullopt with `error`
+// set to the OAuth error body when a scope is not a journal scope.
+std::optional<json> issue_app_token(SandboxRouter& s, const std::vector<std::string>& scopes, std::int64_t now_ms, json& error);
+// An app lifecycle event in the journal, when the app subscribed to its type; user_id 0 when no
+// person started it (the app uninstalling itself).
+void record_app_lifecycle(SandboxRouter& s, std::int64_t portal_id, bool uninstall, std::int64_t user_id, std::int64_t now_ms);
+// The app is uninstalled from the account: its tokens stop working and the journal says so.
+void uninstall_app(SandboxRouter& s, std::int64_t portal_id, std::int64_t user_id, std::int64_t now_ms);
 // True for POST .../search routes, which have their own rate limit and no rate-limit headers.
 bool is_search_route(const http::Request& request, const std::vector<std::string>& seg);
 
@@ -66,6 +84,7 @@ struct SandboxRouter : std::enable_shared_from_this<SandboxRouter> {
   std::mutex mutex;  // guards everything below except `webhooks` (which locks itself)
   CrmState crm;
   OAuthGrants grants;
+  AppJournal journal;
   RateLimiter limiter;
   FaultInjector faults;
   std::unique_ptr<WebhookDispatcher> webhooks;
