@@ -15,6 +15,7 @@
 #include "connector/service.hpp"
 #include "hubspot/tandem_properties.hpp"
 #include "oauth/account_setup.hpp"
+#include "oauth/uninstall_notices.hpp"
 
 namespace tandem::connector {
 
@@ -48,7 +49,16 @@ struct Connections::State {
                oauth::AccountTokensOptions{config.oauth.refresh_before, config.oauth.retry_base, config.oauth.retry_cap}),
         write_path(service.io(), outbox, tokens, metrics, clock, write_path_options(config)),
         properties(hubspot::tandem_property_definitions(this->options.score_properties)),
-        install(service.io(), endpoint, store, tokens, write_path.client(), metrics, clock, install_options(config, properties)) {}
+        install(service.io(), endpoint, store, tokens, write_path.client(), metrics, clock, install_options(config, properties)) {
+    if (config.oauth.uninstall_notices && config.hubspot.client_secret) {
+      oauth::UninstallNoticesOptions o;
+      o.api_origin = config.hubspot.api_base_url;
+      o.endpoint = endpoint_config(config);
+      o.http = token_http_options(config);
+      o.app_id = std::atoll(config.hubspot.app_id.c_str());
+      uninstall_notices = std::make_unique<oauth::UninstallNotices>(store, metrics, clock, std::move(o));
+    }
+  }
 
   static http::ClientOptions token_http_options(const TandemConfig& config) {
     http::ClientOptions o;
@@ -92,6 +102,7 @@ struct Connections::State {
   WritePath write_path;
   std::vector<hubspot::PropertyDefinition> properties;
   oauth::InstallFlow install;
+  std::unique_ptr<oauth::UninstallNotices> uninstall_notices;  // null when oauth.uninstall_notices is off
   Logger log{"accounts"};
   // The accounts as the last sync saw them (job thread only): updated_at and status.
   std::map<std::int64_t, std::pair<std::int64_t, oauth::AccountStatus>> seen;
@@ -209,6 +220,15 @@ Connections::Connections(Service& service, const TandemConfig& config, oauth::To
   s.sync();
   service.add_job("accounts_sync", s.options.accounts_sync_interval, [&s] { s.sync(); });
   service.add_job("accounts_purge", std::chrono::hours(1), [&s] { s.purge(); });
+  if (s.uninstall_notices) {
+    service.add_readiness_detail("uninstall_notices", [&s] { return s.uninstall_notices->status(); });
+    // On the job thread, like sync(): an account uninstalled in HubSpot stops at once.
+    service.add_job("uninstall_notices", config.oauth.uninstall_poll_interval, [&s] {
+      auto gone = s.uninstall_notices->poll();
+      for (auto portal : gone) s.tokens.invalidate(portal);
+      if (!gone.empty()) s.sync();
+    });
+  }
   std::vector<std::int64_t> unready;
   if (auto accounts = store.accounts())
     for (const auto& a : *accounts)

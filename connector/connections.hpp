@@ -7,6 +7,8 @@
 //   - a job that notices changes made by another process (`tandem accounts disconnect`, an
 //     install served by another instance) within accounts_sync_interval;
 //   - a job that deletes what is kept of disconnected accounts after oauth.disconnected_retention;
+//   - a job that reads HubSpot's Webhooks Journal for uninstalls made in HubSpot and disconnects
+//     those accounts (oauth.uninstall_notices; /readyz details "uninstall_notices");
 //   - at start, Tandem's properties created again in connected accounts where that failed;
 //   - the writer's stop as a drain (requests in flight finish and are recorded).
 

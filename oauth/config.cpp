@@ -34,6 +34,11 @@ OAuthConfig read_oauth_config(config::ConfigSection s, bool require_key) {
   c.retry_cap = s.duration("retry_cap", c.retry_cap);
   if (c.retry_cap < c.retry_base) s.error("retry_cap", "must be at least retry_base");
   c.disconnected_retention = s.duration("disconnected_retention", c.disconnected_retention);
+  c.uninstall_notices = s.boolean("uninstall_notices", c.uninstall_notices);
+  c.uninstall_poll_interval = s.duration("uninstall_poll_interval", c.uninstall_poll_interval);
+  // The journal keeps 3 days: a slower poll could miss an uninstall.
+  if (c.uninstall_poll_interval < std::chrono::seconds(1) || c.uninstall_poll_interval > std::chrono::hours(24))
+    s.error("uninstall_poll_interval", "must be between 1s and 24h (HubSpot's journal keeps 3 days)");
   s.finish();
   return c;
 }

@@ -33,6 +33,10 @@ struct OAuthConfig {
   // A disconnected account's data (outbox, account row) is deleted this long after it was
   // disconnected; `tandem accounts disconnect --delete-data` deletes it at once.
   std::chrono::milliseconds disconnected_retention{std::chrono::hours(24 * 30)};
+  // Learn of uninstalls made in HubSpot from the app's Webhooks Journal (HubSpot sends no push
+  // notice), read every uninstall_poll_interval with the app's client-credentials token.
+  bool uninstall_notices = true;
+  std::chrono::milliseconds uninstall_poll_interval{std::chrono::minutes(1)};
 };
 
 // Absent keys keep their defaults; problems land in the section's document. `require_key` makes

@@ -32,7 +32,7 @@ GrantError error(GrantError::Kind kind, int status, std::string code, std::strin
 
 }  // namespace
 
-GrantResult parse_grant_response(const http::Response& response) {
+GrantResult parse_grant_response(const http::Response& response, bool expect_refresh_token) {
   const int status = response.status;
   json body = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (status == 200) {
@@ -57,9 +57,11 @@ GrantResult parse_grant_response(const http::Response& response) {
     if (auto it = body.find("scopes"); it != body.end() && it->is_array())
       for (const auto& s : *it)
         if (s.is_string()) g.scopes.push_back(s.get<std::string>());
-    if (g.access_token.empty() || g.refresh_token.empty() || g.expires_in_s <= 0) {
+    if (g.access_token.empty() || (expect_refresh_token && g.refresh_token.empty()) || g.expires_in_s <= 0) {
       return error(GrantError::Kind::kUnavailable, status, "",
-                   "the token endpoint answered 200 without access_token, refresh_token and a positive expires_in");
+                   expect_refresh_token
+                       ? "the token endpoint answered 200 without access_token, refresh_token and a positive expires_in"
+                       : "the token endpoint answered 200 without access_token and a positive expires_in");
     }
     return g;
   }
@@ -104,6 +106,14 @@ hubspot::Awaitable<GrantResult> TokenEndpoint::refresh(Secret refresh_token) {
   co_return co_await post(std::move(body), "refreshing the access token");
 }
 
+hubspot::Awaitable<GrantResult> TokenEndpoint::client_credentials(std::vector<std::string> scopes) {
+  std::string scope;
+  for (const auto& s : scopes) scope += (scope.empty() ? "" : " ") + s;
+  std::string body = field("grant_type", "client_credentials") + "&" + field("client_id", config_.client_id) + "&" +
+                     field("client_secret", config_.client_secret.reveal()) + "&" + field("scope", scope);
+  co_return co_await post(std::move(body), "getting the app's client credentials token", false);
+}
+
 hubspot::Awaitable<Result<TokenEndpoint::TokenInfo, GrantError>> TokenEndpoint::introspect(Secret access_token) {
   using R = Result<TokenInfo, GrantError>;
   http::Request request;
@@ -127,7 +137,7 @@ hubspot::Awaitable<Result<TokenEndpoint::TokenInfo, GrantError>> TokenEndpoint::
   co_return R(std::move(info));
 }
 
-hubspot::Awaitable<GrantResult> TokenEndpoint::post(std::string body, const char* what) {
+hubspot::Awaitable<GrantResult> TokenEndpoint::post(std::string body, const char* what, bool expect_refresh_token) {
   http::Request request;
   request.method = "POST";
   request.target = config_.path;
@@ -143,7 +153,7 @@ hubspot::Awaitable<GrantResult> TokenEndpoint::post(std::string body, const char
     s << e;
     co_return GrantResult(error(GrantError::Kind::kUnavailable, 0, "", std::string(what) + ": no answer from the token endpoint (" + s.str() + ")"));
   }
-  GrantResult parsed = parse_grant_response(*result);
+  GrantResult parsed = parse_grant_response(*result, expect_refresh_token);
   if (!parsed) {
     GrantError e = parsed.error();
     e.message = std::string(what) + ": " + e.message;

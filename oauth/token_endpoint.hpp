@@ -1,9 +1,9 @@
 #pragma once
-// HubSpot's OAuth token endpoint (contract §2.2, §2.5): the authorization_code and refresh_token
-// grants as form posts, their answers parsed, and every failure sorted into what the caller does
-// next — start over (the code or refresh token was refused), fix the configuration (the client
-// id or secret was refused), or try again later (5xx, 429, no answer, a body that is not the
-// JSON expected). Never logs; no message carries a token, a code or the client secret.
+// HubSpot's OAuth token endpoint (contract §2.2, §2.5): the authorization_code, refresh_token and
+// client_credentials grants as form posts, their answers parsed, and every failure sorted into
+// what the caller does next — start over (the code or refresh token was refused), fix the
+// configuration (the client id or secret was refused), or try again later (5xx, 429, no answer, a
+// body that is not the JSON expected). Never logs; no message carries a token, a code or the client secret.
 
 #include <chrono>
 #include <cstdint>
@@ -57,6 +57,9 @@ class TokenEndpoint {
   TokenEndpoint(http::HttpClient& http, TokenEndpointConfig config);
   hubspot::Awaitable<GrantResult> exchange_code(std::string code);
   hubspot::Awaitable<GrantResult> refresh(Secret refresh_token);
+  // The app's own token (no account, no refresh token): grant_type=client_credentials with
+  // `scopes`, for the Webhooks Journal (CONTRACT-ADDITIONS.md §5).
+  hubspot::Awaitable<GrantResult> client_credentials(std::vector<std::string> scopes);
   // What HubSpot says about an access token (contract §2.3, POST <token path>/introspect): the
   // account's domain and the installing user's email; empty strings when it does not say.
   struct TokenInfo {
@@ -67,12 +70,12 @@ class TokenEndpoint {
   [[nodiscard]] const TokenEndpointConfig& config() const { return config_; }
 
  private:
-  hubspot::Awaitable<GrantResult> post(std::string body, const char* what);
+  hubspot::Awaitable<GrantResult> post(std::string body, const char* what, bool expect_refresh_token = true);
   http::HttpClient& http_;
   TokenEndpointConfig config_;
 };
 
-// Sorts a token endpoint answer (exposed for tests).
-GrantResult parse_grant_response(const http::Response& response);
+// Sorts a token endpoint answer (exposed for tests); a client-credentials answer has no refresh token.
+GrantResult parse_grant_response(const http::Response& response, bool expect_refresh_token = true);
 
 }  // namespace tandem::oauth

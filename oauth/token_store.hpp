@@ -99,6 +99,10 @@ class TokenStore {
   // the caller deletes their other data.
   virtual TokenStoreResult<std::vector<std::int64_t>> purge_disconnected(std::chrono::milliseconds retention,
                                                                          std::int64_t now) = 0;
+  // How far the app's Webhooks Journal has been read (its last handled offset); empty before the
+  // first entry, or to read again from the earliest.
+  virtual TokenStoreResult<std::string> journal_offset() = 0;
+  virtual TokenStoreResult<void> save_journal_offset(std::string offset, std::int64_t now) = 0;
   // Re-encrypts every stored token with the current key (key rotation); returns how many
   // accounts' tokens were rewritten. kKey when some tokens cannot be decrypted with any key.
   virtual TokenStoreResult<std::size_t> rotate_key() = 0;

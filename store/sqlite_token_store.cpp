@@ -51,7 +51,17 @@ CREATE TABLE oauth_tokens (
 );
 )sql";
 
-constexpr Migration kMigrations[] = {{1, kTokensV1}};
+// Where Tandem has read HubSpot's Webhooks Journal up to (its app lifecycle events: uninstalls);
+// one row.
+constexpr std::string_view kTokensV2 = R"sql(
+CREATE TABLE oauth_app_journal (
+  id             INTEGER PRIMARY KEY CHECK (id = 1),
+  journal_offset TEXT    NOT NULL,  -- the last entry handled; '' to start from the earliest
+  updated_at     INTEGER NOT NULL
+);
+)sql";
+
+constexpr Migration kMigrations[] = {{1, kTokensV1}, {2, kTokensV2}};
 
 constexpr std::string_view kAccountColumns =
     "portal_id, status, hub_domain, time_zone, scopes, installed_by_user, installed_at, updated_at, "
@@ -323,6 +333,30 @@ TokenStoreResult<void> SqliteTokenStore::set_properties(std::int64_t portal, boo
     return true;
   });
   if (!set) return set.error();
+  return {};
+}
+
+TokenStoreResult<std::string> SqliteTokenStore::journal_offset() {
+  try {
+    return db_.with_reader([&](Connection& reader) -> std::string {
+      Statement s(reader, "SELECT journal_offset FROM oauth_app_journal WHERE id = 1");
+      return s.step() ? s.column_text(0) : std::string();
+    });
+  } catch (const SqliteError& e) {
+    return storage_error(e.what());
+  }
+}
+
+TokenStoreResult<void> SqliteTokenStore::save_journal_offset(std::string offset, std::int64_t now) {
+  auto saved = write<bool>([&](Connection& writer) {
+    Statement s(writer,
+                "INSERT INTO oauth_app_journal (id, journal_offset, updated_at) VALUES (1, ?1, ?2) "
+                "ON CONFLICT (id) DO UPDATE SET journal_offset = excluded.journal_offset, updated_at = excluded.updated_at");
+    s.bind(1, offset).bind(2, now);
+    s.step();
+    return true;
+  });
+  if (!saved) return saved.error();
   return {};
 }
 

@@ -36,6 +36,8 @@ class SqliteTokenStore final : public oauth::TokenStore {
   oauth::TokenStoreResult<void> set_properties(std::int64_t portal, bool ready, std::string error,
                                                std::int64_t now) override;
   oauth::TokenStoreResult<bool> forget(std::int64_t portal) override;
+  oauth::TokenStoreResult<std::string> journal_offset() override;
+  oauth::TokenStoreResult<void> save_journal_offset(std::string offset, std::int64_t now) override;
   oauth::TokenStoreResult<std::vector<std::int64_t>> purge_disconnected(std::chrono::milliseconds retention,
                                                                         std::int64_t now) override;
   oauth::TokenStoreResult<std::size_t> rotate_key() override;

@@ -113,6 +113,9 @@ TandemUnderTest::TandemUnderTest(const LiveSandbox& sandbox, const sandbox::Sand
                      "\n  app_id: \"" + std::to_string(sc.app.id) + "\"\n  client_id: " + sc.app.client_id +
                      "\n  client_secret: {env: OAUTH_TEST_CLIENT_SECRET}\n"
                      "oauth:\n  token_key: {env: OAUTH_TEST_TOKEN_KEY}\n" + extra_oauth_yaml +
+                     // The journal's calls would count as token requests in tests that count them;
+                     // the uninstall test turns it on.
+                     (extra_oauth_yaml.find("uninstall_notices:") == std::string::npos ? "  uninstall_notices: false\n" : "") +
                      "store:\n  path: " + db_path + "\n  synchronous: normal\n"
                      "rules:\n  path: " + std::string(TANDEM_SOURCE_DIR) + "/examples/rules\n";
   config_yaml = yaml;

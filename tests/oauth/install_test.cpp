@@ -17,7 +17,9 @@
 #include <catch2/catch.hpp>
 
 #include "connector/cli.hpp"
+#include "common/http_client.hpp"
 #include "hubspot/outbox.hpp"
+#include "oauth/uninstall_notices.hpp"
 #include "tests/oauth/install_rig.hpp"
 #include "tests/support/wait_until.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
@@ -478,4 +480,159 @@ TEST_CASE("install: tandem accounts lists and shows the account and disconnect s
   CHECK(dead == 0);
   auto [after_code, after_out, after_err] = cli({"accounts", "list", "--config", dir.file("tandem.yaml")});
   CHECK_THAT(after_out, Catch::Contains("disconnected"));
+}
+
+namespace {
+
+tandem::oauth::AccountStatus status_of(TandemUnderTest& t, std::int64_t portal) {
+  auto a = t.tokens->account(portal);
+  REQUIRE(a.has_value());
+  REQUIRE(a->has_value());
+  return (*a)->status;
+}
+
+json readyz(TandemUnderTest& t) {
+  auto ready = tandem::http::fetch(t.base(), tandem::http::Request{"GET", "/readyz", {}, {}, {}});
+  REQUIRE(ready.has_value());
+  return json::parse(ready->body);
+}
+
+// The journal requests Tandem made, in order ("earliest" or "next").
+std::vector<std::string> journal_reads(LiveSandbox& sandbox) {
+  std::vector<std::string> out;
+  const json log = sandbox.call("GET", "/_sandbox/requests", json(), 200);
+  for (const auto& e : log.at("results")) {
+    const std::string target = e.at("target");
+    if (target.rfind("/webhooks-journal/journal/2026-03/", 0) != 0) continue;
+    out.push_back(target.find("/earliest") != std::string::npos ? "earliest" : "next");
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("install: an uninstall made in HubSpot disconnects the account at the next journal read", "[oauth][install]") {
+  using tandem::oauth::AccountStatus;
+  TempDir dir;
+  const auto port = tandem::testing::free_port();
+  auto sc = tandem::testing::install_sandbox_config(port, {kPortalA});
+  LiveSandbox sandbox(sc);
+  sandbox.seed(json{{"generateContacts", 1}}, kPortalA);
+  auto contacts = contact_ids(sandbox, kPortalA);
+  const std::string journal_yaml = "  uninstall_notices: true\n  uninstall_poll_interval: 1s\n";
+  {
+    TandemUnderTest tandem_(sandbox, sc, port, dir.file("tandem.db"), journal_yaml);
+    Browser browser;
+    REQUIRE(browser.get(tandem_.install_url()).status == 200);
+    // At its first read Tandem subscribes the app to uninstall events.
+    REQUIRE(wait_until([&] { return sandbox.call("GET", "/_sandbox/journal", json(), 200).at("subscriptions").size() == 1; }, 10s));
+    REQUIRE(wait_until([&] { return readyz(tandem_).at("details").at("uninstall_notices").at("subscribed") == true; }, 10s));
+    // An admin uninstalls Tandem in HubSpot's settings.
+    sandbox.call("POST", "/_sandbox/portals/12345678/uninstall", json{{"userId", 9001}}, 204);
+    REQUIRE(wait_until([&] { return status_of(tandem_, kPortalA) == AccountStatus::kDisconnected; }, 10s));
+    auto account = tandem_.tokens->account(kPortalA);
+    CHECK_THAT((*account)->status_reason, Catch::Contains("uninstalled in HubSpot by user 9001"));
+    auto tokens = tandem_.tokens->tokens(kPortalA);
+    REQUIRE(tokens.has_value());
+    CHECK_FALSE(tokens->has_value());
+    json details = readyz(tandem_).at("details");
+    CHECK(details.at("uninstall_notices").at("uninstalls") == 1);
+    CHECK(details.at("uninstall_notices").at("last_error") == "");
+    CHECK(details.at("accounts").at("disconnected") == 1);
+    // Its writes stop: a change planned now is kept, not written.
+    record_update(tandem_, kPortalA, contacts.at(0), "after uninstall", "un:1");
+    std::this_thread::sleep_for(1500ms);
+    CHECK(contact_props(sandbox, kPortalA, contacts[0]).value("jobtitle", "") != "after uninstall");
+
+    // Installed again: connected, and the uninstall already read is not applied again.
+    REQUIRE(browser.get(tandem_.install_url()).status == 200);
+    std::this_thread::sleep_for(2500ms);  // two more reads
+    CHECK(status_of(tandem_, kPortalA) == AccountStatus::kConnected);
+    record_update(tandem_, kPortalA, contacts.at(0), "after reinstall", "un:2");
+    REQUIRE(wait_until([&] { return contact_props(sandbox, kPortalA, contacts[0]).value("jobtitle", "") == "after reinstall"; }, 15s));
+  }
+  // After a restart Tandem goes on from the offset it stored, not from the earliest entry.
+  sandbox.call("DELETE", "/_sandbox/requests", json(), 204);
+  TandemUnderTest again(sandbox, sc, port, dir.file("tandem.db"), journal_yaml);
+  REQUIRE(wait_until([&] { return !journal_reads(sandbox).empty(); }, 10s));
+  CHECK(journal_reads(sandbox).front() == "next");
+  std::this_thread::sleep_for(1500ms);
+  CHECK(status_of(again, kPortalA) == AccountStatus::kConnected);
+}
+
+TEST_CASE("install: an uninstall older than the account's last install leaves it connected", "[oauth][install]") {
+  using tandem::oauth::AccountStatus;
+  TempDir dir;
+  const auto port = tandem::testing::free_port();
+  auto sc = tandem::testing::install_sandbox_config(port, {kPortalA, kPortalB});
+  LiveSandbox sandbox(sc);
+  // Tandem's own reader is off; the test reads the journal itself with the same class.
+  TandemUnderTest tandem_(sandbox, sc, port, dir.file("tandem.db"));
+  tandem::oauth::UninstallNoticesOptions options;
+  options.api_origin = sandbox.base();
+  options.endpoint.origin = sandbox.base();
+  options.endpoint.client_id = sc.app.client_id;
+  options.endpoint.client_secret = Secret(sc.app.client_secret);
+  options.app_id = sc.app.id;
+  tandem::MetricsRegistry metrics;
+  tandem::oauth::UninstallNotices notices(*tandem_.tokens, metrics, tandem::SystemClock::instance(), options);
+  CHECK(notices.poll().empty());  // subscribes; nothing journaled yet
+  CHECK(notices.status().at("subscribed") == true);
+  Browser browser;
+  browser.choose = choose_account(kPortalA);
+  REQUIRE(browser.get(tandem_.install_url()).status == 200);
+  browser.choose = choose_account(kPortalB);
+  REQUIRE(browser.get(tandem_.install_url()).status == 200);
+  // Account A: uninstalled, then installed again before Tandem read the journal.
+  sandbox.call("POST", "/_sandbox/portals/12345678/uninstall", json{{"userId", 9001}}, 204);
+  std::this_thread::sleep_for(20ms);
+  browser.choose = choose_account(kPortalA);
+  REQUIRE(browser.get(tandem_.install_url()).status == 200);
+  // Account B: uninstalled.
+  sandbox.call("POST", "/_sandbox/portals/87654321/uninstall", json::object(), 204);
+  auto gone = notices.poll();
+  CHECK(gone == std::vector<std::int64_t>{kPortalB});
+  CHECK(status_of(tandem_, kPortalA) == AccountStatus::kConnected);
+  CHECK(status_of(tandem_, kPortalB) == AccountStatus::kDisconnected);
+  CHECK(notices.status().at("uninstalls") == 1);
+  // Read again: nothing new, nothing done twice.
+  CHECK(notices.poll().empty());
+  CHECK(notices.status().at("last_error") == "");
+}
+
+TEST_CASE("install: when the journal cannot be read the uninstall reader says why and reads the uninstall later", "[oauth][install]") {
+  TempDir dir;
+  const auto port = tandem::testing::free_port();
+  auto sc = tandem::testing::install_sandbox_config(port, {kPortalA});
+  LiveSandbox sandbox(sc);
+  TandemUnderTest tandem_(sandbox, sc, port, dir.file("tandem.db"));
+  tandem::oauth::UninstallNoticesOptions options;
+  options.api_origin = sandbox.base();
+  options.endpoint.origin = sandbox.base();
+  options.endpoint.client_id = sc.app.client_id;
+  options.endpoint.client_secret = Secret("not the secret");
+  tandem::MetricsRegistry metrics;
+  tandem::oauth::UninstallNotices notices(*tandem_.tokens, metrics, tandem::SystemClock::instance(), options);
+  CHECK(notices.poll().empty());
+  const std::string error = notices.status().at("last_error");
+  CHECK_THAT(error, Catch::Contains("BAD_CLIENT_SECRET"));
+  CHECK(error.find("not the secret") == std::string::npos);
+  CHECK(notices.status().at("subscribed") == false);
+  // The journal down: the next round says so too, and nothing is disconnected.
+  sandbox.set_faults(json::array({json{{"path", "/webhooks-journal/journal/2026-03/earliest"}, {"errorRate", 1.0}, {"errorStatuses", {503}}}}));
+  options.endpoint.client_secret = Secret(sc.app.client_secret);
+  tandem::oauth::UninstallNotices working(*tandem_.tokens, metrics, tandem::SystemClock::instance(), options);
+  Browser browser;
+  REQUIRE(browser.get(tandem_.install_url()).status == 200);
+  CHECK(working.poll().empty());  // subscribes, then cannot read
+  CHECK(working.status().at("subscribed") == true);
+  sandbox.call("POST", "/_sandbox/portals/12345678/uninstall", json::object(), 204);
+  CHECK(working.poll().empty());
+  CHECK_THAT(working.status().at("last_error").get<std::string>(), Catch::Contains("503"));
+  CHECK(status_of(tandem_, kPortalA) == tandem::oauth::AccountStatus::kConnected);
+  // The journal back: the uninstall it could not read before is read now.
+  sandbox.set_faults(json::array());
+  CHECK(working.poll() == std::vector<std::int64_t>{kPortalA});
+  CHECK(working.status().at("last_error") == "");
+  CHECK(status_of(tandem_, kPortalA) == tandem::oauth::AccountStatus::kDisconnected);
 }
