@@ -30,7 +30,8 @@ enum class ExprKind : std::uint8_t {
   kCompare,   // a <op> b
   kBetween,   // a between b and c (inclusive)
   kIn,        // a in [..] / a not in [..]
-  kText,      // a contains / starts with / ends with b
+  kDomainIn,  // email a domain in [..] / domain not in [..] / domain == b: the domain or a subdomain of it
+  kText,      // a contains [word] / starts with / ends with b; b a list for 'any of' (any item matches)
   kHas,       // multi-select a has b ("A;B;C" holds B)
   kMissing,   // a is missing / a is not missing
   kWithin,    // date a within duration b (in the past, up to now)
@@ -38,7 +39,8 @@ enum class ExprKind : std::uint8_t {
 };
 
 enum class CmpOp : std::uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
-enum class TextOp : std::uint8_t { kContains, kStartsWith, kEndsWith };
+// kContainsWord: b appears as a whole word of a (not inside a longer word: "vp" is not in "MVP").
+enum class TextOp : std::uint8_t { kContains, kStartsWith, kEndsWith, kContainsWord };
 
 struct Expr {
   ExprKind kind = ExprKind::kBool;

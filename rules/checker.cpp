@@ -389,6 +389,23 @@ class RuleChecker {
         }
         return set(e, Type::kBool);
       }
+      case ExprKind::kDomainIn: {
+        const Type l = type_of(e.args[0]);
+        type_of(e.args[1]);
+        if (l != Type::kString && l != Type::kUnknown)
+          expr_error(e.args[0], "'domain' reads an email address, but '" + to_source(e.args[0]) + "' is " + type_name(l));
+        for (auto& item : e.args[1].args) {
+          const Type it = static_cast<Type>(item.type);
+          if (it != Type::kString && it != Type::kUnknown) {
+            expr_error(item, std::string("a domain is text, e.g. \"gmail.com\", not ") + type_name(it));
+          } else if (item.kind == ExprKind::kString && item.text.find('@') != std::string::npos) {
+            expr_error(item, "give the domain without '@', e.g. \"" + item.text.substr(item.text.rfind('@') + 1) + "\"");
+          }
+        }
+        if (e.args[1].args.empty()) expr_error(e.args[1], "'domain in' needs at least one domain");
+        e.domain = static_cast<std::uint8_t>(Type::kString);
+        return set(e, Type::kBool);
+      }
       case ExprKind::kIn: {
         const Type l = type_of(e.args[0]);
         type_of(e.args[1]);
@@ -416,11 +433,23 @@ class RuleChecker {
       }
       case ExprKind::kText:
       case ExprKind::kHas: {
-        const Type l = type_of(e.args[0]), r = type_of(e.args[1]);
-        const char* op = e.kind == ExprKind::kHas           ? "has"
-                         : e.text_op == TextOp::kContains   ? "contains"
-                         : e.text_op == TextOp::kStartsWith ? "starts with"
-                                                            : "ends with";
+        const Type l = type_of(e.args[0]);
+        Type r = type_of(e.args[1]);
+        const char* op = e.kind == ExprKind::kHas             ? "has"
+                         : e.text_op == TextOp::kContains     ? "contains"
+                         : e.text_op == TextOp::kContainsWord ? "contains word"
+                         : e.text_op == TextOp::kStartsWith   ? "starts with"
+                                                              : "ends with";
+        if (e.args[1].kind == ExprKind::kList) {
+          // "... any of [...]": each item is text; the list as a whole is read as text.
+          if (e.args[1].args.empty()) expr_error(e.args[1], std::string("'") + op + " any of' needs at least one item");
+          for (auto& item : e.args[1].args) {
+            const Type it = static_cast<Type>(item.type);
+            if (it != Type::kString && it != Type::kUnknown)
+              expr_error(item, std::string("'") + op + " any of' needs text items, not " + type_name(it));
+          }
+          r = Type::kString;
+        }
         if (l != Type::kString && l != Type::kUnknown)
           expr_error(e.args[0],
                      std::string("'") + op + "' works on text, but '" + to_source(e.args[0]) + "' is " + type_name(l));

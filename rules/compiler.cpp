@@ -239,6 +239,17 @@ class RulesetCompiler {
         n.b = operand(e.args[1], domain);
         n.c = operand(e.args[2], domain);
         break;
+      case ExprKind::kDomainIn: {
+        n.kind = NodeKind::kDomainIn;
+        n.negated = e.negated;
+        n.a = operand(e.args[0], Type::kString);
+        std::vector<std::int32_t> values;
+        for (const auto& v : e.args[1].args) values.push_back(operand(v, Type::kString));
+        n.first = static_cast<std::int32_t>(rs_.kids.size());
+        n.count = static_cast<std::int32_t>(values.size());
+        rs_.kids.insert(rs_.kids.end(), values.begin(), values.end());
+        break;
+      }
       case ExprKind::kIn: {
         n.kind = domain == Type::kNumber ? NodeKind::kInNumber : NodeKind::kInString;
         n.negated = e.negated;
@@ -255,7 +266,16 @@ class RulesetCompiler {
         n.kind = e.kind == ExprKind::kText ? NodeKind::kText : NodeKind::kHas;
         n.text_op = e.text_op;
         n.a = operand(e.args[0], Type::kString);
-        n.b = operand(e.args[1], Type::kString);
+        if (e.kind == ExprKind::kText && e.args[1].kind == ExprKind::kList) {
+          // "any of": the items are kids, as for 'in'; b stays -1.
+          std::vector<std::int32_t> values;
+          for (const auto& v : e.args[1].args) values.push_back(operand(v, Type::kString));
+          n.first = static_cast<std::int32_t>(rs_.kids.size());
+          n.count = static_cast<std::int32_t>(values.size());
+          rs_.kids.insert(rs_.kids.end(), values.begin(), values.end());
+        } else {
+          n.b = operand(e.args[1], Type::kString);
+        }
         break;
       case ExprKind::kMissing:
         n.kind = NodeKind::kMissing;

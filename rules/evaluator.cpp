@@ -47,6 +47,36 @@ bool contains_ci(std::string_view hay, std::string_view needle) {
   return false;
 }
 
+// A letter or digit for word matching; bytes of non-ASCII UTF-8 characters count as letters, so
+// "vp" is not a word of "ÜVP".
+bool word_char(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || u >= 0x80;
+}
+
+// `needle` as a whole word (or words) of `hay`, ignoring case: no letter or digit just before or after.
+bool contains_word_ci(std::string_view hay, std::string_view needle) {
+  if (needle.empty() || needle.size() > hay.size()) return false;
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+    if (lower(hay[i]) != lower(needle[0]) || !equal_ci(hay.substr(i, needle.size()), needle)) continue;
+    const bool starts = i == 0 || !word_char(hay[i - 1]) || !word_char(needle.front());
+    const std::size_t end = i + needle.size();
+    const bool ends = end == hay.size() || !word_char(hay[end]) || !word_char(needle.back());
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
+bool text_matches(TextOp op, std::string_view a, std::string_view b) {
+  switch (op) {
+    case TextOp::kContains: return contains_ci(a, b);
+    case TextOp::kContainsWord: return contains_word_ci(a, b);
+    case TextOp::kStartsWith: return a.size() >= b.size() && equal_ci(a.substr(0, b.size()), b);
+    case TextOp::kEndsWith: return a.size() >= b.size() && equal_ci(a.substr(a.size() - b.size()), b);
+  }
+  return false;
+}
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
@@ -294,6 +324,25 @@ bool Evaluator::test(std::int32_t i) {
       }
       break;
     }
+    case NodeKind::kDomainIn: {
+      // The part after the last '@'; a value without one is not an address (false either way).
+      std::string_view v;
+      if (text(n.a, v)) {
+        const auto at = v.rfind('@');
+        if (at != std::string_view::npos && at + 1 < v.size()) {
+          const std::string_view host = v.substr(at + 1);
+          bool found = false;
+          for (std::int32_t k = 0; k < n.count && !found; ++k) {
+            std::string_view item;
+            if (!text(rs_->kids[static_cast<std::size_t>(n.first + k)], item) || item.empty()) continue;
+            found = equal_ci(host, item) || (host.size() > item.size() && host[host.size() - item.size() - 1] == '.' &&
+                                             equal_ci(host.substr(host.size() - item.size()), item));
+          }
+          r = found != n.negated;
+        }
+      }
+      break;
+    }
     case NodeKind::kInNumber: {
       double v;
       if (number(n.a, v)) {
@@ -308,11 +357,15 @@ bool Evaluator::test(std::int32_t i) {
     }
     case NodeKind::kText: {
       std::string_view a, b;
-      if (text(n.a, a) && text(n.b, b)) {
-        switch (n.text_op) {
-          case TextOp::kContains: r = contains_ci(a, b); break;
-          case TextOp::kStartsWith: r = a.size() >= b.size() && equal_ci(a.substr(0, b.size()), b); break;
-          case TextOp::kEndsWith: r = a.size() >= b.size() && equal_ci(a.substr(a.size() - b.size()), b); break;
+      if (text(n.a, a)) {
+        if (n.b >= 0) {
+          if (text(n.b, b)) r = text_matches(n.text_op, a, b);
+        } else {
+          // "any of": true when one item matches; an item without a value does not.
+          bool found = false;
+          for (std::int32_t k = 0; k < n.count && !found; ++k)
+            found = text(rs_->kids[static_cast<std::size_t>(n.first + k)], b) && text_matches(n.text_op, a, b);
+          r = found;
         }
       }
       break;
@@ -360,6 +413,7 @@ void Evaluator::evaluate_slots(const CompiledRuleset& rs, const ContactRecord* c
   const BusinessCalendar& calendar = options.calendar ? *options.calendar : ast.settings.calendar;
 
   out.ruleset = &rs;
+  out.calendar = &calendar;
   out.at_ms = at_ms;
   out.transition = -1;
   out.returned = -1;

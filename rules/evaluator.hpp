@@ -92,6 +92,9 @@ struct Decision {
   // The ruleset that decided, hence its version (ruleset->version: hash + label). Valid for as long
   // as the caller holds the RulesetPtr it evaluated with (a hot reload does not invalidate it).
   const CompiledRuleset* ruleset = nullptr;
+  // The calendar the deadlines were computed in (EvalOptions::calendar, else the rules' own), so
+  // that explanations and task texts show local times in the same zone. Valid while both live.
+  const BusinessCalendar* calendar = nullptr;
   std::int64_t at_ms = 0;
   std::int32_t current_stage = -1;  // index in ruleset->ast.stages; -1 when not set or unknown
   std::int32_t target_stage = -1;   // equal to current_stage when nothing changes

@@ -124,6 +124,11 @@ const char* origin_name(TaskOrigin o) {
   return "";
 }
 
+// The zone a decision's deadlines were computed in.
+const TimeZone& zone_of(const CompiledRuleset& rs, const Decision& d) {
+  return d.calendar ? d.calendar->zone : rs.ast.settings.calendar.zone;
+}
+
 std::string headline(const CompiledRuleset& rs, const Decision& d) {
   const std::string current = d.current_stage >= 0 ? std::string(d.current_stage_name()) : "no stage";
   if (d.returned >= 0) {
@@ -132,7 +137,7 @@ std::string headline(const CompiledRuleset& rs, const Decision& d) {
                     r.name + "\" (" + line_of(rs, r.pos) + ").";
     if (d.next_state.cool_off_until)
       s += " It may not qualify again before " +
-           format_day(*d.next_state.cool_off_until, rs.ast.settings.calendar.zone) + ".";
+           format_day(*d.next_state.cool_off_until, zone_of(rs, d)) + ".";
     s += " Times returned: " + std::to_string(d.next_state.recycle_count) + ".";
     return s;
   }
@@ -326,9 +331,9 @@ std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact
     out += "\nService levels:\n";
     for (const auto& t : d.sla) {
       const SlaRule& s = ast.sla[static_cast<std::size_t>(t.sla)];
-      out += "  " + s.name + ": " + sla_status(t.status) + "; follow-up due by " + format_date(t.due_ms) + " (" +
-             s.within.to_string() + ")";
-      if (t.escalate_ms) out += ", escalation at " + format_date(*t.escalate_ms);
+      out += "  " + s.name + ": " + sla_status(t.status) + "; follow-up due by " + format_local(t.due_ms, zone_of(rs, d)) +
+             " (" + s.within.to_string() + ")";
+      if (t.escalate_ms) out += ", escalation at " + format_local(*t.escalate_ms, zone_of(rs, d));
       out += "  [" + line_of(rs, s.pos) + "]\n";
     }
   }
@@ -343,7 +348,7 @@ std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact
       out +=
           "  task (" + r.origin + ", " + r.type + ", " + r.priority + ") \"" + r.subject + "\" for " + r.assignee_role;
       out += r.assignee.empty() ? " (unknown: no owner/manager on record)" : " " + r.assignee;
-      out += ", due " + format_date(r.due_ms) + "\n";
+      out += ", due " + format_local(r.due_ms, zone_of(rs, d)) + "\n";
     }
   }
   return out;
@@ -539,7 +544,7 @@ std::string render_template(const std::string& text, const CompiledRuleset& rs, 
     } else if (name == "manager")
       out += t && t->assignee_kind == AssigneeKind::kManager ? t->assignee : "";
     else if (name == "due")
-      out += t ? format_date(t->due_ms) : "";
+      out += t ? format_local(t->due_ms, zone_of(rs, d)) : "";
     else {
       bool found = false;
       for (std::size_t m = 0; m < rs.ast.fit.size(); ++m)

@@ -309,6 +309,29 @@ class ExpressionParser {
       if (!expect_word("and", "between the two bounds of 'between'")) return false;
       out.args.emplace_back();
       if (!parse_sum(out.args.back(), depth + 1)) return false;
+    } else if (is_word(t, "domain") &&
+               (is_word(peek(1), "in") || (is_word(peek(1), "not") && is_word(peek(2), "in")) ||
+                (peek(1).kind == Tok::kOp && (peek(1).text == "==" || peek(1).text == "!=")))) {
+      // "email domain in [...]", "email domain == "x.com"": the address's domain or a subdomain.
+      binary(ExprKind::kDomainIn);
+      ++pos_;
+      if (peek().kind == Tok::kOp) {
+        out.negated = peek().text == "!=";
+        ++pos_;
+        Expr item;
+        if (!parse_primary(item, depth + 1)) return false;
+        Expr list;
+        list.kind = ExprKind::kList;
+        list.offset = item.offset;
+        list.length = item.length;
+        list.args.push_back(std::move(item));
+        out.args.push_back(std::move(list));
+      } else {
+        out.negated = accept_word("not");
+        ++pos_;
+        out.args.emplace_back();
+        if (!parse_list(out.args.back(), depth + 1)) return false;
+      }
     } else if (is_word(t, "in") || (is_word(t, "not") && is_word(peek(1), "in"))) {
       binary(ExprKind::kIn);
       out.negated = accept_word("not");
@@ -322,8 +345,25 @@ class ExpressionParser {
                                            : TextOp::kEndsWith;
       ++pos_;
       if (out.text_op != TextOp::kContains && !expect_word("with", "('starts with' / 'ends with')")) return false;
+      // "contains any of [...]", "contains any word of [...]", "contains word X", "starts with any of [...]"
+      bool list = false;
+      if (is_word(peek(), "any") && (is_word(peek(1), "of") || (out.text_op == TextOp::kContains && is_word(peek(1), "word")))) {
+        ++pos_;
+        if (out.text_op == TextOp::kContains && accept_word("word")) out.text_op = TextOp::kContainsWord;
+        if (!expect_word("of", "('any of [...]')")) return false;
+        list = true;
+      } else if (out.text_op == TextOp::kContains && is_word(peek(), "word") &&
+                 (peek(1).kind == Tok::kString || peek(1).kind == Tok::kIdent)) {
+        ++pos_;
+        out.text_op = TextOp::kContainsWord;
+      }
       out.args.emplace_back();
-      if (!parse_sum(out.args.back(), depth + 1)) return false;
+      if (list) {
+        if (peek().kind != Tok::kLBracket) return fail(peek().offset, "expected a list after 'any of', e.g. [\"vp\", \"head of\"]");
+        if (!parse_list(out.args.back(), depth + 1)) return false;
+      } else if (!parse_sum(out.args.back(), depth + 1)) {
+        return false;
+      }
     } else if (accept_word("has")) {
       binary(ExprKind::kHas);
       out.args.emplace_back();
@@ -516,9 +556,13 @@ std::string to_source(const Expr& e) {
     }
     case ExprKind::kBetween: return child(0) + " between " + child(1) + " and " + child(2);
     case ExprKind::kIn: return child(0) + (e.negated ? " not in " : " in ") + child(1);
+    case ExprKind::kDomainIn: return child(0) + (e.negated ? " domain not in " : " domain in ") + child(1);
     case ExprKind::kText: {
-      static constexpr const char* ops[] = {" contains ", " starts with ", " ends with "};
-      return child(0) + ops[static_cast<int>(e.text_op)] + child(1);
+      static constexpr const char* ops[] = {" contains ", " starts with ", " ends with ", " contains word "};
+      static constexpr const char* list_ops[] = {" contains any of ", " starts with any of ", " ends with any of ",
+                                                 " contains any word of "};
+      const bool list = e.args[1].kind == ExprKind::kList;
+      return child(0) + (list ? list_ops : ops)[static_cast<int>(e.text_op)] + child(1);
     }
     case ExprKind::kHas: return child(0) + " has " + child(1);
     case ExprKind::kMissing: return child(0) + (e.negated ? " is present" : " is missing");

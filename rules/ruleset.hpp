@@ -47,6 +47,7 @@ enum class NodeKind : std::uint8_t {
   kBetweenDate,
   kInString,
   kInNumber,
+  kDomainIn,
   kText,
   kHas,
   kMissing,

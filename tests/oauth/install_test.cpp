@@ -509,6 +509,17 @@ std::vector<std::string> journal_reads(LiveSandbox& sandbox) {
   return out;
 }
 
+// What Tandem's own reader is given, for a reader the test drives itself.
+tandem::oauth::UninstallNoticesOptions journal_reader_options(const LiveSandbox& sandbox, const tandem::sandbox::SandboxConfig& sc) {
+  tandem::oauth::UninstallNoticesOptions options;
+  options.api_origin = sandbox.base();
+  options.endpoint.origin = sandbox.base();
+  options.endpoint.client_id = sc.app.client_id;
+  options.endpoint.client_secret = Secret(sc.app.client_secret);
+  options.app_id = sc.app.id;
+  return options;
+}
+
 }  // namespace
 
 TEST_CASE("install: an uninstall made in HubSpot disconnects the account at the next journal read", "[oauth][install]") {
@@ -568,12 +579,7 @@ TEST_CASE("install: an uninstall older than the account's last install leaves it
   LiveSandbox sandbox(sc);
   // Tandem's own reader is off; the test reads the journal itself with the same class.
   TandemUnderTest tandem_(sandbox, sc, port, dir.file("tandem.db"));
-  tandem::oauth::UninstallNoticesOptions options;
-  options.api_origin = sandbox.base();
-  options.endpoint.origin = sandbox.base();
-  options.endpoint.client_id = sc.app.client_id;
-  options.endpoint.client_secret = Secret(sc.app.client_secret);
-  options.app_id = sc.app.id;
+  auto options = journal_reader_options(sandbox, sc);
   tandem::MetricsRegistry metrics;
   tandem::oauth::UninstallNotices notices(*tandem_.tokens, metrics, tandem::SystemClock::instance(), options);
   CHECK(notices.poll().empty());  // subscribes; nothing journaled yet
@@ -606,10 +612,7 @@ TEST_CASE("install: when the journal cannot be read the uninstall reader says wh
   auto sc = tandem::testing::install_sandbox_config(port, {kPortalA});
   LiveSandbox sandbox(sc);
   TandemUnderTest tandem_(sandbox, sc, port, dir.file("tandem.db"));
-  tandem::oauth::UninstallNoticesOptions options;
-  options.api_origin = sandbox.base();
-  options.endpoint.origin = sandbox.base();
-  options.endpoint.client_id = sc.app.client_id;
+  auto options = journal_reader_options(sandbox, sc);
   options.endpoint.client_secret = Secret("not the secret");
   tandem::MetricsRegistry metrics;
   tandem::oauth::UninstallNotices notices(*tandem_.tokens, metrics, tandem::SystemClock::instance(), options);

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "rules/evaluator.hpp"
+#include "rules/explain.hpp"
 #include "rules/time.hpp"
 
 using namespace tandem::rules;
@@ -244,4 +245,64 @@ TEST_CASE("the fast path does not depend on tracing: same decision with and with
     CHECK(fast_fit == traced.fit[0].score);
     CHECK(fast_stage == traced.target_stage);
   }
+}
+
+TEST_CASE("text tests take a list with any of and whole words with contains word") {
+  const ContactRecord c = contact({{"jobtitle", "Senior VP, Data Platform"},
+                                   {"mvp", "MVP Engineer"},
+                                   {"intl", "International Sales"},
+                                   {"email", "ana@eu.rivalmetrics.com"}});
+  CHECK(holds({"jobtitle contains any of [\"director\", \"vp\"]", "jobtitle contains any of [\"director\", \"cto\"]",
+               "jobtitle starts with any of [\"junior\", \"senior\"]", "email ends with any of [\"@gmail.com\", \"rivalmetrics.com\"]",
+               "email ends with any of [\"@gmail.com\", \"@yahoo.com\"]", "jobtitle contains word \"vp\"",
+               "mvp contains word \"vp\"", "mvp contains \"vp\"", "intl contains word \"intern\"",
+               "intl contains any word of [\"intern\", \"sales\"]", "jobtitle contains word \"data platform\"",
+               "jobtitle contains word \"data plat\"", "missing_prop contains any of [\"a\"]"},
+              c) == std::vector<bool>{true, false, true, true, false, true, false, true, false, true, true, false, false});
+}
+
+TEST_CASE("any of needs a list of text") {
+  LoadResult r = compile_ruleset("t.yaml", "not_ready:\n  - name: n\n    when: 'jobtitle contains any of [1, \"vp\"]'\n");
+  CHECK_FALSE(r.ruleset);
+  CHECK_THAT(r.diagnostics.format(), Catch::Contains("'contains any of' needs text items, not a number"));
+}
+
+TEST_CASE("an email domain test matches the domain and its subdomains") {
+  const ContactRecord c = contact({{"email", "Ana@EU.RivalMetrics.com"}, {"other", "bob@notrivalmetrics.com"}, {"bad", "no address"}});
+  CHECK(holds({"email domain in [\"rivalmetrics.com\"]", "email domain in [\"gmail.com\", \"yahoo.com\"]",
+               "other domain in [\"rivalmetrics.com\"]", "email domain == \"eu.rivalmetrics.com\"",
+               "email domain != \"gmail.com\"", "email domain not in [\"rivalmetrics.com\"]",
+               "bad domain in [\"address\"]", "bad domain not in [\"x.com\"]", "missing_prop domain not in [\"x.com\"]",
+               "email domain in [\"metrics.com\"]"},
+              c) == std::vector<bool>{true, false, false, true, true, false, false, false, false, false});
+}
+
+TEST_CASE("an email domain test refuses a domain written with its at sign") {
+  LoadResult r = compile_ruleset("t.yaml", "not_ready:\n  - name: n\n    when: 'email domain in [\"@gmail.com\"]'\n");
+  CHECK_FALSE(r.ruleset);
+  CHECK_THAT(r.diagnostics.format(), Catch::Contains("give the domain without '@', e.g. \"gmail.com\""));
+}
+
+TEST_CASE("task due dates and SLA deadlines are shown in local time next to UTC") {
+  auto rs = compile(
+      "settings:\n  time_zone: America/New_York\n  business_hours: \"09:00-17:00\"\n"
+      "qualify:\n  - name: q\n    when: email is present\n    stage: marketingqualifiedlead\n    handoff: direct\n"
+      "    task:\n      subject: \"Call\"\n      body: \"Call by {{due}}\"\n      due: 2 business days\n");
+  Evaluator ev;
+  Decision d;
+  // Friday 20 November, 10:00 UTC = 05:00 in New York: two business days from Monday's opening.
+  const ContactRecord c = contact({{"email", "a@b.example"}, {"lifecyclestage", "lead"}, {"hubspot_owner_id", "7"}});
+  ev.evaluate(*rs, c, {}, kAt, d, EvalOptions{true, true});
+  REQUIRE(d.tasks.size() == 1);
+  RenderedTask task = render_task(*rs, c, d, d.tasks[0]);
+  CHECK(format_date(task.due_ms) == "2026-11-24T14:00:00Z");
+  CHECK(task.body == "Call by 2026-11-24 09:00 America/New_York (14:00 UTC)");
+  CHECK_THAT(explain_text(*rs, c, d, ev), Catch::Contains("due 2026-11-24 09:00 America/New_York (14:00 UTC)"));
+  // In the account's zone when the caller gives one (the rules' zone is then not used): 11:00 in
+  // Berlin is within business hours, so the time of day is kept.
+  BusinessCalendar berlin = rs->ast.settings.calendar;
+  berlin.zone = *TimeZone::parse("Europe/Berlin");
+  ev.evaluate(*rs, c, {}, kAt, d, EvalOptions{.trace = true, .plan_actions = true, .calendar = &berlin});
+  REQUIRE(d.tasks.size() == 1);
+  CHECK(render_task(*rs, c, d, d.tasks[0]).body == "Call by 2026-11-24 11:00 Europe/Berlin (10:00 UTC)");
 }

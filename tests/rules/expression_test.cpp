@@ -31,9 +31,22 @@ TEST_CASE("conditions parse with the documented precedence") {
   CHECK(round_trip("x = 3") == "x == 3");
   CHECK(round_trip("revenue >= 5_000_000") == "revenue >= 5000000");
   CHECK(round_trip("score > -5") == "score > -5");
+  CHECK(round_trip("jobtitle contains any of ['vp', 'head']") == "jobtitle contains any of [\"vp\", \"head\"]");
+  CHECK(round_trip("email ends with any of [\"@gmail.com\"]") == "email ends with any of [\"@gmail.com\"]");
+  CHECK(round_trip("jobtitle starts with any of [\"VP\"]") == "jobtitle starts with any of [\"VP\"]");
+  CHECK(round_trip("jobtitle contains word \"vp\"") == "jobtitle contains word \"vp\"");
+  CHECK(round_trip("jobtitle contains any word of [\"vp\", \"cto\"]") == "jobtitle contains any word of [\"vp\", \"cto\"]");
+  CHECK(round_trip("email domain in [\"gmail.com\"]") == "email domain in [\"gmail.com\"]");
+  CHECK(round_trip("email domain not in [\"gmail.com\"]") == "email domain not in [\"gmail.com\"]");
+  CHECK(round_trip("email domain == \"gmail.com\"") == "email domain in [\"gmail.com\"]");
+  CHECK(round_trip("domain == \"x.com\"") == "domain == \"x.com\"");
+  // A property named `word` or `any` is still a property.
+  CHECK(round_trip("jobtitle contains word") == "jobtitle contains word");
+  CHECK(round_trip("jobtitle contains any") == "jobtitle contains any");
 }
 
 TEST_CASE("syntax errors point at the offending token") {
+  CHECK(round_trip("jobtitle contains any of \"vp\"") == "error at 25: expected a list after 'any of', e.g. [\"vp\", \"head of\"]");
   CHECK(round_trip("jobtitle contains") == "error at 17: the condition ends too early: a value or property is missing");
   CHECK(round_trip("a == 1 b == 2") ==
         "error at 7: unexpected 'b' (conditions are joined with 'and' / 'or'; text values need double quotes)");
