@@ -16,7 +16,7 @@ cd "$root"
 echo "== building"
 BUILD_DIR= "$root/scripts/build" release --target tandem_rules tandem >/dev/null
 g++ -O2 -std=c++20 -I"$root" bench/rules/rules_bench.cpp \
-  "$build/rules/libtandem_rules.a" "$build/common/libtandem_common.a" -lyaml-cpp -lssl -lcrypto -pthread \
+  "$build/rules/libtandem_rules.a" "$build/common/libtandem_common.a" -lyaml-cpp -ldate-tz -lssl -lcrypto -pthread \
   -o "$work/rules_bench"
 
 echo "== generating $count contacts (seed 42)"
