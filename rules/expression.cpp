@@ -68,22 +68,32 @@ class ExpressionParser {
         if (ec != std::errc{} || p != digits.data() + digits.size() || !std::isfinite(t.value))
           return fail(t.offset, "malformed number '" + std::string(src_.substr(i, j - i)) + "'");
         t.kind = Tok::kNumber;
+        auto unit_ms = [](std::string_view unit) -> double {
+          if (unit == "m" || unit == "min" || unit == "minute" || unit == "minutes") return 60'000.0;
+          if (unit == "h" || unit == "hour" || unit == "hours") return 3'600'000.0;
+          if (unit == "d" || unit == "day" || unit == "days") return 86'400'000.0;
+          if (unit == "w" || unit == "week" || unit == "weeks") return 7 * 86'400'000.0;
+          return 0;
+        };
         std::size_t k = j;
         while (k < src_.size() && ident_char(src_[k])) ++k;
+        if (k == j) {
+          // "14 days", as in the rule files' within:, due: and cool_off:: a unit word after spaces.
+          std::size_t w = j;
+          while (w < src_.size() && src_[w] == ' ') ++w;
+          std::size_t e = w;
+          while (e < src_.size() && ident_char(src_[e])) ++e;
+          if (w > j && e > w && unit_ms(src_.substr(w, e - w)) > 0 && src_.substr(w, e - w).size() > 1) {
+            j = w;
+            k = e;
+          }
+        }
         if (k > j) {
           const std::string_view unit = src_.substr(j, k - j);
-          double ms = 0;
-          if (unit == "m" || unit == "min")
-            ms = 60'000.0;
-          else if (unit == "h")
-            ms = 3'600'000.0;
-          else if (unit == "d")
-            ms = 86'400'000.0;
-          else if (unit == "w")
-            ms = 7 * 86'400'000.0;
-          else
-            return fail(static_cast<int>(j),
-                        "unknown duration unit '" + std::string(unit) + "' (use m, h, d or w, e.g. 30d)");
+          const double ms = unit_ms(unit);
+          if (ms == 0)
+            return fail(static_cast<int>(j), "unknown duration unit '" + std::string(unit) +
+                                                 "' (use m, h, d or w, or minutes, hours, days, weeks: 30d or 30 days)");
           t.kind = Tok::kDuration;
           t.value *= ms;
           j = k;
@@ -236,11 +246,46 @@ class ExpressionParser {
     out.kind = ExprKind::kOr;
     out.args.push_back(std::move(first));
     while (accept_word("or")) {
+      if (or_missing_follows()) {
+        if (!or_missing(out)) return false;
+        continue;
+      }
       Expr next;
       if (!parse_and(next, depth + 1)) return false;
       out.args.push_back(std::move(next));
     }
     finish(out, start);
+    return true;
+  }
+
+  // "... or missing" / "... or is missing" at the end of an or-group.
+  bool or_missing_follows() const {
+    const std::size_t n = is_word(peek(), "is") ? 1 : 0;
+    if (!is_word(peek(n), "missing")) return false;
+    const Token& after = peek(n + 1);
+    return after.kind == Tok::kEnd || after.kind == Tok::kRParen || is_word(after, "or") || is_word(after, "and");
+  }
+
+  // "numberofemployees > 10 or missing": the comparison, or its property is missing.
+  bool or_missing(Expr& group) {
+    const Expr& previous = group.args.back();
+    const int at = peek().offset;
+    accept_word("is");
+    ++pos_;  // missing
+    const bool on_property = previous.kind != ExprKind::kAnd && previous.kind != ExprKind::kOr &&
+                             previous.kind != ExprKind::kNot && previous.kind != ExprKind::kMissing &&
+                             previous.kind != ExprKind::kIdent && !previous.args.empty() &&
+                             previous.args[0].kind == ExprKind::kIdent;
+    if (!on_property || is_word(peek(), "and")) {
+      return fail(at, "'or missing' follows a comparison on one property, e.g. numberofemployees > 10 or missing; "
+                      "otherwise write it out: (... or numberofemployees is missing)");
+    }
+    Expr missing;
+    missing.kind = ExprKind::kMissing;
+    missing.offset = at;
+    missing.length = peek().offset - at;
+    missing.args.push_back(previous.args[0]);  // the same property (its diagnostics point at the comparison)
+    group.args.push_back(std::move(missing));
     return true;
   }
 

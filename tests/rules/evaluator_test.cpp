@@ -180,6 +180,14 @@ TEST_CASE("dates and durations parse the forms HubSpot and marketers use") {
   CHECK_FALSE(parse_date_ms("2026-13-01"));
   CHECK(parse_duration("30d")->calendar_ms() == 30 * kMsPerDay);
   CHECK(parse_duration("2 weeks")->calendar_ms() == 14 * kMsPerDay);
+  // The rule files' durations take both spellings, as conditions do.
+  for (const auto& [short_form, long_form] : std::vector<std::pair<std::string, std::string>>{
+           {"14d", "14 days"}, {"2w", "2 weeks"}, {"12h", "12 hours"}, {"90m", "90 minutes"}, {"1d", "1 day"}}) {
+    INFO(short_form << " / " << long_form);
+    REQUIRE(parse_duration(short_form));
+    REQUIRE(parse_duration(long_form));
+    CHECK(parse_duration(short_form)->calendar_ms() == parse_duration(long_form)->calendar_ms());
+  }
   CHECK(parse_duration("2 business days")->business);
   CHECK_FALSE(parse_duration("2 business weeks"));
   CHECK_FALSE(parse_duration("soon"));
@@ -305,4 +313,9 @@ TEST_CASE("task due dates and SLA deadlines are shown in local time next to UTC"
   ev.evaluate(*rs, c, {}, kAt, d, EvalOptions{.trace = true, .plan_actions = true, .calendar = &berlin});
   REQUIRE(d.tasks.size() == 1);
   CHECK(render_task(*rs, c, d, d.tasks[0]).body == "Call by 2026-11-24 11:00 Europe/Berlin (10:00 UTC)");
+}
+
+TEST_CASE("or missing holds for the comparison and for a contact without the property") {
+  CHECK(holds({"n > 10 or missing", "n > 100 or missing"}, contact({{"n", "50"}})) == std::vector<bool>{true, false});
+  CHECK(holds({"n > 10 or missing", "n > 100 or is missing"}, contact({})) == std::vector<bool>{true, true});
 }

@@ -40,6 +40,20 @@ TEST_CASE("conditions parse with the documented precedence") {
   CHECK(round_trip("email domain not in [\"gmail.com\"]") == "email domain not in [\"gmail.com\"]");
   CHECK(round_trip("email domain == \"gmail.com\"") == "email domain in [\"gmail.com\"]");
   CHECK(round_trip("domain == \"x.com\"") == "domain == \"x.com\"");
+  // One duration syntax: "14d" and "14 days" (as in within:, due: and cool_off:).
+  CHECK(round_trip("d within 14 days") == round_trip("d within 14d"));
+  CHECK(round_trip("d within 1 day") == round_trip("d within 1d"));
+  CHECK(round_trip("d > now - 12 hours") == round_trip("d > now - 12h"));
+  CHECK(round_trip("d within 2 weeks") == round_trip("d within 2w"));
+  CHECK(round_trip("d within 90 minutes") == round_trip("d within 90m"));
+  CHECK(round_trip("n > 5 and days > 3") == "n > 5 and days > 3");
+  // "... or missing" after a comparison: the comparison, or its property is missing.
+  CHECK(round_trip("numberofemployees > 10 or missing") == "numberofemployees > 10 or numberofemployees is missing");
+  CHECK(round_trip("a == 1 or n > 10 or is missing") == "a == 1 or n > 10 or n is missing");
+  CHECK(round_trip("(n > 10 or missing) and fit >= 50") == "(n > 10 or n is missing) and fit >= 50");
+  CHECK(round_trip("a == 1 and n > 10 or missing") ==
+        "error at 21: 'or missing' follows a comparison on one property, e.g. numberofemployees > 10 or missing; "
+        "otherwise write it out: (... or numberofemployees is missing)");
   // A property named `word` or `any` is still a property.
   CHECK(round_trip("jobtitle contains word") == "jobtitle contains word");
   CHECK(round_trip("jobtitle contains any") == "jobtitle contains any");
@@ -57,7 +71,8 @@ TEST_CASE("syntax errors point at the offending token") {
         "error at 5: use '==' to compare values; 'is' only goes with 'missing' or 'present'");
   CHECK(round_trip("d within 3 parsecs") ==
         "error at 11: unexpected 'parsecs' (conditions are joined with 'and' / 'or'; text values need double quotes)");
-  CHECK(round_trip("d within 3y") == "error at 10: unknown duration unit 'y' (use m, h, d or w, e.g. 30d)");
+  CHECK(round_trip("d within 3y") ==
+        "error at 10: unknown duration unit 'y' (use m, h, d or w, or minutes, hours, days, weeks: 30d or 30 days)");
   CHECK(round_trip("x in \"A\"") == "error at 5: expected a list after 'in', e.g. [\"A\", \"B\"]");
   CHECK(round_trip("x ~ 1") == "error at 2: unexpected character '~'");
   CHECK(round_trip("") == "error at 0: the condition is empty");
