@@ -13,24 +13,93 @@ std::string_view to_string(Severity severity) {
   return "error";
 }
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence starting at s[i], or 0 when the bytes there are not
+// one (a stray continuation byte, a truncated or overlong sequence, a surrogate, beyond U+10FFFF).
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
+  return n;
+}
+
+}  // namespace
+
+std::string valid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = utf8_sequence(text, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+int character_column(std::string_view line, int byte_column) {
+  if (byte_column <= 0) return byte_column;
+  const auto end = std::min(static_cast<std::size_t>(byte_column - 1), line.size());
+  int column = 1;
+  for (std::size_t i = 0; i < end;) {
+    const std::size_t n = utf8_sequence(line, i);
+    i += n == 0 ? 1 : n;
+    ++column;
+  }
+  // A column beyond the line's end (just after its last character) keeps its distance to it.
+  return column + (byte_column - 1 > static_cast<int>(line.size()) ? byte_column - 1 - static_cast<int>(line.size()) : 0);
+}
+
 std::string Diagnostic::format() const {
-  std::string out = file;
+  // Positions are kept in bytes; people count characters. The output is valid UTF-8 whatever the
+  // file held, so a terminal or a log viewer never shows half a character.
+  const int char_column = character_column(source_line, column);
+  std::string out = valid_utf8(file);
   if (line > 0) {
     out += ':' + std::to_string(line);
-    if (column > 0) out += ':' + std::to_string(column);
+    if (column > 0) out += ':' + std::to_string(char_column);
   }
   out += ": ";
   out += to_string(severity);
   out += ": ";
-  out += message;
+  out += valid_utf8(message);
   out += '\n';
   if (!source_line.empty()) {
-    out += "  " + source_line + '\n';
+    const std::string shown = valid_utf8(source_line);
+    out += "  " + shown + '\n';
     if (column > 0) {
-      // Tabs are kept so the caret lines up under the same characters in a terminal.
+      // One space per character before the column; tabs are kept so the caret lines up under the
+      // same characters in a terminal.
       std::string pad;
-      for (int i = 0; i < column - 1 && i < static_cast<int>(source_line.size()); ++i) {
-        pad += source_line[static_cast<std::size_t>(i)] == '\t' ? '\t' : ' ';
+      const auto end = std::min(static_cast<std::size_t>(column - 1), source_line.size());
+      for (std::size_t i = 0; i < end;) {
+        const std::size_t n = utf8_sequence(source_line, i);
+        pad += source_line[i] == '\t' ? '\t' : ' ';
+        i += n == 0 ? 1 : n;
       }
       out += "  " + pad + "^\n";
     }

@@ -49,6 +49,12 @@ class Diagnostics {
 // Returns line `line` (1-based) of `text`, without its line ending; empty if out of range.
 std::string source_line_of(std::string_view text, int line);
 
+// `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by U+FFFD.
+std::string valid_utf8(std::string_view text);
+// The 1-based column in characters (UTF-8 code points) of 1-based byte column `byte_column` of
+// `line`; a malformed byte counts as one character.
+int character_column(std::string_view line, int byte_column);
+
 // Edit distance, for "did you mean" suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 // The candidate nearest to `word` when close enough to be a plausible typo, else empty.

@@ -159,7 +159,18 @@ class ExpressionParser {
             case '[': t.kind = Tok::kLBracket; break;
             case ']': t.kind = Tok::kRBracket; break;
             case ',': t.kind = Tok::kComma; break;
-            default: return fail(t.offset, std::string("unexpected character '") + c + "'");
+            default: {
+              // The whole character, not its first byte, so the message is readable text.
+              std::size_t n = 1;
+              while (i + n < src_.size() && n < 4 && (static_cast<unsigned char>(src_[i + n]) & 0xC0) == 0x80) ++n;
+              const std::string ch(src_.substr(i, (static_cast<unsigned char>(c) & 0x80) ? n : 1));
+              static constexpr std::string_view curly[] = {"\u201C", "\u201D", "\u2018", "\u2019", "\u00AB", "\u00BB"};
+              for (auto q : curly)
+                if (ch == q)
+                  return fail(t.offset, "unexpected character '" + ch +
+                                            "': write text values between straight quotes, \"like this\" or 'like this'");
+              return fail(t.offset, "unexpected character '" + ch + "'");
+            }
           }
         }
         i += static_cast<std::size_t>(t.length);
