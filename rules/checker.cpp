@@ -26,26 +26,32 @@ std::optional<PropertyCatalog> PropertyCatalog::from_json(std::string_view text,
   PropertyCatalog catalog;
   for (const auto& p : *list) {
     if (!p.is_object() || !p.contains("name") || !p["name"].is_string()) continue;
-    PropertyInfo info;
-    info.name = p["name"].get<std::string>();
-    const std::string type = p.value("type", std::string{});
-    const std::string field = p.value("fieldType", std::string{});
-    if (type == "number")
-      info.type = Type::kNumber;
-    else if (type == "date" || type == "datetime")
-      info.type = Type::kDate;
-    else if (type == "bool" || field == "booleancheckbox")
-      info.type = Type::kBool;
-    else if (type == "enumeration" || type == "string" || type == "phone_number")
-      info.type = Type::kString;
-    info.multi = type == "enumeration" && field == "checkbox";
+    std::vector<std::string> options;
     if (p.contains("options") && p["options"].is_array())
       for (const auto& o : p["options"])
-        if (o.is_object() && o.contains("value") && o["value"].is_string())
-          info.options.push_back(o["value"].get<std::string>());
+        if (o.is_object() && o.contains("value") && o["value"].is_string()) options.push_back(o["value"].get<std::string>());
+    PropertyInfo info = describe(p["name"].get<std::string>(), p.value("type", std::string{}),
+                                 p.value("fieldType", std::string{}), std::move(options));
     catalog.add(std::move(info));
   }
   return catalog;
+}
+
+PropertyInfo PropertyCatalog::describe(std::string name, std::string_view type, std::string_view field,
+                                       std::vector<std::string> options) {
+  PropertyInfo info;
+  info.name = std::move(name);
+  if (type == "number")
+    info.type = Type::kNumber;
+  else if (type == "date" || type == "datetime")
+    info.type = Type::kDate;
+  else if (type == "bool" || field == "booleancheckbox")
+    info.type = Type::kBool;
+  else if (type == "enumeration" || type == "string" || type == "phone_number")
+    info.type = Type::kString;
+  info.multi = type == "enumeration" && field == "checkbox";
+  info.options = std::move(options);
+  return info;
 }
 
 void PropertyCatalog::add(PropertyInfo info) {
@@ -83,7 +89,8 @@ struct Builtin {
 class RuleChecker {
  public:
   RuleChecker(RulesetAst& ast, std::string_view text, const PropertyCatalog* catalog, Diagnostics& diags)
-      : ast_(ast), text_(text), catalog_(catalog), diags_(diags) {
+      : ast_(ast), text_(text), catalog_(catalog), defaults_(catalog ? nullptr : &default_contact_properties()),
+        diags_(diags) {
     const std::vector<Section> all = {Section::kFit,    Section::kSignal,  Section::kDataQuality, Section::kNotReady,
                                       Section::kReturn, Section::kQualify, Section::kSla};
     const std::vector<Section> late = {Section::kNotReady, Section::kReturn, Section::kQualify};
@@ -121,8 +128,8 @@ class RuleChecker {
     }
     for (auto& s : ast_.engagement.signals) {
       if (!s.when.text.empty()) condition(s.when, Section::kSignal);
-      if (!s.date_property.value.empty()) property_name(s.date_property, Type::kDate);
-      if (!s.per_property.value.empty()) property_name(s.per_property, Type::kNumber);
+      if (!s.date_property.value.empty()) property_name(s.date_property, Type::kDate, "the signal's date");
+      if (!s.per_property.value.empty()) property_name(s.per_property, Type::kNumber, "the signal's count");
       if (s.date_property.value.empty() && (s.half_life_ms || s.window_ms))
         error(s.pos, "the signal '" + s.name + "' has a half-life or window but no 'date' property to measure it from");
     }
@@ -191,8 +198,36 @@ class RuleChecker {
     return out;
   }
 
-  void property_name(const Located& p, Type wanted) {
-    if (p.value.empty() || !catalog_) return;
+  void note(Pos p, std::string msg) {
+    diags_.add({Severity::kNote, ast_.file, p.line, p.column, std::move(msg), source_line_of(text_, p.line)});
+  }
+
+  // A property named outside a condition (a signal's date or count) checked against HubSpot's
+  // default contact properties when the account's own list is not given. A misspelt name would
+  // otherwise make the signal silently never count.
+  void default_property_name(const Located& p, Type wanted, const std::string& what) {
+    if (const PropertyInfo* info = defaults_->find(p.value)) {
+      if (wanted != Type::kUnknown && info->type != Type::kUnknown && info->type != wanted)
+        warning(p.pos, what + " '" + p.value + "' is " + type_name(info->type) + " in HubSpot, but " +
+                           type_name(wanted) + " is needed here");
+      return;
+    }
+    const std::string near = nearest_match(p.value, defaults_->names());
+    if (!near.empty())
+      warning(p.pos, what + " '" + p.value + "' is not a HubSpot contact property; did you mean '" + near +
+                         "'? (if it is a custom property, check with --properties or --account)");
+    else
+      note(p.pos, what + " '" + p.value +
+                      "' is not one of HubSpot's default contact properties; if it is a custom property, check its "
+                      "name with --properties or --account");
+  }
+
+  void property_name(const Located& p, Type wanted, const std::string& what = {}) {
+    if (p.value.empty()) return;
+    if (!catalog_) {
+      if (defaults_ && !what.empty()) default_property_name(p, wanted, what);
+      return;
+    }
     const PropertyInfo* info = catalog_->find(p.value);
     if (!info) {
       std::string msg = "unknown property '" + p.value + "'";
@@ -301,15 +336,29 @@ class RuleChecker {
     return Type::kUnknown;
   }
 
+  // A value an enumeration does not have: an error against the account's list; a warning against
+  // HubSpot's defaults (an account may have edited the options).
   void option_check(const Expr& prop, const Expr& literal) {
     const PropertyInfo* info = info_of(prop);
+    const bool from_defaults = !info && !catalog_ && defaults_ && prop.kind == ExprKind::kIdent && !builtin(prop.text);
+    if (from_defaults) info = defaults_->find(prop.text);
     if (!info || info->options.empty() || literal.kind != ExprKind::kString) return;
     for (const auto& o : info->options)
-      if (o == literal.text) return;
+      if (o == literal.text || (from_defaults && lower(o) == lower(literal.text))) return;
     std::string msg = "'" + literal.text + "' is not a value of '" + prop.text + "'";
+    if (from_defaults) msg += " in HubSpot's default options";
     const std::string near = nearest_match(literal.text, info->options);
-    msg += near.empty() ? " (values: " + join(info->options) + ")" : "; did you mean \"" + near + "\"?";
-    expr_error(literal, msg);
+    if (!near.empty())
+      msg += "; did you mean \"" + near + "\"?";
+    else if (info->options.size() <= 12)
+      msg += " (values: " + join(info->options) + ")";
+    else
+      msg += " (" + std::to_string(info->options.size()) + " values, such as " +
+             join({info->options.begin(), info->options.begin() + 5}) + ")";
+    if (from_defaults)
+      warning(cond_->at(literal.offset), msg + (near.empty() ? "" : " (if the account has its own options, check with --properties or --account)"));
+    else
+      expr_error(literal, msg);
   }
 
   // A string literal in a date context becomes a date literal.
@@ -434,12 +483,12 @@ class RuleChecker {
       case ExprKind::kText:
       case ExprKind::kHas: {
         const Type l = type_of(e.args[0]);
-        Type r = type_of(e.args[1]);
         const char* op = e.kind == ExprKind::kHas             ? "has"
                          : e.text_op == TextOp::kContains     ? "contains"
                          : e.text_op == TextOp::kContainsWord ? "contains word"
                          : e.text_op == TextOp::kStartsWith   ? "starts with"
                                                               : "ends with";
+        Type r = bare_word(e.args[0], e.args[1], op) ? Type::kUnknown : type_of(e.args[1]);
         if (e.args[1].kind == ExprKind::kList) {
           // "... any of [...]": each item is text; the list as a whole is read as text.
           if (e.args[1].args.empty()) expr_error(e.args[1], std::string("'") + op + " any of' needs at least one item");
@@ -494,10 +543,73 @@ class RuleChecker {
     return Type::kUnknown;
   }
 
+  static std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  }
+
+  // The option of `prop` (per the account's list, else HubSpot's defaults) that `word` names,
+  // ignoring case; empty when none.
+  std::string option_named(const Expr& prop, const std::string& word) const {
+    if (prop.kind != ExprKind::kIdent || builtin(prop.text)) return {};
+    const PropertyCatalog* list = catalog_ ? catalog_ : defaults_;
+    const PropertyInfo* info = list ? list->find(prop.text) : nullptr;
+    if (!info) return {};
+    for (const auto& o : info->options)
+      if (lower(o) == lower(word)) return o;
+    return {};
+  }
+
+  // `hs_lead_status == UNQUALIFIED`: an unquoted word is a property name, so the rule compares two
+  // properties and, the word being no property, never holds. Said before the word is typed (with
+  // an account's list an unknown name is an error, reported here with the way out). Returns true
+  // when it reported the word.
+  bool bare_word(Expr& prop, Expr& word, const std::string& op) {
+    if (word.kind != ExprKind::kIdent || builtin(word.text)) return false;
+    const PropertyCatalog* list = catalog_ ? catalog_ : defaults_;
+    if (!list || list->find(word.text)) return false;
+    const std::string option = option_named(prop, word.text);
+    const std::string value = option.empty() ? word.text : option;
+    std::string msg = "'" + word.text + "' is not a quoted value, so it is read as a property name, and ";
+    msg += catalog_ ? std::string("the account has no such property")
+                    : std::string("HubSpot has no such default contact property");
+    if (!option.empty())
+      msg += "; \"" + option + "\" is an option of '" + prop.text + "': write " + prop.text + " " +
+             op + " \"" + option + "\"";
+    else {
+      msg += "; to compare with the text, write \"" + value + "\"";
+      std::vector<std::string> candidates = list->names();
+      candidates.insert(candidates.end(), builtin_names_.begin(), builtin_names_.end());
+      const std::string near = nearest_match(word.text, candidates);
+      if (!near.empty()) msg += ", or did you mean the property '" + near + "'?";
+      if (!catalog_) msg += " (a custom property? check with --properties or --account)";
+    }
+    if (catalog_)
+      expr_error(word, msg);
+    else
+      warning(cond_->at(word.offset), msg);
+    set(word, Type::kUnknown);
+    return true;
+  }
+
+  static const char* cmp_text(CmpOp op) {
+    switch (op) {
+      case CmpOp::kEq: return "==";
+      case CmpOp::kNe: return "!=";
+      case CmpOp::kLt: return "<";
+      case CmpOp::kLe: return "<=";
+      case CmpOp::kGt: return ">";
+      case CmpOp::kGe: return ">=";
+    }
+    return "==";
+  }
+
   Type compare(Expr& e) {
     Expr& a = e.args[0];
     Expr& b = e.args[1];
-    Type l = type_of(a), r = type_of(b);
+    const bool b_bare = a.kind == ExprKind::kIdent && bare_word(a, b, cmp_text(e.cmp));
+    const bool a_bare = !b_bare && b.kind == ExprKind::kIdent && bare_word(b, a, cmp_text(e.cmp));
+    Type l = a_bare ? Type::kUnknown : type_of(a), r = b_bare ? Type::kUnknown : type_of(b);
     const bool ordering = e.cmp != CmpOp::kEq && e.cmp != CmpOp::kNe;
     auto mismatch = [&](Type x, Type y) {
       expr_error(e, std::string(type_name(x)) + " compared with " + type_name(y) + " in '" + to_source(e) + "'" +
@@ -685,6 +797,9 @@ class RuleChecker {
   RulesetAst& ast_;
   std::string_view text_;
   const PropertyCatalog* catalog_;
+  // HubSpot's default contact properties when no export of the account's is given: names not in it
+  // may be custom properties, so they only warn (or, without a near default, note).
+  const PropertyCatalog* defaults_;
   Diagnostics& diags_;
   std::vector<Builtin> builtins_;
   std::vector<std::string> builtin_names_;

@@ -29,6 +29,10 @@ class PropertyCatalog {
   // Accepts {"results":[{"name","type","fieldType","options":[{"value"}]}]} or a bare array.
   // Returns nullopt and sets `error` when the file is not such a list.
   static std::optional<PropertyCatalog> from_json(std::string_view text, std::string& error);
+  // One property as HubSpot describes it: type "number", "datetime", "enumeration"…, fieldType
+  // "checkbox" for several values, and the options' values.
+  static PropertyInfo describe(std::string name, std::string_view type, std::string_view field_type,
+                               std::vector<std::string> options);
   void add(PropertyInfo info);
   [[nodiscard]] const PropertyInfo* find(std::string_view name) const;
   [[nodiscard]] const std::vector<std::string>& names() const { return names_; }
@@ -37,6 +41,11 @@ class PropertyCatalog {
   std::map<std::string, PropertyInfo, std::less<>> by_name_;
   std::vector<std::string> names_;
 };
+
+// HubSpot's default contact properties with their types and options (rules/data/), built in.
+// Without an account's list, names not in it are warned about (a misspelling) or noted (perhaps
+// a custom property).
+const PropertyCatalog& default_contact_properties();
 
 // Built-in names a condition may use besides contact properties.
 enum class Section { kFit, kSignal, kDataQuality, kNotReady, kReturn, kQualify, kSla };

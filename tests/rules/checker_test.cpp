@@ -1,6 +1,9 @@
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "golden.hpp"
+#include "rules/checker.hpp"
 #include "rules/ruleset.hpp"
 
 using namespace tandem::rules;
@@ -33,7 +36,15 @@ TEST_CASE("the example rules are clean against the property list's names they sh
       compile_ruleset("lead-rules.yaml", read_text(std::string(TANDEM_SOURCE_DIR) + "/examples/rules/lead-rules.yaml"));
   INFO(r.diagnostics.format());
   REQUIRE(r.ruleset);
-  CHECK(r.diagnostics.empty());
+  CHECK(r.diagnostics.error_count() == 0);
+  CHECK(r.diagnostics.warning_count() == 0);
+  // Only notes, for the signals' dates that are custom properties of the example account.
+  std::vector<std::string> noted;
+  for (const auto& d : r.diagnostics.all()) {
+    CHECK(d.severity == tandem::Severity::kNote);
+    noted.push_back(d.message.substr(0, d.message.find(" is not")));
+  }
+  CHECK(noted == std::vector<std::string>{"the signal's date 'last_pricing_page_visit'", "the signal's date 'webinar_date'"});
   CHECK(r.ruleset->version.label == "2026.11-2");
   CHECK(r.ruleset->version.hash.size() == 64);
 }
@@ -124,4 +135,104 @@ TEST_CASE("a qualify rule that implies one alternative of a not-ready rule is re
       out.find("rules.yaml:5:5: warning: the qualify rule 'Interns with demos' can never apply: whenever it holds, the "
                "not_ready rule 'Student' (rules.yaml:2) holds too") == 0);
   CHECK(out.find("Anyone engaged") == std::string::npos);
+}
+
+TEST_CASE("HubSpot's default contact properties are built in with types and options") {
+  const PropertyCatalog& d = default_contact_properties();
+  CHECK(d.names().size() > 150);
+  const PropertyInfo* status = d.find("hs_lead_status");
+  REQUIRE(status);
+  CHECK(status->type == Type::kString);
+  CHECK(std::find(status->options.begin(), status->options.end(), "UNQUALIFIED") != status->options.end());
+  REQUIRE(d.find("recent_conversion_date"));
+  CHECK(d.find("recent_conversion_date")->type == Type::kDate);
+  REQUIRE(d.find("num_conversion_events"));
+  CHECK(d.find("num_conversion_events")->type == Type::kNumber);
+  CHECK_FALSE(d.find("webinar_date"));
+}
+
+TEST_CASE("a bare word on the right of a comparison is a warning that suggests the quoted value") {
+  const std::string rules =
+      "qualify:\n"
+      "  - name: q\n"
+      "    when: hs_lead_status == UNQUALIFIED or jobtitle contains VP or lifecyclestage != Lead\n"
+      "    stage: lead\n";
+  const std::string out = diagnostics_for(rules);
+  CHECK(out ==
+        "rules.yaml:3:29: warning: 'UNQUALIFIED' is not a quoted value, so it is read as a property name, and HubSpot "
+        "has no such default contact property; \"UNQUALIFIED\" is an option of 'hs_lead_status': write hs_lead_status "
+        "== \"UNQUALIFIED\"\n"
+        "      when: hs_lead_status == UNQUALIFIED or jobtitle contains VP or lifecyclestage != Lead\n"
+        "                              ^\n"
+        "rules.yaml:3:62: warning: 'VP' is not a quoted value, so it is read as a property name, and HubSpot has no "
+        "such default contact property; to compare with the text, write \"VP\" (a custom property? check with "
+        "--properties or --account)\n"
+        "      when: hs_lead_status == UNQUALIFIED or jobtitle contains VP or lifecyclestage != Lead\n"
+        "                                                               ^\n"
+        "rules.yaml:3:86: warning: 'Lead' is not a quoted value, so it is read as a property name, and HubSpot has no "
+        "such default contact property; \"lead\" is an option of 'lifecyclestage': write lifecyclestage != \"lead\"\n"
+        "      when: hs_lead_status == UNQUALIFIED or jobtitle contains VP or lifecyclestage != Lead\n"
+        "                                                                                       ^\n");
+  // Two properties compared with each other stay quiet.
+  CHECK(diagnostics_for("qualify:\n  - name: q\n    when: createdate < hs_lifecyclestage_lead_date\n    stage: lead\n")
+            .empty());
+}
+
+TEST_CASE("with the account's properties a bare word is an error naming the option it matches") {
+  const PropertyCatalog props = catalog();
+  const std::string out =
+      diagnostics_for("qualify:\n  - name: q\n    when: hs_lead_status == unqualified\n    stage: lead\n", &props);
+  CHECK(out.find("rules.yaml:3:29: error: 'unqualified' is not a quoted value, so it is read as a property name, and "
+                 "the account has no such property; \"UNQUALIFIED\" is an option of 'hs_lead_status': write "
+                 "hs_lead_status == \"UNQUALIFIED\"\n") == 0);
+  CHECK(out.find("unknown property") == std::string::npos);
+  // A misspelt property on the right is still offered as one.
+  const std::string near =
+      diagnostics_for("qualify:\n  - name: q\n    when: createdate < recent_conversion_dat\n    stage: lead\n", &props);
+  CHECK(near.find("or did you mean the property 'recent_conversion_date'?") != std::string::npos);
+}
+
+TEST_CASE("a signal's date is checked against HubSpot's defaults without a property list") {
+  const std::string out = diagnostics_for(
+      "engagement:\n"
+      "  half_life: 30d\n"
+      "  signals:\n"
+      "    - name: Demo\n"
+      "      when: recent_conversion_event_name == \"Demo request\"\n"
+      "      date: recent_conversoin_date\n"
+      "      points: 10\n"
+      "    - name: Webinar\n"
+      "      when: webinar_date is present\n"
+      "      date: webinar_date\n"
+      "      points: 5\n"
+      "    - name: Emails\n"
+      "      when: hs_email_open > 0\n"
+      "      date: hs_email_open\n"
+      "      points: 5\n");
+  CHECK(out.find("rules.yaml:6:13: warning: the signal's date 'recent_conversoin_date' is not a HubSpot contact "
+                 "property; did you mean 'recent_conversion_date'? (if it is a custom property, check with "
+                 "--properties or --account)\n") == 0);
+  CHECK(out.find("rules.yaml:10:13: note: the signal's date 'webinar_date' is not one of HubSpot's default contact "
+                 "properties; if it is a custom property, check its name with --properties or --account\n") !=
+        std::string::npos);
+  CHECK(out.find("rules.yaml:14:13: warning: the signal's date 'hs_email_open' is a number in HubSpot, but a date is "
+                 "needed here\n") != std::string::npos);
+}
+
+TEST_CASE("a value HubSpot's default options do not have is a warning") {
+  const std::string out =
+      diagnostics_for("qualify:\n  - name: q\n    when: lifecyclestage == \"marketingqualifiedleads\"\n    stage: lead\n");
+  CHECK(out.find("rules.yaml:3:29: warning: 'marketingqualifiedleads' is not a value of 'lifecyclestage' in HubSpot's "
+                 "default options; did you mean \"marketingqualifiedlead\"?") == 0);
+  // Case does not matter, as when the rules compare.
+  CHECK(diagnostics_for("qualify:\n  - name: q\n    when: lifecyclestage == \"Lead\"\n    stage: lead\n").empty());
+}
+
+TEST_CASE("an unexpected character is shown whole, and typographic quotes are named") {
+  const std::string out = diagnostics_for("qualify:\n  - name: q\n    when: jobtitle == \u201cVP\u201d\n    stage: lead\n");
+  CHECK(out ==
+        "rules.yaml:3:23: error: unexpected character '\u201c': write text values between straight quotes, \"like "
+        "this\" or 'like this'\n"
+        "      when: jobtitle == \u201cVP\u201d\n"
+        "                        ^\n");
 }
