@@ -51,20 +51,8 @@ std::string value_words(const CompiledRuleset& rs, const Evaluator& ev, std::int
   return name + " is \"" + std::string(v.text) + "\"";
 }
 
-void atoms_of(const CompiledRuleset& rs, const Evaluator& ev, std::int32_t i, std::vector<ConditionAtom>& out) {
-  if (i < 0) return;
+ConditionAtom atom_of(const CompiledRuleset& rs, const Evaluator& ev, std::int32_t i) {
   const Node& n = rs.nodes[static_cast<std::size_t>(i)];
-  if (n.kind == NodeKind::kAnd || n.kind == NodeKind::kOr) {
-    for (std::int32_t k = 0; k < n.count; ++k) atoms_of(rs, ev, rs.kids[static_cast<std::size_t>(n.first + k)], out);
-    return;
-  }
-  if (n.kind == NodeKind::kNot) {
-    const Node& inner = rs.nodes[static_cast<std::size_t>(n.a)];
-    if (inner.kind == NodeKind::kAnd || inner.kind == NodeKind::kOr) {
-      atoms_of(rs, ev, n.a, out);
-      return;
-    }
-  }
   ConditionAtom atom;
   atom.text = n.expr ? to_source(*n.expr) : "?";
   const auto& trace = ev.trace();
@@ -77,18 +65,114 @@ void atoms_of(const CompiledRuleset& rs, const Evaluator& ev, std::int32_t i, st
     if (w.empty()) continue;
     atom.values += (atom.values.empty() ? "" : ", ") + w;
   }
-  out.push_back(std::move(atom));
+  return atom;
+}
+
+bool is_group(const Node& n) { return n.kind == NodeKind::kAnd || n.kind == NodeKind::kOr; }
+
+// A 'not' over an and/or group, shown as a group of its own.
+const Node* negated_group(const CompiledRuleset& rs, const Node& n) {
+  if (n.kind != NodeKind::kNot || n.a < 0) return nullptr;
+  const Node& inner = rs.nodes[static_cast<std::size_t>(n.a)];
+  return is_group(inner) ? &inner : nullptr;
+}
+
+std::int32_t kid(const CompiledRuleset& rs, const Node& n, std::int32_t k) {
+  return rs.kids[static_cast<std::size_t>(n.first + k)];
+}
+
+void atoms_of(const CompiledRuleset& rs, const Evaluator& ev, std::int32_t i, std::vector<ConditionAtom>& out) {
+  if (i < 0) return;
+  const Node& n = rs.nodes[static_cast<std::size_t>(i)];
+  if (is_group(n)) {
+    for (std::int32_t k = 0; k < n.count; ++k) atoms_of(rs, ev, kid(rs, n, k), out);
+    return;
+  }
+  if (negated_group(rs, n)) {
+    atoms_of(rs, ev, n.a, out);
+    return;
+  }
+  out.push_back(atom_of(rs, ev, i));
 }
 
 const char* mark(int result) { return result == 1 ? "yes" : result == 0 ? "no " : " - "; }
 
-std::string atoms_text(const std::vector<ConditionAtom>& atoms, const std::string& indent) {
-  std::string out;
-  for (const auto& a : atoms) {
+int result_of(const Evaluator& ev, std::int32_t i) {
+  const auto& trace = ev.trace();
+  return static_cast<std::size_t>(i) < trace.size() ? trace[static_cast<std::size_t>(i)] : -1;
+}
+
+// The condition as a tree: a rule's top-level 'and' reads as a list (every line must hold);
+// nested groups are headed "all of:" / "any of:" / "not all of:" / "none of:" with their parts
+// indented beneath, each line marked with whether it held.
+void tree_text(const CompiledRuleset& rs, const Evaluator& ev, std::int32_t i, const std::string& indent, bool top,
+               std::string& out) {
+  if (i < 0) return;
+  const Node& n = rs.nodes[static_cast<std::size_t>(i)];
+  const Node* group = is_group(n) ? &n : negated_group(rs, n);
+  if (!group) {
+    const ConditionAtom a = atom_of(rs, ev, i);
     out += indent + mark(a.result) + "  " + a.text;
     if (!a.values.empty()) out += "  (" + a.values + ")";
     out += "\n";
+    return;
   }
+  const bool negated = group != &n;
+  if (top && !negated && n.kind == NodeKind::kAnd) {
+    for (std::int32_t k = 0; k < n.count; ++k) tree_text(rs, ev, kid(rs, n, k), indent, false, out);
+    return;
+  }
+  const bool all = group->kind == NodeKind::kAnd;
+  out += indent + mark(result_of(ev, i)) + "  " +
+         (negated ? (all ? "not all of:" : "none of:") : (all ? "all of:" : "any of:")) + "\n";
+  for (std::int32_t k = 0; k < group->count; ++k) tree_text(rs, ev, kid(rs, *group, k), indent + "     ", false, out);
+}
+
+std::string tree_text(const CompiledRuleset& rs, const Evaluator& ev, std::int32_t root, const std::string& indent) {
+  std::string out;
+  tree_text(rs, ev, root, indent, true, out);
+  return out;
+}
+
+// What a condition that did not hold still needs, following its and/or structure: the parts of an
+// 'and' that failed (the ones that held are not needed again), any one of an 'or''s parts.
+std::string needs_text(const CompiledRuleset& rs, const Evaluator& ev, std::int32_t i, bool nested) {
+  const Node& n = rs.nodes[static_cast<std::size_t>(i)];
+  if (!is_group(n)) {
+    const ConditionAtom a = atom_of(rs, ev, i);
+    return a.values.empty() ? a.text : a.text + " (" + a.values + ")";
+  }
+  std::vector<std::int32_t> wanted;
+  for (std::int32_t k = 0; k < n.count; ++k) {
+    const std::int32_t c = kid(rs, n, k);
+    if (n.kind == NodeKind::kAnd && result_of(ev, c) != 0) continue;
+    wanted.push_back(c);
+  }
+  if (wanted.size() == 1) return needs_text(rs, ev, wanted.front(), nested);
+  std::vector<std::string> parts;
+  for (auto c : wanted) parts.push_back(needs_text(rs, ev, c, true));
+  std::string out;
+  const char* sep = n.kind == NodeKind::kOr ? " or " : nested ? " and " : "; ";
+  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
+  if (n.kind == NodeKind::kOr) return nested ? "(one of: " + out + ")" : "one of: " + out;
+  return nested ? "(" + out + ")" : out;
+}
+
+// The condition tree as JSON, for machines: {"all"|"any": [...], "held"} or an atom.
+nlohmann::json tree_json(const CompiledRuleset& rs, const Evaluator& ev, std::int32_t i) {
+  using nlohmann::json;
+  if (i < 0) return json(nullptr);
+  const Node& n = rs.nodes[static_cast<std::size_t>(i)];
+  const Node* group = is_group(n) ? &n : negated_group(rs, n);
+  const int res = result_of(ev, i);
+  if (!group) {
+    const ConditionAtom a = atom_of(rs, ev, i);
+    return {{"condition", a.text}, {"held", res == 1}, {"evaluated", res >= 0}, {"values", a.values}};
+  }
+  json parts = json::array();
+  for (std::int32_t k = 0; k < group->count; ++k) parts.push_back(tree_json(rs, ev, kid(rs, *group, k)));
+  json out{{group->kind == NodeKind::kAnd ? "all" : "any", parts}, {"held", res == 1}, {"evaluated", res >= 0}};
+  if (group != &n) out["not"] = true;
   return out;
 }
 
@@ -208,23 +292,19 @@ std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact
       const auto root = rs.qualify_roots[i];
       if (rs.qualify_stage[i] <= d.target_stage || root < 0 || ev.trace()[static_cast<std::size_t>(root)] != 0)
         continue;
-      std::string missing;
-      const char* sep = rs.nodes[static_cast<std::size_t>(root)].kind == NodeKind::kOr ? " or " : "; ";
-      for (const auto& atom : condition_atoms(rs, ev, root)) {
-        if (atom.result != 0) continue;
-        missing += (missing.empty() ? "" : sep) + atom.text;
-        if (!atom.values.empty()) missing += " (" + atom.values + ")";
-      }
-      out += "Not moved to " + t.stage.value + " by \"" + t.name + "\": needs " + missing + ".\n";
+      out += "Not moved to " + t.stage.value + " by \"" + t.name + "\": needs " + needs_text(rs, ev, root, false) + ".\n";
     }
   }
   for (auto i : d.blocked) {
     const Transition& t = ast.qualify[static_cast<std::size_t>(i)];
     out += "Held back: \"" + t.name + "\" (" + line_of(rs, t.pos) + ") would move the contact to " + t.stage.value +
            ", but ";
-    if (d.in_cool_off && ev.slots().size() > 0)
+    if (d.in_cool_off && ev.slots().size() > 0) {
       out += "the contact is in its cool-off after being returned to nurture";
-    else {
+      // Held back only while the cool-off lasts; a return in this decision is not a hold.
+      if (d.next_state.cool_off_until)
+        out += ", until " + format_local(*d.next_state.cool_off_until, zone_of(rs, d));
+    } else {
       out += "it is not ready for sales:";
       for (auto n : d.not_ready) out += " " + ast.not_ready[static_cast<std::size_t>(n)].name + ";";
       out.pop_back();
@@ -251,7 +331,7 @@ std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact
                     (held ? ((rule.points >= 0 ? "+" : "") + format_points(rule.points)) : std::string("0")).c_str());
       out += std::string("  ") + pts + "  " + rule.name + (held ? "" : " (does not apply)") + "  [" +
              line_of(rs, rule.pos) + "]\n";
-      out += atoms_text(condition_atoms(rs, ev, root), "          ");
+      out += tree_text(rs, ev, root, "          ");
     }
   }
 
@@ -287,7 +367,7 @@ std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact
         out += ")";
       }
       out += "  [" + line_of(rs, s.pos) + "]\n";
-      out += atoms_text(condition_atoms(rs, ev, rs.signal_roots[i]), "          ");
+      out += tree_text(rs, ev, rs.signal_roots[i], "          ");
     }
   }
 
@@ -298,7 +378,7 @@ std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact
       const bool held = ev.trace()[static_cast<std::size_t>(rs.not_ready_roots[i])] == 1;
       out += std::string("  ") + mark(held ? 1 : 0) + "  " + r.name + " (" + r.reason + ")  [" + line_of(rs, r.pos) +
              "]\n";
-      if (held) out += atoms_text(condition_atoms(rs, ev, rs.not_ready_roots[i]), "          ");
+      if (held) out += tree_text(rs, ev, rs.not_ready_roots[i], "          ");
     }
   }
 
@@ -315,7 +395,7 @@ std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact
       const int res = ev.trace()[static_cast<std::size_t>(rs.return_roots[i])];
       out += std::string("  ") + mark(res) + "  return to " + r.stage.value + ": " + r.name + "  [" +
              line_of(rs, r.pos) + "]\n";
-      if (res >= 0) out += atoms_text(condition_atoms(rs, ev, rs.return_roots[i]), "          ");
+      if (res >= 0) out += tree_text(rs, ev, rs.return_roots[i], "          ");
     }
     for (std::size_t i = 0; i < ast.qualify.size(); ++i) {
       const Transition& t = ast.qualify[i];
@@ -323,7 +403,7 @@ std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact
       out += std::string("  ") + mark(res) + "  to " + t.stage.value + ": " + t.name + "  [" + line_of(rs, t.pos) + "]";
       if (res == 1 && rs.qualify_stage[i] <= d.current_stage) out += " (already there or beyond)";
       out += "\n";
-      out += atoms_text(condition_atoms(rs, ev, rs.qualify_roots[i]), "          ");
+      out += tree_text(rs, ev, rs.qualify_roots[i], "          ");
     }
   }
 
@@ -405,6 +485,7 @@ nlohmann::json explain_json(const CompiledRuleset& rs, const ContactRecord& cont
       e["applies"] = held;
       e["points"] = held ? rule.points : 0.0;
       e["conditions"] = atoms_json(root);
+      e["condition_tree"] = tree_json(rs, ev, root);
       model["rules"].push_back(e);
     }
     j["fit"].push_back(model);
@@ -423,6 +504,7 @@ nlohmann::json explain_json(const CompiledRuleset& rs, const ContactRecord& cont
       if (c.age_days >= 0) e["age_days"] = c.age_days;
     }
     e["conditions"] = atoms_json(rs.signal_roots[i]);
+    e["condition_tree"] = tree_json(rs, ev, rs.signal_roots[i]);
     eng["signals"].push_back(e);
   }
   j["engagement"] = eng;
@@ -432,6 +514,7 @@ nlohmann::json explain_json(const CompiledRuleset& rs, const ContactRecord& cont
     json e = rule_ref(r.name, r.pos);
     e["reason"] = r.reason;
     e["conditions"] = atoms_json(rs.not_ready_roots[static_cast<std::size_t>(i)]);
+    e["condition_tree"] = tree_json(rs, ev, rs.not_ready_roots[static_cast<std::size_t>(i)]);
     j["not_ready"].push_back(e);
   }
   j["held_back"] = json::array();
@@ -440,6 +523,7 @@ nlohmann::json explain_json(const CompiledRuleset& rs, const ContactRecord& cont
     json e = rule_ref(t.name, t.pos);
     e["stage"] = t.stage.value;
     e["why"] = d.in_cool_off ? "cool_off" : "not_ready";
+    if (d.in_cool_off && d.next_state.cool_off_until) e["until"] = format_date(*d.next_state.cool_off_until);
     j["held_back"].push_back(e);
   }
   j["data_quality"] = json::array();

@@ -319,3 +319,66 @@ TEST_CASE("or missing holds for the comparison and for a contact without the pro
   CHECK(holds({"n > 10 or missing", "n > 100 or missing"}, contact({{"n", "50"}})) == std::vector<bool>{true, false});
   CHECK(holds({"n > 10 or missing", "n > 100 or is missing"}, contact({})) == std::vector<bool>{true, true});
 }
+
+TEST_CASE("an explanation shows the and-or structure and says what an or-group still needs") {
+  auto rs = compile(
+      "qualify:\n  - name: q\n    when: n > 10 and (stage == \"lead\" or stage is missing)\n"
+      "    stage: marketingqualifiedlead\n");
+  Evaluator ev;
+  Decision d;
+  const ContactRecord small = contact({{"n", "5"}, {"stage", "lead"}, {"lifecyclestage", "lead"}});
+  ev.evaluate(*rs, small, {}, kAt, d, EvalOptions{true, true});
+  std::string text = explain_text(*rs, small, d, ev);
+  // The or-group held: only the comparison is needed.
+  CHECK_THAT(text, Catch::Contains("Not moved to marketingqualifiedlead by \"q\": needs n > 10 (n is \"5\").\n"));
+  CHECK_THAT(text, Catch::Contains("          no   n > 10  (n is \"5\")\n"
+                                   "          yes  any of:\n"
+                                   "               yes  stage == \"lead\"  (stage is \"lead\")\n"
+                                   "               no   stage is missing  (stage is \"lead\")\n"));
+
+  const ContactRecord other = contact({{"n", "50"}, {"stage", "other"}, {"lifecyclestage", "lead"}});
+  ev.evaluate(*rs, other, {}, kAt, d, EvalOptions{true, true});
+  text = explain_text(*rs, other, d, ev);
+  CHECK_THAT(text, Catch::Contains("needs one of: stage == \"lead\" (stage is \"other\") or stage is missing (stage is "
+                                   "\"other\").\n"));
+
+  // A nested and-group inside an or-group is needed as a whole, in brackets.
+  auto nested = compile(
+      "qualify:\n  - name: q\n    when: a == 1 or (b == 2 and c == 3)\n    stage: marketingqualifiedlead\n");
+  const ContactRecord none = contact({{"a", "0"}, {"b", "0"}, {"c", "0"}, {"lifecyclestage", "lead"}});
+  ev.evaluate(*nested, none, {}, kAt, d, EvalOptions{true, true});
+  text = explain_text(*nested, none, d, ev);
+  CHECK_THAT(text, Catch::Contains("needs one of: a == 1 (a is \"0\") or (b == 2 (b is \"0\") and c == 3 (c is \"0\")).\n"));
+  CHECK_THAT(text, Catch::Contains("          no   any of:\n"
+                                   "               no   a == 1  (a is \"0\")\n"
+                                   "               no   all of:\n"
+                                   "                    no   b == 2  (b is \"0\")\n"
+                                   "                    no   c == 3  (c is \"0\")\n"));
+
+  // As JSON, the tree of a rule that held.
+  auto nr = compile("not_ready:\n  - name: n\n    when: a == 1 or (b == 2 and c == 3)\n");
+  const ContactRecord one = contact({{"a", "1"}, {"b", "2"}, {"c", "0"}});
+  ev.evaluate(*nr, one, {}, kAt, d, EvalOptions{true, true});
+  const nlohmann::json tree = explain_json(*nr, one, d, ev).at("not_ready").at(0).at("condition_tree");
+  INFO(tree.dump());
+  CHECK(tree.at("held") == true);
+  REQUIRE(tree.at("any").size() == 2);
+  CHECK(tree.at("any").at(0).at("condition") == "a == 1");
+  CHECK(tree.at("any").at(1).at("held") == false);
+  CHECK(tree.at("any").at(1).at("all").at(0).at("held") == true);
+  CHECK(tree.at("any").at(1).at("all").at(1).at("values") == "c is \"0\"");
+}
+
+TEST_CASE("a hold for the cool-off says when the cool-off ends") {
+  auto rs = compile("qualify:\n  - name: q\n    when: email is present\n    stage: marketingqualifiedlead\n");
+  Evaluator ev;
+  Decision d;
+  const ContactRecord c = contact({{"email", "a@b.example"}, {"lifecyclestage", "lead"}});
+  ContactState state;
+  state.cool_off_until = *parse_date_ms("2026-11-27T10:00:00Z");
+  ev.evaluate(*rs, c, state, kAt, d, EvalOptions{true, true});
+  REQUIRE(d.blocked.size() == 1);
+  const std::string text = explain_text(*rs, c, d, ev);
+  CHECK_THAT(text, Catch::Contains("the contact is in its cool-off after being returned to nurture, until 2026-11-27"));
+  CHECK(explain_json(*rs, c, d, ev).at("held_back").at(0).at("until") == "2026-11-27T10:00:00Z");
+}
