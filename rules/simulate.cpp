@@ -10,15 +10,33 @@
 namespace tandem::rules {
 namespace {
 
+std::string quoted_rules(const CompiledRuleset& rs, const std::vector<std::int32_t>& qualify) {
+  std::string s = qualify.size() == 1 ? "rule " : "rules ";
+  for (std::size_t i = 0; i < qualify.size(); ++i)
+    s += (i ? ", \"" : "\"") + rs.ast.qualify[static_cast<std::size_t>(qualify[i])].name + "\"";
+  return s;
+}
+
+// The rule that decided, by name: the return rule, the qualify rule, or the qualify rules that held
+// but were held back (and what held them).
 std::string why(const CompiledRuleset& rs, const Decision& d) {
-  if (d.returned >= 0) return "returned: " + rs.ast.returns[static_cast<std::size_t>(d.returned)].name;
+  if (d.returned >= 0) return "returned by rule \"" + rs.ast.returns[static_cast<std::size_t>(d.returned)].name + "\"";
   if (d.transition >= 0) return "rule \"" + rs.ast.qualify[static_cast<std::size_t>(d.transition)].name + "\"";
   if (!d.blocked.empty()) {
-    if (d.in_cool_off) return "held back: cool-off";
-    std::string s = "held back: not ready (";
+    const std::string held = quoted_rules(rs, d.blocked) + " held back: ";
+    if (d.in_cool_off) return held + "cool-off";
+    std::string s = held + "not ready (";
     for (std::size_t i = 0; i < d.not_ready.size(); ++i)
       s += (i ? ", " : "") + rs.ast.not_ready[static_cast<std::size_t>(d.not_ready[i])].reason;
     return s + ")";
+  }
+  // A rule whose condition asks "not not_ready" does not hold rather than being held back: the
+  // reasons still say why the contact stays.
+  if (!d.not_ready.empty()) {
+    std::string s = "no rule applies, not ready: ";
+    for (std::size_t i = 0; i < d.not_ready.size(); ++i)
+      s += (i ? ", " : "") + rs.ast.not_ready[static_cast<std::size_t>(d.not_ready[i])].reason;
+    return s;
   }
   return "no rule applies";
 }
@@ -56,12 +74,13 @@ SimulateResult simulate(const CompiledRuleset& rules, const CompiledRuleset* bas
   std::string error;
   std::uint64_t next_report = 0;
   const std::uint64_t step = std::max<std::uint64_t>(reader.size() / 200, 1);
-  while (reader.next(contact, error)) {
+  while (reader.next(contact, state, error)) {
     if (!error.empty()) {
       ++result.current.malformed;
-      if (result.current.errors.size() < 5) result.current.errors.push_back(error);
+      if (result.current.errors.size() < options.max_listed_errors) result.current.errors.push_back(error);
       continue;
     }
+    if (reader.had_state()) ++result.current.with_state;
     now_ev.evaluate(rules, contact, state, options.at_ms, now_d);
     count(rules, now_d, result.current);
     if (baseline) {
@@ -70,7 +89,10 @@ SimulateResult simulate(const CompiledRuleset& rules, const CompiledRuleset* bas
       if (old_d.target_stage_name() != now_d.target_stage_name() ||
           (old_d.target_stage < 0) != (now_d.target_stage < 0)) {
         ++result.changed;
-        StageChange c{contact.id, stage_name(old_d), stage_name(now_d), why(*baseline, old_d), why(rules, now_d)};
+        const std::string* email = contact.find("email");
+        if (!email) email = contact.find("Email");  // HubSpot's CSV export names columns by label
+        StageChange c{contact.id,        email ? *email : std::string(), stage_name(old_d),
+                      stage_name(now_d), why(*baseline, old_d),          why(rules, now_d)};
         ++result.change_groups[c.before + " -> " + c.after + ": now " + c.why_after + ", before " + c.why_before];
         if (result.changes.size() < options.max_listed_changes) result.changes.push_back(std::move(c));
       }
@@ -96,7 +118,15 @@ std::string format_simulation(const CompiledRuleset& rules, const CompiledRulese
     out += buf;
   };
   out += "Rules " + rules.version.to_string() + " over " + std::to_string(r.current.contacts) + " contacts";
-  if (r.current.malformed) out += " (" + std::to_string(r.current.malformed) + " malformed lines skipped)";
+  if (r.current.with_state) out += ", " + std::to_string(r.current.with_state) + " with Tandem's stored state";
+  if (r.current.malformed) {
+    // The count covers every malformed line; only the first few are kept, and the text says so.
+    out += " (" + std::to_string(r.current.malformed) +
+           (r.current.malformed == 1 ? " malformed line" : " malformed lines") + " skipped";
+    if (r.current.errors.size() < r.current.malformed)
+      out += ", the first " + std::to_string(r.current.errors.size()) + " listed";
+    out += ")";
+  }
   out += "\n";
   for (const auto& e : r.current.errors) out += "  skipped " + e + "\n";
   out += "\nStages after this evaluation:\n";
@@ -146,9 +176,14 @@ std::string format_simulation(const CompiledRuleset& rules, const CompiledRulese
       out += buf + k + "\n";
     }
     if (!r.changes.empty()) {
-      out += "\nFirst " + std::to_string(r.changes.size()) + " changed contacts:\n";
+      if (r.changes.size() < r.changed)
+        out += "\nThe first " + std::to_string(r.changes.size()) + " of the " + std::to_string(r.changed) +
+               " changed contacts:\n";
+      else
+        out += "\nChanged contacts:\n";
       for (const auto& c : r.changes)
-        out += "  " + (c.contact.empty() ? std::string("(no id)") : c.contact) + ": " + c.before + " -> " + c.after +
+        out += "  " + (c.contact.empty() ? std::string("(no id)") : c.contact) +
+               (c.email.empty() ? std::string() : " (" + c.email + ")") + ": " + c.before + " -> " + c.after +
                " (now " + c.why_after + "; before " + c.why_before + ")\n";
     }
   }

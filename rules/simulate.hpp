@@ -1,8 +1,10 @@
 #pragma once
 // Back-test: evaluate a ruleset over an export of contacts (JSON-lines or CSV) and count where
 // they land; with a baseline ruleset, list the contacts whose stage changes and why.
-// Contacts are streamed: memory stays flat whatever the export's size (only changed contacts'
-// ids are kept, up to a limit).
+// Each contact is evaluated with the stored state its line carries (rules/contacts.hpp: stage entry,
+// recycle count, cool-off end, SLA tasks already created), else as a contact Tandem has not seen.
+// Contacts are streamed: memory stays flat whatever the export's size (only the first changed
+// contacts and malformed lines are kept, up to a limit each; counts cover all of them).
 
 #include <cstdint>
 #include <functional>
@@ -18,20 +20,23 @@ struct SimulateOptions {
   std::string contacts;
   std::int64_t at_ms = 0;
   std::size_t max_listed_changes = 50;
+  std::size_t max_listed_errors = 10;
   // Called now and then with (bytes read, total bytes); may be empty.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
 };
 
 struct StageChange {
   std::string contact;
+  std::string email;                  // the contact's email property, when the export has one
   std::string before, after;          // target stages under the baseline and the new rules
-  std::string why_before, why_after;  // the rule or reason behind each
+  std::string why_before, why_after;  // the qualify / return rule (or what held it back) behind each
 };
 
 struct SimulateSummary {
   std::size_t contacts = 0;
-  std::size_t malformed = 0;
-  std::vector<std::string> errors;            // the first few malformed lines
+  std::size_t with_state = 0;                 // contacts whose line carried Tandem's stored state
+  std::size_t malformed = 0;                  // every malformed line
+  std::vector<std::string> errors;            // the first max_listed_errors of them, "line N: why"
   std::map<std::string, std::size_t> stages;  // target stage -> contacts
   std::size_t stage_moves = 0;                // contacts whose stage would change
   std::map<std::string, std::size_t> tasks;   // origin -> tasks
