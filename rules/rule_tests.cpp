@@ -1,11 +1,14 @@
 #include "rules/rule_tests.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
+#include <string_view>
 
 #include <yaml-cpp/yaml.h>
 
@@ -33,6 +36,12 @@ std::string list_text(std::vector<std::string> v) {
   return s + "]";
 }
 
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
 std::vector<std::string> strings(const YAML::Node& n) {
   std::vector<std::string> out;
   if (n.IsSequence())
@@ -57,6 +66,147 @@ bool ambiguous_boolean(const YAML::Node& n) {
                                                    "on", "On", "ON",  "off",  "Off",  "OFF"};
   return n.IsScalar() && n.Tag() == "?" && kSpellings.contains(n.Scalar());
 }
+
+// A merge key is the plain scalar `<<`; a quoted "<<" is an ordinary key (YAML 1.1 merge type).
+bool is_merge_key(const YAML::Node& key) { return key.IsScalar() && key.Scalar() == "<<" && key.Tag() != "!"; }
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+// The whole of `text` as a decimal number, and how many decimals it is written with ("39.90" has
+// two, "4e1" none). Nullopt for anything else.
+std::optional<double> decimal_number(std::string_view text, int& decimals) {
+  std::string_view s = trimmed(text);
+  if (s.size() > 1 && s.front() == '+' && s[1] != '-') s.remove_prefix(1);
+  double v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  const std::size_t dot = s.find('.'), exp = s.find_first_of("eE");
+  int fraction = 0, exponent = 0;
+  if (dot != std::string_view::npos)
+    fraction = static_cast<int>((exp == std::string_view::npos ? s.size() : exp) - dot - 1);
+  if (exp != std::string_view::npos) {
+    std::string_view e = s.substr(exp + 1);
+    if (!e.empty() && e.front() == '+') e.remove_prefix(1);
+    std::from_chars(e.data(), e.data() + e.size(), exponent);
+  }
+  decimals = std::max(0, fraction - exponent);
+  return v;
+}
+
+// An expected score: a number met to the precision it is written with ("39.9": the actual rounded
+// to one decimal is 39.9), a number with a tolerance ("39.9 ± 0.5", "39.9 +- 0.5") or a range
+// ([40, 60]). Either way an interval the actual must fall in.
+struct ExpectedNumber {
+  double low = 0, high = 0;  // inclusive
+  bool range = false;
+  int decimals = 0;  // the most the expectation is written with
+  std::string text;  // for the failure line
+};
+
+constexpr std::string_view kPlusMinus = "\xC2\xB1";  // U+00B1 PLUS-MINUS SIGN in UTF-8
+
+std::optional<ExpectedNumber> expected_number(const YAML::Node& n) {
+  ExpectedNumber x;
+  int d0 = 0, d1 = 0;
+  if (n.IsSequence()) {
+    if (n.size() != 2 || !n[0].IsScalar() || !n[1].IsScalar()) return std::nullopt;
+    const auto low = decimal_number(n[0].Scalar(), d0), high = decimal_number(n[1].Scalar(), d1);
+    if (!low || !high || *low > *high) return std::nullopt;
+    x.range = true;
+    x.low = *low;
+    x.high = *high;
+    x.decimals = std::max(d0, d1);
+    x.text = "between " + format_points(*low) + " and " + format_points(*high);
+    return x;
+  }
+  if (!n.IsScalar()) return std::nullopt;
+  const std::string& s = n.Scalar();
+  x.text = s;
+  std::size_t sep = s.find(kPlusMinus), sep_size = kPlusMinus.size();
+  if (sep == std::string::npos) {
+    sep = s.find("+-");
+    sep_size = 2;
+  }
+  if (sep != std::string::npos) {
+    const auto value = decimal_number(std::string_view(s).substr(0, sep), d0);
+    const auto tolerance = decimal_number(std::string_view(s).substr(sep + sep_size), d1);
+    if (!value || !tolerance || *tolerance < 0) return std::nullopt;
+    x.low = *value - *tolerance;
+    x.high = *value + *tolerance;
+    x.decimals = std::max(d0, d1);
+    return x;
+  }
+  const auto value = decimal_number(s, d0);
+  if (!value) return std::nullopt;
+  // Half a unit of the last decimal written either side: what rounds to the expectation.
+  const double half = 0.5 * std::pow(10.0, -d0);
+  x.low = *value - half;
+  x.high = *value + half;
+  x.decimals = d0;
+  return x;
+}
+
+bool number_met(const ExpectedNumber& want, double got) {
+  // Scores are sums of binary fractions (decayed points); 39.85 itself is not exact in binary.
+  const double slack = 1e-9 * std::max(1.0, std::fabs(got));
+  return got >= want.low - slack && got <= want.high + slack;
+}
+
+// The actual score for a failure line: one decimal more than the expectation is written with,
+// trailing zeros dropped ("expected 39.9, got 39.43"; "expected 90, got 15").
+std::string actual_number(const ExpectedNumber& want, double got) {
+  if (want.range) return format_points(got);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", std::min(want.decimals + 1, 15), got);
+  std::string s = buf;
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  return s == "-0" ? "0" : s;
+}
+
+// The offset from UTC a time is written with ("2026-11-24T09:00:00-05:00": -5 h), and its
+// suffix; zero and empty for "Z", no offset, or text that is no time.
+std::int64_t written_offset_ms(std::string_view text, std::string_view* suffix = nullptr) {
+  const std::size_t t = text.find('T'), sign = text.find_last_of("+-");
+  if (t == std::string_view::npos || sign == std::string_view::npos || sign < t) return 0;
+  const auto local = parse_date_ms(std::string(text.substr(0, sign)) + "Z");
+  const auto instant = parse_date_ms(text);
+  if (!local || !instant) return 0;
+  if (suffix) *suffix = text.substr(sign);
+  return *local - *instant;
+}
+
+// An actual time for a failure line, in the offset the expectation is written with and in UTC
+// ("2026-11-24T10:00:00-05:00 (2026-11-24T15:00:00Z)"), or in UTC alone.
+std::string actual_time(std::int64_t ms, std::string_view expected) {
+  std::string_view suffix;
+  const std::int64_t offset = written_offset_ms(expected, &suffix);
+  const std::string utc = format_date(ms);
+  if (offset == 0) return utc;
+  std::string local = format_date(ms + offset);
+  local.pop_back();  // its 'Z'
+  return local + std::string(suffix) + " (" + utc + ")";
+}
+
+std::optional<int> whole_number(const YAML::Node& n) {
+  if (!n.IsScalar()) return std::nullopt;
+  const std::string_view s = trimmed(n.Scalar());
+  int v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+constexpr const char* kScoreShapes =
+    "an expected score is a number such as 45, a number with a tolerance such as 45 \xC2\xB1 5 (or 45 +- 5), or a "
+    "range such as [40, 50]";
+constexpr const char* kTimeShape = "is a time such as 2026-11-24T14:00:00Z (any offset: 2026-11-24T09:00:00-05:00)";
 
 class TestRunner {
  public:
@@ -115,6 +265,28 @@ class TestRunner {
     return loaded.ruleset;
   }
 
+  static RuleTestResult result_for(const std::string& file, const YAML::Node& t) {
+    RuleTestResult r;
+    r.file = file;
+    r.line = t.Mark().line + 1;
+    r.name =
+        t.IsMap() && t["name"] && t["name"].IsScalar() ? t["name"].Scalar() : "test at line " + std::to_string(r.line);
+    return r;
+  }
+
+  void record(RuleTestResult result) {
+    switch (result.outcome) {
+      case RuleTestResult::Outcome::kPassed: ++report_.passed; break;
+      case RuleTestResult::Outcome::kFailed:
+        ++report_.failed;
+        report_.output +=
+            "FAIL " + result.file + ":" + std::to_string(result.line) + ": " + result.name + "\n" + result.failure;
+        break;
+      case RuleTestResult::Outcome::kNotRun: ++report_.not_run; break;
+    }
+    report_.results.push_back(std::move(result));
+  }
+
   void run_file(const std::string& file, const std::string& hint) {
     std::string text;
     if (!read_file(file, text)) {
@@ -133,14 +305,19 @@ class TestRunner {
       report_.diagnostics.error(file, 1, 1, "a rule test file has a 'tests' list");
       return;
     }
+    const YAML::Node tests = root["tests"];
+    auto none_run = [&] {
+      for (const auto& t : tests) record(result_for(file, t));
+    };
     document_ = config::Document::adopt(root, text, file, report_.diagnostics);
+    merge_errors_.clear();
     // Results of tests under a mistyped 'rules' or 'at' would mean nothing.
-    if (!keys_ok(root, "a rule test file", {"rules", "at", "tests"})) return;
+    if (!keys_ok(root, "a rule test file", {"rules", "at", "tests"})) return none_run();
     RulesetPtr rs = rules_for(file, root, hint);
     if (!rs) {
       report_.diagnostics.error(file, 1, 1,
                                 "the rules these tests need do not load; fix them first (tandem rules check)");
-      return;
+      return none_run();
     }
     std::int64_t default_at = 0;
     if (root["at"]) {
@@ -150,17 +327,21 @@ class TestRunner {
       else
         default_at = *ms;
     }
-    for (const auto& t : root["tests"]) {
+    for (const auto& t : tests) {
+      RuleTestResult result = result_for(file, t);
       try {
-        run_case(*rs, file, text, t, default_at);
+        run_case(*rs, file, text, t, default_at, result);
       } catch (const YAML::Exception& e) {
+        result.outcome = RuleTestResult::Outcome::kNotRun;
         report_.diagnostics.error(file, e.mark.line + 1, e.mark.column + 1, "malformed test: " + e.msg,
                                   source_line_of(text, e.mark.line + 1));
       } catch (const std::exception& e) {
+        result.outcome = RuleTestResult::Outcome::kNotRun;
         const int line = t.Mark().line + 1;
         report_.diagnostics.error(file, line, t.Mark().column + 1, std::string("malformed test: ") + e.what(),
                                   source_line_of(text, line));
       }
+      record(std::move(result));
     }
   }
 
@@ -190,27 +371,177 @@ class TestRunner {
     return report_.diagnostics.error_count() == before;
   }
 
-  // The keys of `expect`'s nested mappings, before any of them is compared.
-  bool expect_keys_ok(const YAML::Node& e) {
+  // A data key that names something the rules must have (a fit model, an SLA, a property they
+  // write): a misspelt one is a mistake in the test, reported like an unknown key, not a failure.
+  void check_name(const std::string& file, const std::string& text, const YAML::Node& key, const std::string& what,
+                  const std::string& noun, const std::vector<std::string>& known, const std::string& rules_have) {
+    if (!key.IsScalar() || std::find(known.begin(), known.end(), key.Scalar()) != known.end()) return;
+    std::string message = "unknown " + what + " '" + key.Scalar() + "' in " + noun;
+    if (const std::string near = nearest_match(key.Scalar(), known); !near.empty())
+      message += "; did you mean '" + near + "'?";
+    else
+      message += known.empty() ? " (the rules have none)" : " (" + rules_have + " " + joined(known) + ")";
+    error(file, text, key, message);
+  }
+
+  struct Entry {
+    std::string key;
+    YAML::Node value;
+    bool own = false;  // written in the contact itself, not merged into it
+  };
+
+  // The entries of `map` with its merge keys resolved (https://yaml.org/type/merge.html), which
+  // yaml-cpp 0.7 leaves to its reader: it keeps `<<` as an ordinary key whose value is the aliased
+  // node. A mapping's own keys win over everything merged into it; of `<<: [*a, *b]` the earlier
+  // mapping wins; a merged mapping brings its own merges, below its own keys, so `<<: *big` where
+  // big merges *base has big's values, then base's where big has none. False when a `<<` merges
+  // something that is not a mapping, or a mapping into itself (reported once, where written).
+  bool merge_into(const std::string& file, const std::string& text, const YAML::Node& map, bool own,
+                  std::vector<YAML::Node>& open, std::vector<Entry>& out) {
+    open.push_back(map);
+    std::vector<YAML::Node> sources;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      // Copies (Node is a handle): it->first/second live in yaml-cpp's iterator proxy, a
+      // temporary, and ASan caught a recursive call reading one after its scope.
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
+      if (!key.IsScalar()) continue;  // reported by data_keys_ok where it is written
+      if (is_merge_key(key)) {
+        sources.push_back(value);
+        continue;
+      }
+      const std::string name = key.Scalar();
+      if (std::none_of(out.begin(), out.end(), [&](const Entry& e) { return e.key == name; }))
+        out.push_back({name, value, own});
+    }
     bool ok = true;
-    if (e["tasks"] && e["tasks"].IsSequence())
-      for (const auto& task : e["tasks"])
-        ok = keys_ok(task, "an expected task",
-                     {"subject", "type", "priority", "assignee", "assignee_role", "due", "body_contains"}) &&
-             ok;
-    if (e["next_state"]) ok = keys_ok(e["next_state"], "next_state", {"recycle_count", "cool_off_until"}) && ok;
-    if (e["fit"]) ok = data_keys_ok(e["fit"], "the expected fit") && ok;
-    if (e["writes"]) ok = data_keys_ok(e["writes"], "the expected writes") && ok;
-    if (e["sla"]) ok = data_keys_ok(e["sla"], "the expected sla") && ok;
+    auto bad = [&](const YAML::Node& at, const std::string& message) {
+      ok = false;
+      if (merge_errors_.insert({at.Mark().line, at.Mark().column}).second) error(file, text, at, message);
+    };
+    auto merge = [&](const YAML::Node& source) {
+      if (std::any_of(open.begin(), open.end(), [&](const YAML::Node& o) { return o.is(source); }))
+        bad(source, "'<<' merges a mapping into itself");
+      else if (!merge_into(file, text, source, false, open, out))
+        ok = false;
+    };
+    for (const auto& source : sources) {
+      if (source.IsMap()) {
+        merge(source);
+      } else if (source.IsSequence() &&
+                 std::all_of(source.begin(), source.end(), [](const YAML::Node& m) { return m.IsMap(); })) {
+        for (const auto& m : source) merge(m);
+      } else {
+        bad(source, "'<<' merges a mapping into the contact, such as <<: *ada, or a list of them, <<: [*ada, *acme]");
+      }
+    }
+    open.pop_back();
     return ok;
   }
 
+  // Every mistake in `expect` at once, before the test runs: keys (also those naming the
+  // rules' fit models, SLAs and written properties), scores, times and counts.
+  bool expect_ok(const CompiledRuleset& rs, const std::string& file, const std::string& text, const YAML::Node& e) {
+    const std::size_t first = report_.diagnostics.all().size();
+    keys_ok(e, "expect",
+            {"stage", "transition", "returned", "fit", "engagement", "not_ready", "held_back", "data_quality", "writes",
+             "tasks", "sla", "next_state"});
+    auto score = [&](const YAML::Node& n) {
+      if (expected_number(n)) return;
+      int d = 0;
+      if (n.IsSequence() && n.size() == 2 && n[0].IsScalar() && n[1].IsScalar() && decimal_number(n[0].Scalar(), d) &&
+          decimal_number(n[1].Scalar(), d))
+        error(file, text, n, "a range of scores is [low, high], the lower first");
+      else
+        error(file, text, n, kScoreShapes);
+    };
+    if (const YAML::Node fit = e["fit"]) {
+      std::vector<std::string> models;
+      for (const auto& m : rs.ast.fit) models.push_back(m.name);
+      if (fit.IsMap()) {
+        data_keys_ok(fit, "the expected fit");
+        for (auto it = fit.begin(); it != fit.end(); ++it) {
+          const YAML::Node key = it->first;
+          const YAML::Node value = it->second;
+          check_name(file, text, key, "fit model", "the expected fit", models, "the rules have");
+          score(value);
+        }
+      } else {
+        if (models.empty()) error(file, text, fit, "the rules have no fit model to expect a fit of");
+        score(fit);
+      }
+    }
+    if (const YAML::Node engagement = e["engagement"]) score(engagement);
+    if (const YAML::Node writes = e["writes"]) {
+      std::vector<std::string> written;
+      for (const std::int32_t slot :
+           {rs.lifecycle_slot, rs.lead_status_slot, rs.fit_score_slot, rs.engagement_score_slot})
+        if (slot >= 0) written.push_back(rs.slot_names[static_cast<std::size_t>(slot)]);
+      data_keys_ok(writes, "the expected writes");
+      if (writes.IsMap())
+        for (auto it = writes.begin(); it != writes.end(); ++it)
+          check_name(file, text, it->first, "property", "the expected writes", written, "the rules write");
+    }
+    if (const YAML::Node sla = e["sla"]) {
+      std::vector<std::string> names;
+      for (const auto& s : rs.ast.sla) names.push_back(s.name);
+      data_keys_ok(sla, "the expected sla");
+      if (sla.IsMap())
+        for (auto it = sla.begin(); it != sla.end(); ++it)
+          check_name(file, text, it->first, "SLA", "the expected sla", names, "the rules have");
+    }
+    if (const YAML::Node tasks = e["tasks"]) {
+      if (!tasks.IsSequence() && !tasks.IsNull())
+        error(file, text, tasks,
+              "'tasks' is a list of subjects or of mappings such as { subject: ..., due: ... } ([] for none)");
+      else if (tasks.IsSequence())
+        for (const auto& task : tasks) {
+          if (task.IsScalar()) continue;
+          if (!task.IsMap()) {
+            error(file, text, task, "an expected task is its subject, or a mapping with its subject and more");
+            continue;
+          }
+          keys_ok(task, "an expected task",
+                  {"subject", "type", "priority", "assignee", "assignee_role", "due", "body_contains"});
+          if (!task["subject"] || !task["subject"].IsScalar())
+            error(file, text, task, "an expected task gives its subject");
+          if (const YAML::Node due = task["due"]; due && !(due.IsScalar() && parse_date_ms(due.Scalar())))
+            error(file, text, due, std::string("'due' ") + kTimeShape);
+        }
+    }
+    if (const YAML::Node ns = e["next_state"]) {
+      keys_ok(ns, "next_state", {"recycle_count", "cool_off_until", "stage_entered_at"});
+      if (!ns.IsMap()) {
+        error(file, text, ns, "next_state is a mapping such as { recycle_count: 1 }");
+      } else {
+        if (ns["recycle_count"] && !whole_number(ns["recycle_count"]))
+          error(file, text, ns["recycle_count"], "next_state recycle_count is a whole number");
+        for (const char* key : {"cool_off_until", "stage_entered_at"})
+          if (const YAML::Node when = ns[key];
+              when && !when.IsNull() && !(when.IsScalar() && parse_date_ms(when.Scalar())))
+            error(file, text, when, "next_state " + std::string(key) + " " + kTimeShape + ", or null for none");
+      }
+    }
+    // In the order they are written, as the user reads the file, not in the order checked.
+    const std::vector<Diagnostic>& all = report_.diagnostics.all();
+    std::vector<Diagnostic> found(all.begin() + static_cast<std::ptrdiff_t>(first), all.end());
+    if (found.empty()) return true;
+    std::stable_sort(found.begin(), found.end(), [](const Diagnostic& a, const Diagnostic& b) {
+      return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+    });
+    Diagnostics sorted;
+    for (std::size_t i = 0; i < first; ++i) sorted.add(all[i]);
+    for (auto& d : found) sorted.add(std::move(d));
+    report_.diagnostics = std::move(sorted);  // the same object: the document keeps reporting into it
+    return false;
+  }
+
+  // `result` stays kNotRun when the test has mistakes (reported as diagnostics).
   void run_case(const CompiledRuleset& rs, const std::string& file, const std::string& text, const YAML::Node& t,
-                std::int64_t default_at) {
+                std::int64_t default_at, RuleTestResult& result) {
     if (!t.IsMap()) return error(file, text, t, "each test is a mapping with name, contact and expect");
     if (!keys_ok(t, "a test", {"name", "at", "contact", "state", "expect"})) return;
-    const std::string name =
-        t["name"] ? t["name"].as<std::string>() : "test at line " + std::to_string(t.Mark().line + 1);
+    const std::string& name = result.name;
     std::int64_t at = default_at;
     if (t["at"]) {
       auto ms = parse_date_ms(t["at"].as<std::string>());
@@ -222,60 +553,31 @@ class TestRunner {
     ContactRecord contact;
     contact.id = name;
     if (t["contact"]) {
-      if (!t["contact"].IsMap()) return error(file, text, t["contact"], "contact maps property names to values");
-      // "<<" is one more key here; the merge below gives it its meaning.
-      if (!data_keys_ok(t["contact"], "a test's contact")) return;
-      // yaml-cpp does not implement merge keys ("<<: *base"); tests use them to vary one contact.
-      std::vector<std::pair<std::string, std::string>> merged;
-      bool contact_ok = true;
-      auto add_entries = [&](const YAML::Node& map, bool override_existing, auto&& self) -> void {
-        for (auto it = map.begin(); it != map.end(); ++it) {
-          // Copies (Node is a handle): it->first/second live in yaml-cpp's iterator proxy, a
-          // temporary, and ASan caught the recursive call reading one after its scope.
-          const YAML::Node key_node = it->first;
-          const YAML::Node value_node = it->second;
-          const std::string key = key_node.Scalar();
-          if (key == "<<") {
-            // https://yaml.org/type/merge.html: a mapping, or a list of mappings of which the
-            // earlier ones win.
-            if (value_node.IsMap()) {
-              self(value_node, false, self);
-            } else if (value_node.IsSequence() && std::all_of(value_node.begin(), value_node.end(),
-                                                              [](const YAML::Node& m) { return m.IsMap(); })) {
-              for (const auto& m : value_node) self(m, false, self);
-            } else {
-              error(file, text, value_node, "'<<' merges a mapping into the contact, such as <<: *ada");
-              contact_ok = false;
-            }
-            continue;
-          }
-          // Merged mappings are checked where they are written.
-          if (override_existing && ambiguous_boolean(value_node)) {
-            error(file, text, value_node,
-                  key + " must be true or false, not '" + value_node.Scalar() + "' (quote it, \"" +
-                      value_node.Scalar() + "\", if the property holds that text)");
-            contact_ok = false;
-            continue;
-          }
-          std::string value = value_node.IsScalar() ? value_node.Scalar() : "";
-          if (value_node.IsSequence())
-            for (const auto& v : value_node) value += (value.empty() ? "" : ";") + (v.IsScalar() ? v.Scalar() : "");
-          auto found = std::find_if(merged.begin(), merged.end(), [&](auto& kv) { return kv.first == key; });
-          if (found == merged.end())
-            merged.emplace_back(key, value);
-          else if (override_existing)
-            found->second = value;
-        }
-      };
-      // Explicit keys first, so that they win over merged ones.
       const YAML::Node contact_node = t["contact"];
-      add_entries(contact_node, true, add_entries);
+      if (!contact_node.IsMap()) return error(file, text, contact_node, "contact maps property names to values");
+      // "<<" is one more key here; merge_into gives it its meaning.
+      if (!data_keys_ok(contact_node, "a test's contact")) return;
+      std::vector<Entry> entries;
+      std::vector<YAML::Node> open;
+      bool contact_ok = merge_into(file, text, contact_node, true, open, entries);
+      for (const auto& entry : entries) {
+        // Merged mappings are checked where they are written.
+        if (entry.own && ambiguous_boolean(entry.value)) {
+          error(file, text, entry.value,
+                entry.key + " must be true or false, not '" + entry.value.Scalar() + "' (quote it, \"" +
+                    entry.value.Scalar() + "\", if the property holds that text)");
+          contact_ok = false;
+        }
+      }
       if (!contact_ok) return;
-      for (auto& [key, value] : merged) {
-        if (key == "id")
+      for (const auto& entry : entries) {
+        std::string value = entry.value.IsScalar() ? entry.value.Scalar() : "";
+        if (entry.value.IsSequence())
+          for (const auto& v : entry.value) value += (value.empty() ? "" : ";") + (v.IsScalar() ? v.Scalar() : "");
+        if (entry.key == "id")
           contact.id = value;
         else
-          contact.properties.emplace_back(key, value);
+          contact.properties.emplace_back(entry.key, std::move(value));
       }
     }
     ContactState state;
@@ -299,18 +601,16 @@ class TestRunner {
       if (s["last_return_reason"]) state.last_return_reason = s["last_return_reason"].as<std::string>();
       if (s["fired"]) state.fired = strings(s["fired"]);
     }
+    const YAML::Node e = t["expect"];
+    if (!e) return error(file, text, t, "the test needs 'expect'");
+    if (!e.IsMap()) return error(file, text, e, "'expect' is a mapping such as { stage: lead }");
+    if (!expect_ok(rs, file, text, e)) return;
+
     Decision d;
     ev_.evaluate(rs, contact, state, at, d, EvalOptions{true, true});
     if (coverage_) record_coverage(rs);
 
     Failure f;
-    const YAML::Node& e = t["expect"];
-    if (!e || !e.IsMap()) return error(file, text, t, "the test needs 'expect'");
-    if (!keys_ok(e, "expect",
-                 {"stage", "transition", "returned", "fit", "engagement", "not_ready", "held_back", "data_quality",
-                  "writes", "tasks", "sla", "next_state"}) ||
-        !expect_keys_ok(e))
-      return;
     const std::string stage = d.target_stage >= 0 ? std::string(d.target_stage_name()) : "none";
     if (e["stage"] && e["stage"].as<std::string>() != stage) f.add("stage", e["stage"].as<std::string>(), stage);
     if (e["transition"]) {
@@ -323,14 +623,9 @@ class TestRunner {
       const std::string got = d.returned >= 0 ? rs.ast.returns[static_cast<std::size_t>(d.returned)].reason : "none";
       if (want != got) f.add("returned", want, got);
     }
-    auto number_check = [&](const std::string& what, const YAML::Node& want, double got) {
-      if (want.IsSequence() && want.size() == 2) {
-        const double lo = want[0].as<double>(), hi = want[1].as<double>();
-        if (got < lo - 1e-9 || got > hi + 1e-9)
-          f.add(what, "between " + format_points(lo) + " and " + format_points(hi), format_points(got));
-      } else if (std::fabs(want.as<double>() - got) > 0.5) {
-        f.add(what, format_points(want.as<double>()), format_points(got));
-      }
+    auto number_check = [&](const std::string& what, const YAML::Node& node, double got) {
+      const ExpectedNumber want = *expected_number(node);  // expect_ok checked it
+      if (!number_met(want, got)) f.add(what, want.text, actual_number(want, got));
     };
     if (e["fit"]) {
       if (e["fit"].IsMap()) {
@@ -338,10 +633,7 @@ class TestRunner {
           const std::string model = it->first.Scalar();
           auto m =
               std::find_if(rs.ast.fit.begin(), rs.ast.fit.end(), [&](const FitModel& x) { return x.name == model; });
-          if (m == rs.ast.fit.end())
-            f.add("fit model", model, "no such model");
-          else
-            number_check("fit " + model, it->second, d.fit[static_cast<std::size_t>(m - rs.ast.fit.begin())].score);
+          number_check("fit " + model, it->second, d.fit[static_cast<std::size_t>(m - rs.ast.fit.begin())].score);
         }
       } else if (!d.fit.empty()) {
         number_check("fit", e["fit"], d.fit.front().score);
@@ -399,18 +691,21 @@ class TestRunner {
             const std::string key = it->first.Scalar(), value = it->second.Scalar();
             std::string got;
             if (key == "subject") continue;
-            if (key == "type")
+            if (key == "type") {
               got = r->type;
-            else if (key == "priority")
+            } else if (key == "priority") {
               got = r->priority;
-            else if (key == "assignee")
+            } else if (key == "assignee") {
               got = r->assignee;
-            else if (key == "assignee_role")
+            } else if (key == "assignee_role") {
               got = r->assignee_role;
-            else if (key == "due")
-              got = format_date(r->due_ms);
-            else if (key == "body_contains")
+            } else if (key == "due") {
+              // The same instant in any offset (expect_ok checked that it is a time).
+              if (parse_date_ms(value) == r->due_ms) continue;
+              got = actual_time(r->due_ms, value);
+            } else if (key == "body_contains") {
               got = r->body.find(value) != std::string::npos ? value : r->body;
+            }
             if (got != value) f.add("task \"" + subject + "\" " + key, value, got);
           }
         }
@@ -425,35 +720,37 @@ class TestRunner {
         if (want != got) f.add("sla " + sla, want, got);
       }
     }
-    if (e["next_state"]) {
-      const YAML::Node& ns = e["next_state"];
-      if (ns["recycle_count"] && ns["recycle_count"].as<int>() != d.next_state.recycle_count)
+    if (const YAML::Node ns = e["next_state"]) {
+      if (ns["recycle_count"] && *whole_number(ns["recycle_count"]) != d.next_state.recycle_count)
         f.add("next_state recycle_count", ns["recycle_count"].Scalar(), std::to_string(d.next_state.recycle_count));
-      if (ns["cool_off_until"]) {
-        const std::string got = d.next_state.cool_off_until ? format_date(*d.next_state.cool_off_until) : "none";
-        auto want = parse_date_ms(ns["cool_off_until"].Scalar());
-        if (!want || !d.next_state.cool_off_until || *want != *d.next_state.cool_off_until)
-          f.add("next_state cool_off_until", ns["cool_off_until"].Scalar(), got);
-      }
+      auto time_check = [&](const char* key, const std::optional<std::int64_t>& got) {
+        const YAML::Node want = ns[key];
+        if (!want) return;
+        const std::optional<std::int64_t> want_ms = want.IsNull() ? std::nullopt : parse_date_ms(want.Scalar());
+        if (want_ms == got) return;
+        const std::string want_text = want.IsNull() ? "none" : want.Scalar();
+        f.add("next_state " + std::string(key), want_text, got ? actual_time(*got, want_text) : "none");
+      };
+      time_check("cool_off_until", d.next_state.cool_off_until);
+      time_check("stage_entered_at", d.next_state.stage_entered_at);
     }
     if (f.lines.empty()) {
-      ++report_.passed;
+      result.outcome = RuleTestResult::Outcome::kPassed;
       return;
     }
-    ++report_.failed;
-    report_.output += "FAIL " + file + ":" + std::to_string(t.Mark().line + 1) + ": " + name + "\n";
-    for (const auto& l : f.lines) report_.output += "  " + l + "\n";
-    report_.output += "  explanation:\n";
+    result.outcome = RuleTestResult::Outcome::kFailed;
+    for (const auto& l : f.lines) result.failure += "  " + l + "\n";
+    result.failure += "  explanation:\n";
     const std::string expl = explain_text(rs, contact, d, ev_);
     std::size_t i = 0;
     while (i < expl.size()) {
       const std::size_t nl = expl.find('\n', i);
       const std::string line = expl.substr(i, nl == std::string::npos ? std::string::npos : nl - i);
-      report_.output += line.empty() ? "\n" : "    " + line + "\n";
+      result.failure += line.empty() ? "\n" : "    " + line + "\n";
       if (nl == std::string::npos) break;
       i = nl + 1;
     }
-    report_.output += "\n";
+    result.failure += "\n";
   }
 
   void record_coverage(const CompiledRuleset& rs) {
@@ -536,7 +833,8 @@ class TestRunner {
   RuleTestReport& report_;
   bool coverage_;
   Evaluator ev_;
-  std::optional<config::Document> document_;  // the test file being run, reporting into report_.diagnostics
+  std::optional<config::Document> document_;    // the test file being run, reporting into report_.diagnostics
+  std::set<std::pair<int, int>> merge_errors_;  // positions of bad merges reported in this file
   std::map<std::string, RulesetPtr> cache_;
   std::map<const CompiledRuleset*, std::vector<std::uint8_t>> seen_;
   std::vector<const CompiledRuleset*> order_;
