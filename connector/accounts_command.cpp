@@ -16,6 +16,7 @@
 #include "common/http_client.hpp"
 #include "common/metrics.hpp"
 #include "common/time_format.hpp"
+#include "connector/account_store.hpp"
 #include "connector/commands.hpp"
 #include "connector/config.hpp"
 #include "oauth/key_ring.hpp"
@@ -39,55 +40,10 @@ struct AccountsArgs {
   bool delete_data = false;
 };
 
-struct Opened {
-  Opened(const store::StoreConfig& c, oauth::KeyRing keys)
-      : database(c, metrics), outbox(database), tokens(database, std::move(keys)), contacts(database) {}
-  MetricsRegistry metrics;
-  store::Database database;
-  store::SqliteOutbox outbox;
-  store::SqliteTokenStore tokens;
-  store::SqliteContactStates contacts;
-};
+using Loaded = LoadedStore;
 
-struct Loaded {
-  TandemConfig config;
-  std::unique_ptr<Opened> store;
-};
-
-// The configuration and the store it names; nullopt after printing why. `need_key`: the tokens
-// are read (disconnect); listing needs no key.
 std::optional<Loaded> open(const AccountsArgs& args, bool need_key) {
-  auto config = load_config(args.config_path);
-  if (!config) return std::nullopt;
-  Loaded loaded;
-  loaded.config = std::move(*config);
-  const auto& c = loaded.config;
-  if (!std::filesystem::exists(c.store.path)) {
-    std::cerr << "tandem accounts: no database at " << c.store.path << " (tandem serve creates it)\n";
-    return std::nullopt;
-  }
-  std::optional<oauth::KeyRing> keys;
-  if (c.oauth.token_key) {
-    auto ring = oauth::KeyRing::from_secrets(*c.oauth.token_key, c.oauth.previous_token_keys);
-    if (!ring) {
-      std::cerr << "tandem accounts: oauth.token_key: " << ring.error().message << '\n';
-      return std::nullopt;
-    }
-    keys = std::move(*ring);
-  } else if (need_key) {
-    std::cerr << "tandem accounts: oauth.token_key is not set: the tokens cannot be read\n";
-    return std::nullopt;
-  } else {
-    // Listing reads no token: a key of its own, never used to open anything.
-    keys = oauth::KeyRing::from_raw(crypto::random_bytes(32));
-  }
-  try {
-    loaded.store = std::make_unique<Opened>(c.store, std::move(*keys));
-  } catch (const std::exception& e) {
-    std::cerr << "tandem accounts: " << e.what() << '\n';
-    return std::nullopt;
-  }
-  return loaded;
+  return open_store(args.config_path, need_key, "tandem accounts");
 }
 
 std::string when(std::int64_t ms) { return ms == 0 ? "-" : format_iso8601_s(ms); }

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.hpp"
+#include "connector/account_properties.hpp"
 #include "connector/service.hpp"
 #include "hubspot/tandem_properties.hpp"
 #include "oauth/account_setup.hpp"
@@ -32,6 +33,26 @@ WritePathOptions write_path_options(const TandemConfig& config) {
   o.writer = config.outbox.writer;
   return o;
 }
+
+namespace {
+
+http::ClientOptions token_http_options(const TandemConfig& config) {
+  http::ClientOptions o;
+  o.extra_ca_pem = config.hubspot.extra_ca_pem;
+  o.body_limit = 1024 * 1024;
+  return o;
+}
+oauth::TokenEndpointConfig endpoint_config(const TandemConfig& config) {
+  oauth::TokenEndpointConfig c;
+  c.origin = config.hubspot.api_base_url;
+  c.path = config.oauth.token_path;
+  c.client_id = config.hubspot.client_id;
+  c.client_secret = config.hubspot.client_secret.value_or(Secret());
+  c.redirect_uri = config.hubspot.redirect_url;
+  return c;
+}
+
+}  // namespace
 
 struct Connections::State {
   State(Service& service, const TandemConfig& config, oauth::TokenStore& store, hubspot::Outbox& outbox,
@@ -60,21 +81,6 @@ struct Connections::State {
     }
   }
 
-  static http::ClientOptions token_http_options(const TandemConfig& config) {
-    http::ClientOptions o;
-    o.extra_ca_pem = config.hubspot.extra_ca_pem;
-    o.body_limit = 1024 * 1024;
-    return o;
-  }
-  static oauth::TokenEndpointConfig endpoint_config(const TandemConfig& config) {
-    oauth::TokenEndpointConfig c;
-    c.origin = config.hubspot.api_base_url;
-    c.path = config.oauth.token_path;
-    c.client_id = config.hubspot.client_id;
-    c.client_secret = config.hubspot.client_secret.value_or(Secret());
-    c.redirect_uri = config.hubspot.redirect_url;
-    return c;
-  }
   static oauth::InstallOptions install_options(const TandemConfig& config, const std::vector<hubspot::PropertyDefinition>& properties) {
     oauth::InstallOptions o;
     o.authorize_url = config.hubspot.auth_base_url + "/oauth/authorize";
@@ -261,6 +267,34 @@ void Connections::on_connected(std::function<void(std::int64_t)> listener) {
 }
 void Connections::on_status_changed(std::function<void(std::int64_t, oauth::AccountStatus)> listener) {
   state_->status_listeners.push_back(std::move(listener));
+}
+
+Result<std::vector<hubspot::PropertyDefinition>, std::string> read_account_properties(const TandemConfig& config,
+                                                                                  oauth::TokenStore& store,
+                                                                                  std::int64_t portal,
+                                                                                  const std::string& object_type) {
+  net::io_context io;
+  MetricsRegistry metrics;
+  const Clock& clock = SystemClock::instance();
+  http::HttpClient token_http(io, token_http_options(config));
+  oauth::TokenEndpoint endpoint(token_http, endpoint_config(config));
+  oauth::AccountTokenSource tokens(io, store, endpoint, metrics, clock);
+  WritePathOptions o = write_path_options(config);
+  http::HttpClient http(io, o.http);
+  hubspot::AccountRateLimiter limiter(io, clock, o.limits);
+  hubspot::HubSpotClient client(http, tokens, limiter, metrics, o.client);
+  std::optional<hubspot::ApiResult<std::vector<hubspot::PropertyDefinition>>> answer;
+  net::co_spawn(
+      io,
+      [&]() -> net::awaitable<void> {
+        answer = co_await client.properties(portal, object_type);
+        io.stop();  // the pools' idle connections and the limiter's timers need not be waited for
+      },
+      net::detached);
+  io.run();
+  if (!answer) return std::string("no answer from HubSpot");
+  if (!*answer) return answer->error().describe();
+  return std::move(**answer);
 }
 
 }  // namespace tandem::connector

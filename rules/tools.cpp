@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rules/checker.hpp"
 #include "rules/contacts.hpp"
 #include "rules/explain.hpp"
 #include "rules/rule_tests.hpp"
@@ -61,6 +62,7 @@ int run_check(const CheckArgs& args, std::ostream& out, std::ostream& err) {
       return 2;
     }
   }
+  const PropertyCatalog* properties = catalog ? &*catalog : args.account_properties;
   std::vector<std::string> files;
   for (const auto& p : args.paths) {
     std::string error;
@@ -78,7 +80,7 @@ int run_check(const CheckArgs& args, std::ostream& out, std::ostream& err) {
       err << f << ": cannot read the file\n";
       return 2;
     }
-    LoadResult r = compile_ruleset(f, text, catalog ? &*catalog : nullptr);
+    LoadResult r = compile_ruleset(f, text, properties);
     out << r.diagnostics.format();
     errors += r.diagnostics.error_count();
     warnings += r.diagnostics.warning_count();
@@ -93,6 +95,9 @@ int run_check(const CheckArgs& args, std::ostream& out, std::ostream& err) {
           << " properties\n";
     }
   }
+  if (args.account_properties && !catalog)
+    out << "checked against the " << args.account_properties->names().size() << " contact properties of "
+        << args.account << "\n";
   out << errors << (errors == 1 ? " error, " : " errors, ") << warnings
       << (warnings == 1 ? " warning\n" : " warnings\n");
   return errors ? 1 : 0;
@@ -101,9 +106,23 @@ int run_check(const CheckArgs& args, std::ostream& out, std::ostream& err) {
 int run_test(const TestArgs& args, std::ostream& out, std::ostream& err) {
   RuleTestReport report = run_rule_tests(args.path, args.coverage);
   if (!report.diagnostics.empty()) err << report.diagnostics.format();
-  out << report.output;
+  if (args.verbose) {
+    for (const auto& r : report.results) {
+      const std::string where = r.file + ":" + std::to_string(r.line) + ": " + r.name;
+      switch (r.outcome) {
+        case RuleTestResult::Outcome::kPassed: out << "PASS " << where << "\n"; break;
+        case RuleTestResult::Outcome::kFailed: out << "FAIL " << where << "\n" << r.failure; break;
+        case RuleTestResult::Outcome::kNotRun: out << "NOT RUN " << where << " (see the errors above)\n"; break;
+      }
+    }
+  } else {
+    out << report.output;
+  }
   if (args.coverage) out << report.coverage << "\n";
-  out << report.passed << " passed, " << report.failed << " failed\n";
+  out << report.passed << " passed, " << report.failed << " failed";
+  // Tests with mistakes are neither: the errors say what to fix.
+  if (report.not_run) out << ", " << report.not_run << " not run";
+  out << "\n";
   return (report.failed || report.diagnostics.has_errors()) ? 1 : 0;
 }
 
@@ -124,6 +143,12 @@ int run_explain(const ExplainArgs& args, std::int64_t now_ms, std::ostream& out,
     return 2;
   }
   ContactState state;
+  // A line copied from a simulate export carries its stored state; --state replaces it.
+  if (args.state.empty() && j.contains("state") && j["state"].is_object() &&
+      !state_from_json(j["state"], state, error)) {
+    err << args.contact << ": " << error << "\n";
+    return 2;
+  }
   if (!args.state.empty()) {
     std::string stext;
     if (!read_file(args.state, stext)) {

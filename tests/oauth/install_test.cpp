@@ -93,6 +93,21 @@ std::vector<tandem::Secret> many_tokens(TandemUnderTest& t, std::int64_t portal,
   return out;
 }
 
+// The command line in this process: exit code, stdout, stderr.
+std::tuple<int, std::string, std::string> cli(std::vector<std::string> args) {
+  std::vector<std::string> all = {"tandem"};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  std::ostringstream out, err;
+  auto* old_out = std::cout.rdbuf(out.rdbuf());
+  auto* old_err = std::cerr.rdbuf(err.rdbuf());
+  int code = tandem::connector::run_cli(static_cast<int>(argv.size()), argv.data());
+  std::cout.rdbuf(old_out);
+  std::cerr.rdbuf(old_err);
+  return std::make_tuple(code, out.str(), err.str());
+}
+
 }  // namespace
 
 TEST_CASE("install: an admin installs through the consent page and Tandem writes as that account", "[oauth][install]") {
@@ -426,19 +441,6 @@ TEST_CASE("install: tandem accounts lists and shows the account and disconnect s
   CHECK(page.body.find(refresh) == std::string::npos);
   CHECK(page.body.find(sc.app.client_secret) == std::string::npos);
   { std::ofstream(dir.file("tandem.yaml")) << tandem_.config_yaml; }
-  auto cli = [&](std::vector<std::string> args) {
-    std::vector<std::string> all = {"tandem"};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    std::ostringstream out, err;
-    auto* old_out = std::cout.rdbuf(out.rdbuf());
-    auto* old_err = std::cerr.rdbuf(err.rdbuf());
-    int code = tandem::connector::run_cli(static_cast<int>(argv.size()), argv.data());
-    std::cout.rdbuf(old_out);
-    std::cerr.rdbuf(old_err);
-    return std::make_tuple(code, out.str(), err.str());
-  };
   auto [list_code, list_out, list_err] = cli({"accounts", "list", "--config", dir.file("tandem.yaml")});
   INFO(list_out << list_err);
   CHECK(list_code == 0);
@@ -638,4 +640,51 @@ TEST_CASE("install: when the journal cannot be read the uninstall reader says wh
   CHECK(working.poll() == std::vector<std::int64_t>{kPortalA});
   CHECK(working.status().at("last_error") == "");
   CHECK(status_of(tandem_, kPortalA) == tandem::oauth::AccountStatus::kDisconnected);
+}
+
+TEST_CASE("install: tandem rules check --account checks names and values against the account's properties", "[oauth][install]") {
+  TempDir dir;
+  const auto port = tandem::testing::free_port();
+  auto sc = tandem::testing::install_sandbox_config(port, {kPortalA});
+  LiveSandbox sandbox(sc);
+  TandemUnderTest tandem_(sandbox, sc, port, dir.file("tandem.db"));
+  Browser browser;
+  REQUIRE(browser.get(tandem_.install_url()).status == 200);
+  { std::ofstream(dir.file("tandem.yaml")) << tandem_.config_yaml; }
+  // tandem_recycle_count exists in the account (Tandem created it at the install), not among
+  // HubSpot's defaults; the other two lines have a misspelt property and a misspelt option.
+  { std::ofstream(dir.file("rules.yaml")) << "qualify:\n"
+                                            "  - name: Recycled hand-raisers\n"
+                                            "    when: tandem_recycle_count >= 1 and jobtitel contains \"data\"\n"
+                                            "    stage: salesqualifiedlead\n"
+                                            "  - name: Status\n"
+                                            "    when: hs_lead_status == \"UNQUALIFED\"\n"
+                                            "    stage: lead\n"; }
+  const std::string portal = std::to_string(kPortalA);
+  auto [code, out, err] = cli({"rules", "check", dir.file("rules.yaml"), "--account", portal, "--config", dir.file("tandem.yaml")});
+  INFO(out << err);
+  CHECK(code == 1);
+  CHECK_THAT(out, Catch::Contains(":3:41: error: unknown property 'jobtitel'; did you mean 'jobtitle'?"));
+  CHECK_THAT(out, Catch::Contains(":6:29: error: 'UNQUALIFED' is not a value of 'hs_lead_status'; did you mean \"UNQUALIFIED\"?"));
+  CHECK(out.find("'tandem_recycle_count'") == std::string::npos);  // known in the account: no diagnostic
+  CHECK_THAT(out, Catch::Contains("checked against the "));
+  CHECK_THAT(out, Catch::Contains(" contact properties of account " + portal + "\n"));
+
+  // Corrected, the rules are clean against the account.
+  { std::ofstream(dir.file("rules.yaml")) << "qualify:\n"
+                                            "  - name: Recycled hand-raisers\n"
+                                            "    when: tandem_recycle_count >= 1 and jobtitle contains \"data\"\n"
+                                            "    stage: salesqualifiedlead\n"; }
+  auto [ok_code, ok_out, ok_err] = cli({"rules", "check", dir.file("rules.yaml"), "--account", portal, "--config", dir.file("tandem.yaml")});
+  INFO(ok_out << ok_err);
+  CHECK(ok_code == 0);
+  CHECK_THAT(ok_out, Catch::Contains("0 errors, 0 warnings"));
+
+  // An account Tandem is not installed in, and --properties with --account, are usage errors.
+  auto [none_code, none_out, none_err] = cli({"rules", "check", dir.file("rules.yaml"), "--account", "999", "--config", dir.file("tandem.yaml")});
+  CHECK(none_code == 2);
+  CHECK_THAT(none_err, Catch::Contains("no account 999"));
+  auto [both_code, both_out, both_err] = cli({"rules", "check", dir.file("rules.yaml"), "--account", portal, "--properties", "p.json",
+                                             "--config", dir.file("tandem.yaml")});
+  CHECK(both_code != 0);
 }
