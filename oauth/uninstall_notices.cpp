@@ -1,5 +1,6 @@
 #include "oauth/uninstall_notices.hpp"
 
+#include <charconv>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -41,13 +42,11 @@ std::optional<std::pair<std::string, std::string>> split_url(const std::string& 
 std::int64_t id_of(const json& j) {
   if (j.is_number_integer()) return j.get<std::int64_t>();
   if (j.is_string()) {
+    // Digits only; anything else, or a number too large for an id, is no id (0).
     const auto& s = j.get_ref<const std::string&>();
     std::int64_t v = 0;
-    for (char c : s) {
-      if (c < '0' || c > '9') return 0;
-      v = v * 10 + (c - '0');
-    }
-    return v;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return ec == std::errc{} && end == s.data() + s.size() && !s.empty() && s[0] != '-' ? v : 0;
   }
   return 0;
 }

@@ -36,6 +36,7 @@ const fit = {
         points({ or: [contains('jobtitle', 'data'), contains('jobtitle', 'analytics'), contains('jobtitle', 'bi ')] }, 10),
         points({ in: [s('country'), ['Germany', 'France', 'Netherlands', 'United Kingdom', 'United States', 'Canada']] }, 15),
         points({ or: [{ in: ['Snowflake', { var: ['tech_stack', []] }] }, { in: ['BigQuery', { var: ['tech_stack', []] }] }] }, 10),
+        // `email domain in [...]`: the generated addresses have no subdomains, so "ends with @domain" is the same test.
         points({ or: [endsWith('email', '@gmail.com'), endsWith('email', '@yahoo.com'), endsWith('email', '@hotmail.com')] }, -15),
         points({ '>=': [v('annualrevenue'), 5000000] }, 10)
       ]
