@@ -284,14 +284,18 @@ Result<std::vector<hubspot::PropertyDefinition>, std::string> read_account_prope
   hubspot::AccountRateLimiter limiter(io, clock, o.limits);
   hubspot::HubSpotClient client(http, tokens, limiter, metrics, o.client);
   std::optional<hubspot::ApiResult<std::vector<hubspot::PropertyDefinition>>> answer;
+  std::exception_ptr failure;
   net::co_spawn(
-      io,
-      [&]() -> net::awaitable<void> {
-        answer = co_await client.properties(portal, object_type);
-        io.stop();  // the pools' idle connections and the limiter's timers need not be waited for
-      },
-      net::detached);
-  io.run();
+      io, [&]() -> net::awaitable<void> { answer = co_await client.properties(portal, object_type); },
+      [&](std::exception_ptr e) { failure = e; });
+  io.run();  // returns when the call and everything it started are done
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+  }
   if (!answer) return std::string("no answer from HubSpot");
   if (!*answer) return answer->error().describe();
   return std::move(**answer);

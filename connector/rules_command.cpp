@@ -24,7 +24,11 @@ int check_against_account(rules::CheckArgs args, std::int64_t portal, const std:
   auto loaded = open_store(config_path, true, "tandem rules check");
   if (!loaded) return 2;
   auto account = loaded->store->tokens.account(portal);
-  if (!account || !*account) {
+  if (!account) {
+    std::cerr << "tandem rules check: reading account " << portal << " failed: " << account.error().message << '\n';
+    return 2;
+  }
+  if (!*account) {
     std::cerr << "tandem rules check: no account " << portal << " (tandem accounts list shows them)\n";
     return 2;
   }
@@ -59,15 +63,17 @@ void add_rules_command(CLI::App& app, int& exit_code) {
                     "Property list exported from HubSpot (JSON), to check names and types");
   auto account = std::make_shared<std::int64_t>(0);
   auto config_path = std::make_shared<std::string>();
-  check
+  auto* account_option = check
       ->add_option("--account", *account,
                    "A connected account (portal id): check names, types and values against its contact properties, "
                    "read from HubSpot")
-      ->excludes("--properties");
+      ->excludes("--properties")
+      ->check(CLI::PositiveNumber);
   check->add_option("--config", *config_path,
-                    "Configuration of the running Tandem, with --account (default: the embedded defaults and TANDEM_* variables, as tandem serve)");
-  check->callback([check_args, account, config_path, &exit_code] {
-    if (*account == 0) {
+                    "Configuration of the running Tandem, with --account (default: the embedded defaults and TANDEM_* variables, as tandem serve)")
+      ->needs(account_option);
+  check->callback([check_args, account, account_option, config_path, &exit_code] {
+    if (account_option->count() == 0) {
       exit_code = rules::run_check(*check_args, std::cout, std::cerr);
       return;
     }

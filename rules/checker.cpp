@@ -30,8 +30,11 @@ std::optional<PropertyCatalog> PropertyCatalog::from_json(std::string_view text,
     if (p.contains("options") && p["options"].is_array())
       for (const auto& o : p["options"])
         if (o.is_object() && o.contains("value") && o["value"].is_string()) options.push_back(o["value"].get<std::string>());
-    PropertyInfo info = describe(p["name"].get<std::string>(), p.value("type", std::string{}),
-                                 p.value("fieldType", std::string{}), std::move(options));
+    auto text_of = [&](const char* key) {
+      const auto it = p.find(key);
+      return it != p.end() && it->is_string() ? it->get<std::string>() : std::string{};
+    };
+    PropertyInfo info = describe(p["name"].get<std::string>(), text_of("type"), text_of("fieldType"), std::move(options));
     catalog.add(std::move(info));
   }
   return catalog;

@@ -53,20 +53,31 @@ std::string unknown_state_key(const std::string& prefix, const std::string& name
 }
 
 std::string shown(const nlohmann::json& v) {
-  std::string s = v.dump();
-  if (s.size() > 40) s = s.substr(0, 37) + "...";
+  // A CSV cell may hold any bytes (a Latin-1 export): replaced, and cut at a character.
+  std::string s = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (s.size() > 40) {
+    std::size_t cut = 37;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+    s = s.substr(0, cut) + "...";
+  }
   return s;
 }
+
+// The same bound as dates written as digits (parse_timestamp_ms): up to year 33658, so that
+// deadlines computed from a stored time cannot overflow.
+constexpr std::int64_t kMaxStateMs = 999'999'999'999'999;
+// Returns to nurture a contact can have had; beyond it a count is a mistake, not a history.
+constexpr std::int32_t kMaxRecycleCount = 1'000'000;
 
 std::optional<std::int64_t> state_time(const nlohmann::json& v) {
   if (v.is_number_unsigned()) {
     const auto u = v.get<std::uint64_t>();
-    if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return static_cast<std::int64_t>(u);
+    if (u <= static_cast<std::uint64_t>(kMaxStateMs)) return static_cast<std::int64_t>(u);
     return std::nullopt;
   }
   if (v.is_number_integer()) {
     const auto i = v.get<std::int64_t>();
-    if (i >= 0) return i;
+    if (i >= 0 && i <= kMaxStateMs) return i;
     return std::nullopt;
   }
   if (v.is_string()) return parse_date_ms(v.get<std::string>());
@@ -74,7 +85,7 @@ std::optional<std::int64_t> state_time(const nlohmann::json& v) {
 }
 
 std::optional<std::int32_t> state_count(const nlohmann::json& v) {
-  constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max());
+  constexpr auto kMax = static_cast<std::uint64_t>(kMaxRecycleCount);
   if (v.is_number_unsigned()) {
     const auto u = v.get<std::uint64_t>();
     if (u <= kMax) return static_cast<std::int32_t>(u);
@@ -85,7 +96,9 @@ std::optional<std::int32_t> state_count(const nlohmann::json& v) {
     const std::string& s = v.get_ref<const std::string&>();
     std::int32_t n = 0;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-    if (ec == std::errc{} && end == s.data() + s.size() && n >= 0 && !s.empty() && s[0] != '-' && s[0] != '+') return n;
+    if (ec == std::errc{} && end == s.data() + s.size() && n >= 0 && n <= kMaxRecycleCount && !s.empty() && s[0] != '-' &&
+        s[0] != '+')
+      return n;
   }
   return std::nullopt;
 }
@@ -106,7 +119,7 @@ std::string set_state_field(int key, const nlohmann::json& v, ContactState& out)
     }
     case kRecycleCount: {
       auto n = state_count(v);
-      if (!n) return shown(v) + " is not a whole number (0 or more)";
+      if (!n) return shown(v) + " is not a whole number from 0 to 1000000";
       out.recycle_count = *n;
       return {};
     }

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace tandem::rules {
 
@@ -595,7 +596,9 @@ void Evaluator::evaluate_slots(const CompiledRuleset& rs, const ContactRecord* c
     const ReturnRule& r = ast.returns[static_cast<std::size_t>(out.returned)];
     out.writes.push_back({lifecycle, r.stage.value, true});
     if (!r.lead_status.empty()) out.writes.push_back({lead_status, r.lead_status, false});
-    out.next_state.recycle_count = state.recycle_count + 1;
+    // Saturating: a count read from a file may be anything an int holds.
+    out.next_state.recycle_count =
+        state.recycle_count < std::numeric_limits<std::int32_t>::max() ? state.recycle_count + 1 : state.recycle_count;
     out.next_state.last_return_reason = r.reason;
     out.next_state.stage_entered_at = at_ms;
     if (r.cool_off) out.next_state.cool_off_until = calendar.add(at_ms, *r.cool_off);

@@ -91,9 +91,11 @@ std::optional<double> decimal_number(std::string_view text, int& decimals) {
   if (exp != std::string_view::npos) {
     std::string_view e = s.substr(exp + 1);
     if (!e.empty() && e.front() == '+') e.remove_prefix(1);
-    std::from_chars(e.data(), e.data() + e.size(), exponent);
+    const auto [eend, eec] = std::from_chars(e.data(), e.data() + e.size(), exponent);
+    // A score is never written with an exponent beyond a few places; such text is no score.
+    if (eec != std::errc() || eend != e.data() + e.size() || exponent > 30 || exponent < -30) return std::nullopt;
   }
-  decimals = std::max(0, fraction - exponent);
+  decimals = std::clamp(fraction - exponent, 0, 17);
   return v;
 }
 
@@ -420,10 +422,16 @@ class TestRunner {
       if (merge_errors_.insert({at.Mark().line, at.Mark().column}).second) error(file, text, at, message);
     };
     auto merge = [&](const YAML::Node& source) {
-      if (std::any_of(open.begin(), open.end(), [&](const YAML::Node& o) { return o.is(source); }))
+      if (std::any_of(open.begin(), open.end(), [&](const YAML::Node& o) { return o.is(source); })) {
         bad(source, "'<<' merges a mapping into itself");
-      else if (!merge_into(file, text, source, false, open, out))
-        ok = false;
+      } else if (std::any_of(merged_.begin(), merged_.end(), [&](const YAML::Node& m) { return m.is(source); })) {
+        // Merged already, above this one: its keys are in, and win (a diamond of merges is walked once).
+      } else if (open.size() >= kMaxMergeDepth) {
+        bad(source, "merges nest more than " + std::to_string(kMaxMergeDepth) + " levels deep");
+      } else {
+        merged_.push_back(source);
+        if (!merge_into(file, text, source, false, open, out)) ok = false;
+      }
     };
     for (const auto& source : sources) {
       if (source.IsMap()) {
@@ -478,17 +486,38 @@ class TestRunner {
            {rs.lifecycle_slot, rs.lead_status_slot, rs.fit_score_slot, rs.engagement_score_slot})
         if (slot >= 0) written.push_back(rs.slot_names[static_cast<std::size_t>(slot)]);
       data_keys_ok(writes, "the expected writes");
-      if (writes.IsMap())
-        for (auto it = writes.begin(); it != writes.end(); ++it)
-          check_name(file, text, it->first, "property", "the expected writes", written, "the rules write");
+      if (!writes.IsMap()) {
+        error(file, text, writes, "'writes' maps properties to the values written, such as { lifecyclestage: lead }");
+      } else {
+        for (auto it = writes.begin(); it != writes.end(); ++it) {
+          const YAML::Node key = it->first;
+          const YAML::Node value = it->second;
+          check_name(file, text, key, "property", "the expected writes", written, "the rules write");
+          if (!value.IsScalar() && !value.IsNull())
+            error(file, text, value, "an expected write is one value, such as lead (null: cleared)");
+        }
+      }
     }
     if (const YAML::Node sla = e["sla"]) {
       std::vector<std::string> names;
       for (const auto& s : rs.ast.sla) names.push_back(s.name);
       data_keys_ok(sla, "the expected sla");
-      if (sla.IsMap())
-        for (auto it = sla.begin(); it != sla.end(); ++it)
-          check_name(file, text, it->first, "SLA", "the expected sla", names, "the rules have");
+      if (!sla.IsMap()) {
+        error(file, text, sla, "'sla' maps SLA names to their states, such as { First touch on MQL: running }");
+      } else {
+        static const std::vector<std::string> states = {"started", "running", "met", "overdue", "escalated"};
+        for (auto it = sla.begin(); it != sla.end(); ++it) {
+          const YAML::Node key = it->first;
+          const YAML::Node value = it->second;
+          check_name(file, text, key, "SLA", "the expected sla", names, "the rules have");
+          if (!value.IsScalar() || std::find(states.begin(), states.end(), value.Scalar()) == states.end()) {
+            std::string msg = "an SLA's state is started, running, met, overdue or escalated";
+            if (value.IsScalar())
+              if (auto near = nearest_match(value.Scalar(), states); !near.empty()) msg += "; did you mean '" + near + "'?";
+            error(file, text, value, msg);
+          }
+        }
+      }
     }
     if (const YAML::Node tasks = e["tasks"]) {
       if (!tasks.IsSequence() && !tasks.IsNull())
@@ -559,6 +588,7 @@ class TestRunner {
       if (!data_keys_ok(contact_node, "a test's contact")) return;
       std::vector<Entry> entries;
       std::vector<YAML::Node> open;
+      merged_.clear();
       bool contact_ok = merge_into(file, text, contact_node, true, open, entries);
       for (const auto& entry : entries) {
         // Merged mappings are checked where they are written.
@@ -835,6 +865,8 @@ class TestRunner {
   Evaluator ev_;
   std::optional<config::Document> document_;    // the test file being run, reporting into report_.diagnostics
   std::set<std::pair<int, int>> merge_errors_;  // positions of bad merges reported in this file
+  std::vector<YAML::Node> merged_;              // the mappings merged into the contact being read
+  static constexpr std::size_t kMaxMergeDepth = 32;
   std::map<std::string, RulesetPtr> cache_;
   std::map<const CompiledRuleset*, std::vector<std::uint8_t>> seen_;
   std::vector<const CompiledRuleset*> order_;

@@ -164,10 +164,12 @@ int run_explain(const ExplainArgs& args, std::int64_t now_ms, std::ostream& out,
   Evaluator ev;
   Decision d;
   ev.evaluate(*rs, contact, state, at, d, EvalOptions{true, true});
-  if (args.json)
-    out << explain_json(*rs, contact, d, ev).dump(2) << "\n";
-  else
+  if (args.json) {
+    // Rule files and contacts may hold text that is not UTF-8 (yaml-cpp does not check): replaced.
+    out << explain_json(*rs, contact, d, ev).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else {
     out << explain_text(*rs, contact, d, ev);
+  }
   return 0;
 }
 

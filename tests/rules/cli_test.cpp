@@ -70,6 +70,6 @@ TEST_CASE("tandem rules: exit codes 0 ok, 1 problems, 2 usage") {
   CHECK(state.code == 0);
   CHECK(state.out.find("over 4 contacts, 3 with Tandem's stored state (1 malformed line skipped)\n") !=
         std::string::npos);
-  CHECK(state.out.find("  skipped line 5: tandem.recycle_count: \"two\" is not a whole number (0 or more)\n") !=
+  CHECK(state.out.find("  skipped line 5: tandem.recycle_count: \"two\" is not a whole number from 0 to 1000000\n") !=
         std::string::npos);
 }

@@ -174,3 +174,41 @@ TEST_CASE("rules test: a quoted 'yes' is text, and true and false are accepted u
   CHECK(report.output.empty());
   CHECK(report.passed == 1);
 }
+
+TEST_CASE("rules test: a diamond of merges is read once, deep nesting is refused, and expect shapes are checked") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("tandem-rule-shapes-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string file = (dir / "shapes-test.yaml").string();
+  // Each level's contact merges the level below twice: 2^40 walks at level 40 if a mapping merged
+  // already were walked again; levels beyond 32 nest too deep.
+  std::string tests = "  - name: level 0\n    contact: &a0 { email: a@acme.example, lifecyclestage: lead }\n"
+                      "    expect: { stage: lead }\n";
+  for (int i = 1; i <= 40; ++i)
+    tests += "  - name: level " + std::to_string(i) + "\n    contact: &a" + std::to_string(i) + " { <<: [*a" +
+             std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + "] }\n    expect: { stage: lead }\n";
+  tests +=
+      "  - name: shapes\n"
+      "    contact: { <<: *a0 }\n"
+      "    expect: { sla: started, writes: [lifecyclestage], fit: 1e-2147483648 }\n"
+      "  - name: values\n"
+      "    contact: { <<: *a0 }\n"
+      "    expect: { sla: { First touch on MQL: runing }, writes: { lifecyclestage: [a] } }\n";
+  std::ofstream(file, std::ios::binary) << "rules: " << TANDEM_SOURCE_DIR
+                                        << "/examples/rules/lead-rules.yaml\nat: 2026-11-20T10:00:00Z\ntests:\n"
+                                        << tests;
+  const RuleTestReport report = run_rule_tests(file, false);
+  fs::remove_all(dir);
+  const std::string diags = report.diagnostics.format();
+  INFO(diags << report.output);
+  CHECK(report.passed == 32);  // levels 0 to 31
+  CHECK(report.failed == 0);
+  CHECK(report.not_run == 11);  // levels 32 to 40, and the two with mistakes in expect
+  CHECK(diags.find("merges nest more than 32 levels deep") != std::string::npos);
+  CHECK(diags.find("'sla' maps SLA names to their states") != std::string::npos);
+  CHECK(diags.find("'writes' maps properties to the values written") != std::string::npos);
+  CHECK(diags.find("an expected score is a number") != std::string::npos);
+  CHECK(diags.find("an SLA's state is started, running, met, overdue or escalated; did you mean 'running'?") !=
+        std::string::npos);
+  CHECK(diags.find("an expected write is one value") != std::string::npos);
+}

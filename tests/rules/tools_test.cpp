@@ -195,7 +195,7 @@ TEST_CASE(
   CHECK(rows[2].state.recycle_count == 1);
   CHECK(rows[2].state.cool_off_until == parse_date_ms("2026-12-31T23:00:00Z"));
   CHECK(rows[2].state.last_return_reason == "bad_timing");
-  CHECK(rows[3].error == "line 5: tandem.recycle_count: \"two\" is not a whole number (0 or more)");
+  CHECK(rows[3].error == "line 5: tandem.recycle_count: \"two\" is not a whole number from 0 to 1000000");
   CHECK(rows[3].contact.properties.empty());
   CHECK_FALSE(rows[4].had_state);  // empty cells: nothing stored
 
@@ -331,4 +331,29 @@ TEST_CASE("rules explain: a contact line with its stored state, or --state inste
   CHECK(err3.str() == bad.path +
                           ": state.cool_off_until: \"soon\" is not a time (ISO-8601 such as 2026-11-02T10:00:00Z or "
                           "2026-11-02T11:00:00+01:00, or epoch milliseconds)\n");
+}
+
+TEST_CASE("stored state values out of range or not UTF-8 are malformed lines, not crashes") {
+  // A Latin-1 CSV cell, and counts and times that would overflow the deadlines computed from them.
+  TempFile csv("state-latin1.csv", "id,email,tandem.recycle_count,tandem.stage_entered_at\n"
+                                   "1,a@b.example,\xE9t\xE9,\n"
+                                   "2,b@b.example,2147483647,\n"
+                                   "3,c@b.example,1000000,M\xE4rz\n"
+                                   "4,d@b.example,1000000,999999999999999\n");
+  const auto rows = read_all(csv.path);
+  REQUIRE(rows.size() == 4);
+  CHECK(rows[0].error == "line 2: tandem.recycle_count: \"\xEF\xBF\xBDt\xEF\xBF\xBD\" is not a whole number from 0 to 1000000");
+  CHECK(rows[1].error == "line 3: tandem.recycle_count: \"2147483647\" is not a whole number from 0 to 1000000");
+  CHECK(rows[2].error.rfind("line 4: tandem.stage_entered_at: \"M\xEF\xBF\xBDrz\" is not a time", 0) == 0);
+  CHECK(rows[3].error.empty());
+  CHECK(rows[3].state.recycle_count == 1000000);
+  CHECK(rows[3].state.stage_entered_at == 999999999999999);
+
+  TempFile jsonl("state-range.jsonl",
+                 "{\"id\":\"1\",\"properties\":{},\"state\":{\"stage_entered_at\":9223372036854775807}}\n"
+                 "{\"id\":\"2\",\"properties\":{},\"state\":{\"cool_off_until\":1000000000000000}}\n");
+  const auto lines = read_all(jsonl.path);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].error.find("stage_entered_at: 9223372036854775807 is not a time") != std::string::npos);
+  CHECK(lines[1].error.find("cool_off_until: 1000000000000000 is not a time") != std::string::npos);
 }
