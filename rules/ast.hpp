@@ -192,6 +192,42 @@ struct Settings {
   std::string engagement_score_property;  // idem for engagement
 };
 
+// The campaigns file beside the rules (campaigns.yaml): what marketing and sales agreed to reach
+// with each campaign, and how a contact is counted for it.
+struct BudgetLine {
+  std::string item;
+  double cost = 0;
+  Pos pos;
+};
+
+// Targets agreed before the campaign; unset ones are not tracked.
+struct CampaignTargets {
+  std::optional<double> relevant_leads, mqls, sqls, opportunities, opportunity_value, won, won_value;
+};
+
+struct Campaign {
+  std::string name;
+  Pos pos;
+  // The contact belongs to the campaign when `when` holds and its `date` property (createdate by
+  // default) falls between start and end (whole days in the rules' time zone, end included).
+  Condition when;
+  Located date_property;
+  std::optional<std::int64_t> start_day, end_day;  // local day numbers (days since 1970-01-01)
+  std::vector<BudgetLine> budget;
+  CampaignTargets targets;
+  std::optional<double> win_rate;  // expected share of opportunities won, for the forecast
+};
+
+struct CampaignsAst {
+  std::string file;  // empty when the rules have no campaigns file
+  std::string version_label;
+  std::string currency;  // "EUR", for people; amounts are plain numbers
+  // Which attributed contacts are relevant leads ("fit the profile"); every attributed contact
+  // when not given.
+  std::optional<Condition> relevant;
+  std::vector<Campaign> campaigns;
+};
+
 struct RulesetAst {
   std::string file;  // as given by the caller, used in diagnostics and explanations
   std::string version_label;
@@ -204,6 +240,7 @@ struct RulesetAst {
   std::vector<Transition> qualify;
   std::vector<ReturnRule> returns;
   std::vector<SlaRule> sla;
+  CampaignsAst campaigns;
 };
 
 const std::vector<std::string>& default_stages();

@@ -91,22 +91,25 @@ struct Builtin {
 
 class RuleChecker {
  public:
-  RuleChecker(RulesetAst& ast, std::string_view text, const PropertyCatalog* catalog, Diagnostics& diags)
-      : ast_(ast), text_(text), catalog_(catalog), defaults_(catalog ? nullptr : &default_contact_properties()),
+  RuleChecker(RulesetAst& ast, std::string_view text, std::string_view campaigns_text, const PropertyCatalog* catalog,
+              Diagnostics& diags)
+      : ast_(ast), text_(text), campaigns_text_(campaigns_text), file_(&ast.file), source_(text), catalog_(catalog), defaults_(catalog ? nullptr : &default_contact_properties()),
         diags_(diags) {
     const std::vector<Section> all = {Section::kFit,    Section::kSignal,  Section::kDataQuality, Section::kNotReady,
-                                      Section::kReturn, Section::kQualify, Section::kSla};
-    const std::vector<Section> late = {Section::kNotReady, Section::kReturn, Section::kQualify};
+                                      Section::kReturn, Section::kQualify, Section::kSla,         Section::kCampaign,
+                                      Section::kRelevant};
+    const std::vector<Section> late = {Section::kNotReady, Section::kReturn, Section::kQualify, Section::kRelevant};
     builtins_ = {
         {"now", Type::kDate, all, ""},
-        {"not_ready", Type::kBool, {Section::kReturn, Section::kQualify}, "in qualify and return_to_nurture rules"},
-        {"data_ok", Type::kBool, late, "in not_ready, qualify and return_to_nurture rules"},
-        {"engagement", Type::kNumber, late, "in not_ready, qualify and return_to_nurture rules"},
-        {"recycle_count", Type::kNumber, late, "in not_ready, qualify and return_to_nurture rules"},
-        {"in_cool_off", Type::kBool, late, "in not_ready, qualify and return_to_nurture rules"},
+        {"not_ready", Type::kBool, {Section::kReturn, Section::kQualify, Section::kRelevant},
+         "in qualify and return_to_nurture rules and a campaigns file's relevant"},
+        {"data_ok", Type::kBool, late, "in not_ready, qualify and return_to_nurture rules and a campaigns file's relevant"},
+        {"engagement", Type::kNumber, late, "in not_ready, qualify and return_to_nurture rules and a campaigns file's relevant"},
+        {"recycle_count", Type::kNumber, late, "in not_ready, qualify and return_to_nurture rules and a campaigns file's relevant"},
+        {"in_cool_off", Type::kBool, late, "in not_ready, qualify and return_to_nurture rules and a campaigns file's relevant"},
         {"started_at", Type::kDate, {Section::kSla}, "in an SLA's done_when"}};
     for (const auto& m : ast_.fit)
-      builtins_.push_back({m.name, Type::kNumber, late, "in not_ready, qualify and return_to_nurture rules"});
+      builtins_.push_back({m.name, Type::kNumber, late, "in not_ready, qualify and return_to_nurture rules and a campaigns file's relevant"});
     for (const auto& b : builtins_) builtin_names_.push_back(b.name);
   }
 
@@ -162,6 +165,7 @@ class RuleChecker {
                            ") before its deadline (" + s.within.to_string() + ")");
     }
     if (ast_.data_quality.task) task(*ast_.data_quality.task);
+    campaigns();
     std::set<std::string> stage_names;
     for (auto& s : ast_.stages)
       if (!stage_names.insert(s.value).second) error(s.pos, "the stage '" + s.value + "' is listed twice");
@@ -171,10 +175,52 @@ class RuleChecker {
 
  private:
   void error(Pos p, std::string msg) {
-    diags_.error(ast_.file, p.line, p.column, std::move(msg), source_line_of(text_, p.line));
+    diags_.error(*file_, p.line, p.column, std::move(msg), source_line_of(source_, p.line));
   }
   void warning(Pos p, std::string msg) {
-    diags_.warning(ast_.file, p.line, p.column, std::move(msg), source_line_of(text_, p.line));
+    diags_.warning(*file_, p.line, p.column, std::move(msg), source_line_of(source_, p.line));
+  }
+
+  // The campaigns file: names, conditions (a campaign's on contact properties; `relevant` may
+  // also read the scores), date properties, and targets that contradict the funnel.
+  void campaigns() {
+    CampaignsAst& c = ast_.campaigns;
+    if (c.file.empty()) return;
+    file_ = &c.file;
+    source_ = campaigns_text_;
+    std::set<std::string> names;
+    for (auto& camp : c.campaigns) {
+      if (!camp.name.empty() && !names.insert(camp.name).second)
+        error(camp.pos, "there are two campaigns named '" + camp.name + "'");
+      condition(camp.when, Section::kCampaign);
+      property_name(camp.date_property, Type::kDate, "the campaign's date");
+      const CampaignTargets& t = camp.targets;
+      const std::pair<const char*, const std::optional<double>*> funnel[] = {{"relevant_leads", &t.relevant_leads},
+                                                                             {"mqls", &t.mqls},
+                                                                             {"sqls", &t.sqls},
+                                                                             {"opportunities", &t.opportunities},
+                                                                             {"won", &t.won}};
+      const std::pair<const char*, const std::optional<double>*>* before = nullptr;
+      for (const auto& step : funnel) {
+        if (!*step.second) continue;
+        if (before && **step.second > **before->second)
+          warning(camp.pos, "the campaign '" + camp.name + "' targets more " + step.first + " (" +
+                                format_number(**step.second) + ") than " + before->first + " (" +
+                                format_number(**before->second) + "): each stage comes from the one before");
+        before = &step;
+      }
+      if (t.won_value && t.opportunity_value && *t.won_value > *t.opportunity_value)
+        warning(camp.pos, "the campaign '" + camp.name + "' targets more won value than opportunity value");
+    }
+    if (c.relevant) condition(*c.relevant, Section::kRelevant);
+    file_ = &ast_.file;
+    source_ = text_;
+  }
+
+  static std::string format_number(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.10g", v);
+    return buf;
   }
 
   const Builtin* builtin(const std::string& name) const {
@@ -202,7 +248,7 @@ class RuleChecker {
   }
 
   void note(Pos p, std::string msg) {
-    diags_.add({Severity::kNote, ast_.file, p.line, p.column, std::move(msg), source_line_of(text_, p.line)});
+    diags_.add({Severity::kNote, *file_, p.line, p.column, std::move(msg), source_line_of(source_, p.line)});
   }
 
   // A property named outside a condition (a signal's date or count) checked against HubSpot's
@@ -799,6 +845,10 @@ class RuleChecker {
 
   RulesetAst& ast_;
   std::string_view text_;
+  std::string_view campaigns_text_;
+  // The file being checked and its text: the rule file, or the campaigns file.
+  const std::string* file_;
+  std::string_view source_;
   const PropertyCatalog* catalog_;
   // HubSpot's default contact properties when no export of the account's is given: names not in it
   // may be custom properties, so they only warn (or, without a near default, note).
@@ -812,8 +862,9 @@ class RuleChecker {
 
 }  // namespace
 
-void check_ruleset(RulesetAst& ast, std::string_view text, const PropertyCatalog* catalog, Diagnostics& diagnostics) {
-  RuleChecker checker(ast, text, catalog, diagnostics);
+void check_ruleset(RulesetAst& ast, std::string_view text, const PropertyCatalog* catalog, Diagnostics& diagnostics,
+                   std::string_view campaigns_text) {
+  RuleChecker checker(ast, text, campaigns_text, catalog, diagnostics);
   checker.run();
 }
 

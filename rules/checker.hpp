@@ -48,10 +48,12 @@ class PropertyCatalog {
 const PropertyCatalog& default_contact_properties();
 
 // Built-in names a condition may use besides contact properties.
-enum class Section { kFit, kSignal, kDataQuality, kNotReady, kReturn, kQualify, kSla };
+enum class Section { kFit, kSignal, kDataQuality, kNotReady, kReturn, kQualify, kSla, kCampaign, kRelevant };
 
-// `text` is the rule file's content (for source lines in diagnostics). `catalog` may be null:
-// unknown names are then taken as contact properties. Appends to `diagnostics`.
-void check_ruleset(RulesetAst& ast, std::string_view text, const PropertyCatalog* catalog, Diagnostics& diagnostics);
+// `text` is the rule file's content (for source lines in diagnostics), `campaigns_text` the
+// campaigns file's (ast.campaigns). `catalog` may be null: unknown names are then taken as
+// contact properties. Appends to `diagnostics`.
+void check_ruleset(RulesetAst& ast, std::string_view text, const PropertyCatalog* catalog, Diagnostics& diagnostics,
+                   std::string_view campaigns_text = {});
 
 }  // namespace tandem::rules

@@ -49,6 +49,15 @@ class RulesetCompiler {
       rs_.signal_date_slots.push_back(s.date_property.value.empty() ? -1 : property(s.date_property.value, kNeedDate));
       rs_.signal_per_slots.push_back(s.per_property.value.empty() ? -1 : property(s.per_property.value, kNeedNumber));
     }
+    for (const auto& c : ast.campaigns.campaigns) {
+      rs_.campaign_date_slots.push_back(property(c.date_property.value, kNeedDate));
+      // Whole local days of the rules' zone: from the start day's midnight to the end day's end.
+      const TimeZone& zone = ast.settings.calendar.zone;
+      rs_.campaign_start_ms.push_back(c.start_day ? zone.to_utc(*c.start_day * kMsPerDay)
+                                                  : std::numeric_limits<std::int64_t>::min());
+      rs_.campaign_end_ms.push_back(c.end_day ? zone.to_utc((*c.end_day + 1) * kMsPerDay)
+                                              : std::numeric_limits<std::int64_t>::max());
+    }
     // Collect all other property names first so that property slots come before built-ins.
     auto visit_all = [&](auto&& fn) {
       for (const auto& m : ast.fit)
@@ -59,6 +68,8 @@ class RulesetCompiler {
       for (const auto& r : ast.returns) fn(r.when);
       for (const auto& t : ast.qualify) fn(t.when);
       for (const auto& s : ast.sla) fn(s.done_when);
+      for (const auto& c : ast.campaigns.campaigns) fn(c.when);
+      if (ast.campaigns.relevant) fn(*ast.campaigns.relevant);
     };
     visit_all([&](const Condition& c) {
       if (c.parsed) collect(c.expr);
@@ -92,6 +103,8 @@ class RulesetCompiler {
       rs_.sla_roots.push_back(root(s.done_when));
       rs_.sla_stage.push_back(rs_.stage_index(s.stage.value));
     }
+    for (const auto& c : ast.campaigns.campaigns) rs_.campaign_roots.push_back(root(c.when));
+    if (ast.campaigns.relevant) rs_.relevant_root = root(*ast.campaigns.relevant);
   }
 
  private:
@@ -303,16 +316,23 @@ class RulesetCompiler {
 
 }  // namespace
 
-LoadResult compile_ruleset(const std::string& file, std::string_view text, const PropertyCatalog* catalog) {
+LoadResult compile_ruleset(const std::string& file, std::string_view text, const PropertyCatalog* catalog,
+                           const CampaignsSource* campaigns) {
   LoadResult result;
   auto rs = std::make_shared<CompiledRuleset>();
   rs->ast = parse_rule_file(file, text, result.diagnostics);
+  if (campaigns) rs->ast.campaigns = parse_campaigns_file(campaigns->file, campaigns->text, result.diagnostics);
   // The checker also runs on a partial AST, so that one run reports every problem.
-  check_ruleset(rs->ast, text, catalog, result.diagnostics);
+  check_ruleset(rs->ast, text, catalog, result.diagnostics, campaigns ? std::string_view(campaigns->text) : std::string_view());
   {
-    // In file order, so that a marketer reads them top to bottom.
+    // In file order (the rule file, then the campaigns file), so that a marketer reads them top
+    // to bottom.
     std::vector<Diagnostic> sorted = result.diagnostics.all();
-    std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    std::stable_sort(sorted.begin(), sorted.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+      const auto in_campaigns = [&](const Diagnostic& d) {
+        return !rs->ast.campaigns.file.empty() && d.file == rs->ast.campaigns.file;
+      };
+      if (in_campaigns(a) != in_campaigns(b)) return in_campaigns(b);
       return a.line != b.line ? a.line < b.line : a.column < b.column;
     });
     result.diagnostics = Diagnostics{};
@@ -322,6 +342,10 @@ LoadResult compile_ruleset(const std::string& file, std::string_view text, const
   rs->source = std::string(text);
   rs->version.hash = crypto::to_hex(crypto::sha256(text));
   rs->version.label = rs->ast.version_label;
+  if (campaigns) {
+    rs->campaigns_version.hash = crypto::to_hex(crypto::sha256(campaigns->text));
+    rs->campaigns_version.label = rs->ast.campaigns.version_label;
+  }
   RulesetCompiler(*rs).run();
   result.ruleset = std::move(rs);
   return result;
@@ -341,7 +365,8 @@ std::vector<std::string> rule_files(const std::string& path, std::string& error)
   if (fs::is_directory(path, ec)) {
     for (const auto& entry : fs::directory_iterator(path, ec)) {
       const auto ext = entry.path().extension().string();
-      if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml")) out.push_back(entry.path().string());
+      if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml") && !is_campaigns_file(entry.path().string()))
+        out.push_back(entry.path().string());
     }
     std::sort(out.begin(), out.end());
     if (out.empty()) error = path + ": no rule files (*.yaml) in this directory";
@@ -367,7 +392,31 @@ LoadResult load_ruleset(const std::string& path, const PropertyCatalog* catalog)
     result.diagnostics.error(files.front(), 0, 0, "cannot read the file");
     return result;
   }
-  return compile_ruleset(files.front(), text, catalog);
+  std::optional<CampaignsSource> campaigns;
+  if (auto beside = campaigns_file_beside(files.front())) {
+    campaigns.emplace();
+    campaigns->file = *beside;
+    if (!read_file(*beside, campaigns->text)) {
+      result.diagnostics.error(*beside, 0, 0, "cannot read the file");
+      return result;
+    }
+  }
+  return compile_ruleset(files.front(), text, catalog, campaigns ? &*campaigns : nullptr);
+}
+
+bool is_campaigns_file(const std::string& path) {
+  const std::string name = std::filesystem::path(path).filename().string();
+  return name == "campaigns.yaml" || name == "campaigns.yml";
+}
+
+std::optional<std::string> campaigns_file_beside(const std::string& rule_file) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const char* name : {"campaigns.yaml", "campaigns.yml"}) {
+    const fs::path p = fs::path(rule_file).parent_path() / name;
+    if (fs::is_regular_file(p, ec)) return p.string();
+  }
+  return std::nullopt;
 }
 
 }  // namespace tandem::rules

@@ -495,6 +495,21 @@ void Evaluator::evaluate_slots(const CompiledRuleset& rs, const ContactRecord* c
     if (test(rs.not_ready_roots[i])) out.not_ready.push_back(static_cast<std::int32_t>(i));
   set_number(b.not_ready, out.not_ready.empty() ? 0 : 1);
 
+  // Campaign: the first in the campaigns file whose condition holds and whose period holds the
+  // contact's date property; a relevant lead of it when the file's `relevant` holds too.
+  out.campaign = -1;
+  out.relevant = false;
+  for (std::size_t i = 0; i < rs.campaign_roots.size(); ++i) {
+    const SlotValue& d = slots_[static_cast<std::size_t>(rs.campaign_date_slots[i])];
+    const bool in_period = d.has_date && d.ms >= rs.campaign_start_ms[i] && d.ms < rs.campaign_end_ms[i];
+    if (!in_period && !tracing_) continue;
+    if (test(rs.campaign_roots[i]) && in_period && out.campaign < 0) {
+      out.campaign = static_cast<std::int32_t>(i);
+      if (!tracing_) break;
+    }
+  }
+  if (out.campaign >= 0) out.relevant = rs.relevant_root < 0 || test(rs.relevant_root);
+
   // Current stage.
   out.current_stage = -1;
   if (rs.lifecycle_slot >= 0) {

@@ -100,6 +100,8 @@ struct Decision {
   std::int32_t target_stage = -1;   // equal to current_stage when nothing changes
   std::int32_t transition = -1;     // qualify rule that moved the contact
   std::int32_t returned = -1;       // return_to_nurture rule that applied
+  std::int32_t campaign = -1;       // index in ruleset->ast.campaigns.campaigns; -1: none
+  bool relevant = false;            // a relevant lead of its campaign
   std::vector<ScoreResult> fit;     // per model
   ScoreResult engagement;
   std::vector<std::int32_t> not_ready;  // not_ready rules that hold

@@ -312,6 +312,17 @@ std::string explain_text(const CompiledRuleset& rs, const ContactRecord& contact
     out += ".\n";
   }
 
+  if (!ast.campaigns.file.empty()) {
+    if (d.campaign >= 0) {
+      const Campaign& c = ast.campaigns.campaigns[static_cast<std::size_t>(d.campaign)];
+      out += "Campaign: \"" + c.name + "\" (" + ast.campaigns.file + ":" + std::to_string(c.pos.line) + "), " +
+             (d.relevant ? "a relevant lead" : "not a relevant lead") + ".\n";
+      if (rs.relevant_root >= 0) out += tree_text(rs, ev, rs.relevant_root, "          ");
+    } else {
+      out += "Campaign: none (no campaign's condition holds with its date in the campaign's period).\n";
+    }
+  }
+
   for (std::size_t m = 0; m < d.fit.size(); ++m) {
     const FitModel& model = ast.fit[m];
     out += "\nFit";
@@ -474,6 +485,14 @@ nlohmann::json explain_json(const CompiledRuleset& rs, const ContactRecord& cont
     j["return_to_nurture"] = ret;
   }
   j["in_cool_off"] = d.in_cool_off;
+  if (!ast.campaigns.file.empty()) {
+    if (d.campaign >= 0) {
+      const Campaign& c = ast.campaigns.campaigns[static_cast<std::size_t>(d.campaign)];
+      j["campaign"] = {{"name", c.name}, {"file", ast.campaigns.file}, {"line", c.pos.line}, {"relevant", d.relevant}};
+    } else {
+      j["campaign"] = nullptr;
+    }
+  }
   j["fit"] = json::array();
   for (std::size_t m = 0; m < d.fit.size(); ++m) {
     json model{{"model", ast.fit[m].name}, {"score", d.fit[m].score}, {"raw", d.fit[m].raw}, {"rules", json::array()}};

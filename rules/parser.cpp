@@ -69,34 +69,8 @@ class RuleFileParser {
   RulesetAst run() {
     RulesetAst ast;
     ast.file = file_;
-    if (text_.size() > kMaxRuleFileBytes) {
-      error({1, 1}, "the rule file is larger than the limit of " + std::to_string(kMaxRuleFileBytes) + " bytes");
-      return ast;
-    }
-    if (!nesting_within_limit(text_, kMaxYamlNesting)) {
-      error({1, 1}, "the rule file nests brackets more than " + std::to_string(kMaxYamlNesting) + " levels deep");
-      return ast;
-    }
-    YAML::Node root;
-    try {
-      root = YAML::Load(std::string(text_));
-    } catch (const YAML::Exception& e) {
-      Pos p{e.mark.line >= 0 ? e.mark.line + 1 : 1, e.mark.column >= 0 ? e.mark.column + 1 : 1};
-      error(p, "this is not valid YAML: " + e.msg);
-      return ast;
-    } catch (const std::exception& e) {
-      error({1, 1}, std::string("this is not valid YAML: ") + e.what());
-      return ast;
-    }
-    if (!root.IsDefined() || root.IsNull()) {
-      error({1, 1}, "the rule file is empty");
-      return ast;
-    }
-    if (!root.IsMap()) {
-      error(pos(root, {1, 1}), "a rule file is a mapping with keys such as 'fit', 'engagement' and 'qualify'");
-      return ast;
-    }
-    document_ = config::Document::adopt(root, std::string(text_), file_, diags_);
+    const YAML::Node root = load("rule file", "a rule file is a mapping with keys such as 'fit', 'engagement' and 'qualify'");
+    if (!root) return ast;
     try {
       top(root, ast);
     } catch (const std::exception& e) {
@@ -106,7 +80,180 @@ class RuleFileParser {
     return ast;
   }
 
+  CampaignsAst run_campaigns() {
+    CampaignsAst ast;
+    ast.file = file_;
+    const YAML::Node root = load("campaigns file", "a campaigns file is a mapping with the key 'campaigns'");
+    if (!root) return ast;
+    try {
+      campaigns_top(root, ast);
+    } catch (const std::exception& e) {
+      error({1, 1}, std::string("could not read the campaigns file: ") + e.what());
+    }
+    return ast;
+  }
+
  private:
+  // The document's root mapping, or an undefined node after reporting why not.
+  YAML::Node load(const std::string& what, const std::string& shape) {
+    if (text_.size() > kMaxRuleFileBytes) {
+      error({1, 1}, "the " + what + " is larger than the limit of " + std::to_string(kMaxRuleFileBytes) + " bytes");
+      return YAML::Node(YAML::NodeType::Undefined);
+    }
+    if (!nesting_within_limit(text_, kMaxYamlNesting)) {
+      error({1, 1}, "the " + what + " nests brackets more than " + std::to_string(kMaxYamlNesting) + " levels deep");
+      return YAML::Node(YAML::NodeType::Undefined);
+    }
+    YAML::Node root;
+    try {
+      root = YAML::Load(std::string(text_));
+    } catch (const YAML::Exception& e) {
+      Pos p{e.mark.line >= 0 ? e.mark.line + 1 : 1, e.mark.column >= 0 ? e.mark.column + 1 : 1};
+      error(p, "this is not valid YAML: " + e.msg);
+      return YAML::Node(YAML::NodeType::Undefined);
+    } catch (const std::exception& e) {
+      error({1, 1}, std::string("this is not valid YAML: ") + e.what());
+      return YAML::Node(YAML::NodeType::Undefined);
+    }
+    if (!root.IsDefined() || root.IsNull()) {
+      error({1, 1}, "the " + what + " is empty");
+      return YAML::Node(YAML::NodeType::Undefined);
+    }
+    if (!root.IsMap()) {
+      error(pos(root, {1, 1}), shape);
+      return YAML::Node(YAML::NodeType::Undefined);
+    }
+    document_ = config::Document::adopt(root, std::string(text_), file_, diags_);
+    return root;
+  }
+
+  // ---- the campaigns file ----
+
+  std::optional<std::int64_t> day(const YAML::Node& n, Pos kp, const std::string& what) {
+    auto t = text(n, kp, what);
+    if (!t) return std::nullopt;
+    auto ms = t->size() == 10 ? parse_date_ms(*t) : std::nullopt;
+    if (!ms) {
+      error(pos(n, kp), what + " is a day such as 2026-10-01, not '" + *t + "'");
+      return std::nullopt;
+    }
+    return *ms / kMsPerDay;
+  }
+
+  std::optional<double> amount(const YAML::Node& n, Pos kp, const std::string& what) {
+    auto v = number(n, kp, what);
+    if (v && *v < 0) {
+      error(pos(n, kp), what + " cannot be negative");
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  void campaigns_top(const YAML::Node& root, CampaignsAst& ast) {
+    bool has_campaigns = false;
+    keys(root, "the campaigns file",
+         {{"version",
+           [&](const YAML::Node& v, Pos kp) {
+             if (auto t = text(v, kp, "version")) ast.version_label = *t;
+           }},
+          {"currency",
+           [&](const YAML::Node& v, Pos kp) {
+             if (auto t = text(v, kp, "currency")) ast.currency = *t;
+           }},
+          {"relevant", [&](const YAML::Node& v, Pos kp) { ast.relevant = condition(v, kp, "relevant"); }},
+          {"campaigns", [&](const YAML::Node& v, Pos kp) {
+             has_campaigns = true;
+             sequence(v, kp, "'campaigns'", [&](const YAML::Node& item, Pos ip) { campaign(item, ip, ast); });
+           }}});
+    if (!has_campaigns) error({1, 1}, "the campaigns file needs 'campaigns', a list of campaigns");
+  }
+
+  void campaign(const YAML::Node& item, Pos ip, CampaignsAst& ast) {
+    Campaign c;
+    c.pos = ip;
+    bool has_when = false, has_start = false, has_end = false;
+    keys(item, "a campaign",
+         {{"name", [&](const YAML::Node& x, Pos p) { c.name = text(x, p, "name").value_or(""); }},
+          {"when",
+           [&](const YAML::Node& x, Pos p) {
+             has_when = true;
+             c.when = condition(x, p, "when");
+           }},
+          {"date", [&](const YAML::Node& x, Pos p) { c.date_property = located(x, p, "date"); }},
+          {"start",
+           [&](const YAML::Node& x, Pos p) {
+             has_start = true;
+             c.start_day = day(x, p, "start");
+           }},
+          {"end",
+           [&](const YAML::Node& x, Pos p) {
+             has_end = true;
+             c.end_day = day(x, p, "end");
+           }},
+          {"budget",
+           [&](const YAML::Node& x, Pos p) {
+             if (!x.IsSequence())
+               return error(pos(x, p), "'budget' is a list of cost lines such as { item: Booth, cost: 18000 }");
+             for (const auto& line : x) {
+               const Pos lp = pos(line, p);
+               if (!line.IsMap()) {
+                 error(lp, "a budget line is a mapping such as { item: Booth, cost: 18000 }");
+                 continue;
+               }
+               BudgetLine b;
+               b.pos = lp;
+               bool has_cost = false;
+               keys(line, "a budget line",
+                    {{"item", [&](const YAML::Node& y, Pos q) { b.item = text(y, q, "item").value_or(""); }},
+                     {"cost", [&](const YAML::Node& y, Pos q) {
+                        has_cost = true;
+                        b.cost = amount(y, q, "cost").value_or(0);
+                      }}});
+               require(has_cost, lp, "cost", "a budget line");
+               c.budget.push_back(std::move(b));
+             }
+           }},
+          {"targets", [&](const YAML::Node& x, Pos p) { targets(x, p, c.targets); }},
+          {"win_rate", [&](const YAML::Node& x, Pos p) {
+             auto v = number(x, p, "win_rate");
+             if (v && (*v <= 0 || *v > 1))
+               return error(pos(x, p), "win_rate is the share of opportunities expected to be won, from 0 to 1 (0.25)");
+             c.win_rate = v;
+           }}});
+    require(!c.name.empty(), ip, "name", "a campaign");
+    require(has_when, ip, "when", "a campaign");
+    require(has_start, ip, "start", "a campaign");
+    require(has_end, ip, "end", "a campaign");
+    if (c.date_property.value.empty()) c.date_property = {"createdate", ip};
+    if (c.start_day && c.end_day && *c.end_day < *c.start_day) error(ip, "the campaign '" + c.name + "' ends before it starts");
+    ast.campaigns.push_back(std::move(c));
+  }
+
+  void targets(const YAML::Node& n, Pos kp, CampaignTargets& t) {
+    if (!n.IsMap()) return error(pos(n, kp), "'targets' is a mapping such as { mqls: 120, sqls: 60 }");
+    // A count, or for opportunities and won deals a count and/or a value: { count: 25, value: 500000 }.
+    auto counted = [this](const char* what, std::optional<double>* count, std::optional<double>* value) {
+      return [this, what, count, value](const YAML::Node& v, Pos p) {
+        if (v.IsMap() && value) {
+          keys(v, std::string("the target '") + what + "'",
+               {{"count", [&](const YAML::Node& y, Pos q) { *count = amount(y, q, "count"); }},
+                {"value", [&](const YAML::Node& y, Pos q) { *value = amount(y, q, "value"); }}});
+          return;
+        }
+        if (!v.IsScalar())
+          return error(pos(v, p), std::string("the target '") + what + "' is a number" +
+                                      (value ? " or { count: 25, value: 500000 }" : ""));
+        *count = amount(v, p, std::string("the target '") + what + "'");
+      };
+    };
+    keys(n, "targets",
+         {{"relevant_leads", counted("relevant_leads", &t.relevant_leads, nullptr)},
+          {"mqls", counted("mqls", &t.mqls, nullptr)},
+          {"sqls", counted("sqls", &t.sqls, nullptr)},
+          {"opportunities", counted("opportunities", &t.opportunities, &t.opportunity_value)},
+          {"won", counted("won", &t.won, &t.won_value)}});
+  }
+
   Pos pos(const YAML::Node& n, Pos fallback) const {
     const YAML::Mark m = n.Mark();
     if (m.line < 0 || m.column < 0) return fallback;
@@ -726,6 +873,11 @@ class RuleFileParser {
 RulesetAst parse_rule_file(const std::string& file, std::string_view text, Diagnostics& diagnostics) {
   RuleFileParser parser(file, text, diagnostics);
   return parser.run();
+}
+
+CampaignsAst parse_campaigns_file(const std::string& file, std::string_view text, Diagnostics& diagnostics) {
+  RuleFileParser parser(file, text, diagnostics);
+  return parser.run_campaigns();
 }
 
 }  // namespace tandem::rules

@@ -20,6 +20,9 @@ inline constexpr int kMaxYamlNodes = 200'000;
 // when errors were reported and must then not be compiled.
 RulesetAst parse_rule_file(const std::string& file, std::string_view text, Diagnostics& diagnostics);
 
+// The campaigns file beside the rules (campaigns.yaml), as strictly.
+CampaignsAst parse_campaigns_file(const std::string& file, std::string_view text, Diagnostics& diagnostics);
+
 // Helpers shared with the rule-test reader.
 namespace detail {
 // 1-based line and column of byte `offset` in `text`.

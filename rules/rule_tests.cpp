@@ -452,7 +452,7 @@ class TestRunner {
   bool expect_ok(const CompiledRuleset& rs, const std::string& file, const std::string& text, const YAML::Node& e) {
     const std::size_t first = report_.diagnostics.all().size();
     keys_ok(e, "expect",
-            {"stage", "transition", "returned", "fit", "engagement", "not_ready", "held_back", "data_quality", "writes",
+            {"stage", "transition", "returned", "campaign", "relevant", "fit", "engagement", "not_ready", "held_back", "data_quality", "writes",
              "tasks", "sla", "next_state"});
     auto score = [&](const YAML::Node& n) {
       if (expected_number(n)) return;
@@ -480,6 +480,17 @@ class TestRunner {
       }
     }
     if (const YAML::Node engagement = e["engagement"]) score(engagement);
+    if (const YAML::Node campaign = e["campaign"]; campaign && !campaign.IsNull()) {
+      std::vector<std::string> names;
+      for (const auto& c : rs.ast.campaigns.campaigns) names.push_back(c.name);
+      if (!campaign.IsScalar())
+        error(file, text, campaign, "'campaign' is the name of a campaign in the campaigns file (null: none)");
+      else
+        check_name(file, text, campaign, "campaign", "the expected campaign", names, "the campaigns file has");
+    }
+    if (const YAML::Node relevant = e["relevant"];
+        relevant && !(relevant.IsScalar() && (relevant.Scalar() == "true" || relevant.Scalar() == "false")))
+      error(file, text, relevant, "'relevant' is true or false");
     if (const YAML::Node writes = e["writes"]) {
       std::vector<std::string> written;
       for (const std::int32_t slot :
@@ -652,6 +663,17 @@ class TestRunner {
       const std::string want = e["returned"].IsNull() ? "none" : e["returned"].as<std::string>();
       const std::string got = d.returned >= 0 ? rs.ast.returns[static_cast<std::size_t>(d.returned)].reason : "none";
       if (want != got) f.add("returned", want, got);
+    }
+    if (e["campaign"]) {
+      const std::string want = e["campaign"].IsNull() ? "none" : e["campaign"].as<std::string>();
+      const std::string got =
+          d.campaign >= 0 ? rs.ast.campaigns.campaigns[static_cast<std::size_t>(d.campaign)].name : "none";
+      if (want != got) f.add("campaign", want, got);
+    }
+    if (e["relevant"]) {
+      const std::string want = e["relevant"].as<std::string>();
+      const std::string got = d.relevant ? "true" : "false";
+      if (want != got) f.add("relevant", want, got);
     }
     auto number_check = [&](const std::string& what, const YAML::Node& node, double got) {
       const ExpectedNumber want = *expected_number(node);  // expect_ok checked it

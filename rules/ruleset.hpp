@@ -103,6 +103,12 @@ struct CompiledRuleset {
   std::vector<std::int32_t> signal_roots, signal_date_slots, signal_per_slots;
   std::vector<std::int32_t> required_slots, check_roots, not_ready_roots, return_roots, qualify_roots, sla_roots;
   std::vector<std::int32_t> return_stage, qualify_stage, sla_stage;  // stage indexes
+  // The campaigns file's (ast.campaigns): per campaign its condition's root, the slot of its date
+  // property and its period [start, end) in epoch ms; the relevant-lead condition (-1: all).
+  std::vector<std::int32_t> campaign_roots, campaign_date_slots;
+  std::vector<std::int64_t> campaign_start_ms, campaign_end_ms;
+  std::int32_t relevant_root = -1;
+  RulesetVersion campaigns_version;  // hash empty when there is no campaigns file
 
   // The slot of a contact property the rules read, or -1.
   [[nodiscard]] std::int32_t slot_of(std::string_view property) const {
@@ -123,13 +129,25 @@ struct LoadResult {
   Diagnostics diagnostics;
 };
 
-// Parses, checks and compiles rule file text. `file` names it in diagnostics and explanations.
-LoadResult compile_ruleset(const std::string& file, std::string_view text, const PropertyCatalog* catalog = nullptr);
-// Reads the file (or the only *.yaml/*.yml rule file directly inside a directory) and compiles it.
+// The campaigns file's name and text, compiled with the rules it sits beside.
+struct CampaignsSource {
+  std::string file;
+  std::string text;
+};
+
+// Parses, checks and compiles rule file text (and the campaigns file's, when given). `file` names
+// it in diagnostics and explanations.
+LoadResult compile_ruleset(const std::string& file, std::string_view text, const PropertyCatalog* catalog = nullptr,
+                           const CampaignsSource* campaigns = nullptr);
+// Reads the file (or the only *.yaml/*.yml rule file directly inside a directory) and compiles it,
+// with the campaigns file beside it (campaigns.yaml) when there is one.
 LoadResult load_ruleset(const std::string& path, const PropertyCatalog* catalog = nullptr);
 // The rule files a path names: the file itself, or the *.yaml/*.yml files directly in a directory
-// (sorted), excluding test files.
+// (sorted), excluding test files and the campaigns file.
 std::vector<std::string> rule_files(const std::string& path, std::string& error);
+// campaigns.yaml (or .yml) in the rule file's directory, if there is one.
+std::optional<std::string> campaigns_file_beside(const std::string& rule_file);
+bool is_campaigns_file(const std::string& path);
 bool read_file(const std::string& path, std::string& out);
 
 }  // namespace tandem::rules

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "rules/contacts.hpp"
 #include "rules/evaluator.hpp"
@@ -46,6 +47,15 @@ std::string stage_name(const Decision& d) {
 }
 
 void count(const CompiledRuleset& rs, const Decision& d, SimulateSummary& s) {
+  if (!rs.ast.campaigns.file.empty()) {
+    s.campaigns.resize(rs.ast.campaigns.campaigns.size() + 1);
+    auto& c = s.campaigns[d.campaign >= 0 ? static_cast<std::size_t>(d.campaign) : s.campaigns.size() - 1];
+    ++c.contacts;
+    if (d.relevant) ++c.relevant;
+    c.at_or_beyond.resize(rs.ast.stages.size());
+    for (std::int32_t k = 0; k <= d.target_stage && k < static_cast<std::int32_t>(c.at_or_beyond.size()); ++k)
+      ++c.at_or_beyond[static_cast<std::size_t>(k)];
+  }
   ++s.contacts;
   ++s.stages[stage_name(d)];
   if (d.stage_changes()) ++s.stage_moves;
@@ -58,6 +68,62 @@ void count(const CompiledRuleset& rs, const Decision& d, SimulateSummary& s) {
     ++s.tasks[names[static_cast<int>(t.origin)]];
     ++s.task_total;
   }
+}
+
+// Against the targets: the funnel's stages are HubSpot's lifecycle stages when the rules use them
+// (a target of MQLs counts contacts at marketingqualifiedlead or beyond).
+std::string campaign_table(const CompiledRuleset& rs, const SimulateSummary& s) {
+  const CampaignsAst& ca = rs.ast.campaigns;
+  struct Column {
+    const char* title;
+    std::int32_t stage;
+    std::optional<double> CampaignTargets::*target;
+  };
+  std::vector<Column> columns;
+  const std::pair<const char*, std::pair<const char*, std::optional<double> CampaignTargets::*>> funnel[] = {
+      {"marketingqualifiedlead", {"MQLs", &CampaignTargets::mqls}},
+      {"salesqualifiedlead", {"SQLs", &CampaignTargets::sqls}},
+      {"opportunity", {"opportunities", &CampaignTargets::opportunities}},
+      {"customer", {"won", &CampaignTargets::won}}};
+  for (const auto& [stage, col] : funnel)
+    if (const auto k = rs.stage_index(stage); k >= 0) columns.push_back({col.first, k, col.second});
+  auto cell = [](std::size_t n, const std::optional<double>& target) {
+    char buf[64];
+    if (target && *target > 0)
+      std::snprintf(buf, sizeof buf, "%zu/%.0f (%.0f%%)", n, *target, 100.0 * static_cast<double>(n) / *target);
+    else
+      std::snprintf(buf, sizeof buf, "%zu", n);
+    return std::string(buf);
+  };
+  std::string out = "\nCampaigns (" + ca.file + "; contacts at the stage or beyond, against the targets):\n";
+  char buf[512];
+  std::string head;
+  std::snprintf(buf, sizeof buf, "  %-28s %10s %18s", "campaign", "contacts", "relevant leads");
+  head = buf;
+  for (const auto& c : columns) {
+    std::snprintf(buf, sizeof buf, " %18s", c.title);
+    head += buf;
+  }
+  out += head + "\n";
+  for (std::size_t i = 0; i < s.campaigns.size(); ++i) {
+    const auto& counts = s.campaigns[i];
+    const bool none = i == ca.campaigns.size();
+    if (none && counts.contacts == 0) continue;
+    const CampaignTargets no_targets;
+    const CampaignTargets& t = none ? no_targets : ca.campaigns[i].targets;
+    const std::string name = none ? "(no campaign)" : ca.campaigns[i].name;
+    std::snprintf(buf, sizeof buf, "  %-28s %10zu %18s", name.c_str(), counts.contacts,
+                  cell(counts.relevant, t.relevant_leads).c_str());
+    std::string row = buf;
+    for (const auto& c : columns) {
+      const std::size_t n =
+          static_cast<std::size_t>(c.stage) < counts.at_or_beyond.size() ? counts.at_or_beyond[static_cast<std::size_t>(c.stage)] : 0;
+      std::snprintf(buf, sizeof buf, " %18s", cell(n, t.*c.target).c_str());
+      row += buf;
+    }
+    out += row + "\n";
+  }
+  return out;
 }
 
 }  // namespace
@@ -164,6 +230,7 @@ std::string format_simulation(const CompiledRuleset& rules, const CompiledRulese
     for (const auto& [reason, n] : r.current.not_ready) line(reason, n, r.current.contacts);
   }
   out += "\nContacts with data-quality problems: " + std::to_string(r.current.data_quality_failures) + "\n";
+  if (!r.current.campaigns.empty()) out += campaign_table(rules, r.current);
   if (r.has_baseline) {
     out += "\nCompared with the baseline " + baseline->version.to_string() + ": " + std::to_string(r.changed) +
            " contacts change stage\n";

@@ -44,6 +44,13 @@ struct SimulateSummary {
   std::map<std::string, std::size_t> rules;  // qualify / return rule -> contacts moved by it
   std::map<std::string, std::size_t> not_ready;
   std::size_t data_quality_failures = 0;
+  // Per campaign of the campaigns file (parallel to ast.campaigns.campaigns), then "no campaign":
+  // contacts attributed, relevant leads, and how many are at each stage or beyond.
+  struct CampaignCounts {
+    std::size_t contacts = 0, relevant = 0;
+    std::vector<std::size_t> at_or_beyond;  // per stage index
+  };
+  std::vector<CampaignCounts> campaigns;
 };
 
 struct SimulateResult {

@@ -1,6 +1,7 @@
 #include "rules/tools.hpp"
 
 #include <cstdio>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
@@ -66,7 +67,8 @@ int run_check(const CheckArgs& args, std::ostream& out, std::ostream& err) {
   std::vector<std::string> files;
   for (const auto& p : args.paths) {
     std::string error;
-    auto f = rule_files(p, error);
+    // A campaigns file is checked with the rules beside it.
+    auto f = rule_files(is_campaigns_file(p) ? std::filesystem::path(p).parent_path().string() : p, error);
     if (!error.empty()) {
       err << error << "\n";
       return 2;
@@ -80,7 +82,16 @@ int run_check(const CheckArgs& args, std::ostream& out, std::ostream& err) {
       err << f << ": cannot read the file\n";
       return 2;
     }
-    LoadResult r = compile_ruleset(f, text, properties);
+    std::optional<CampaignsSource> campaigns;
+    if (auto beside = campaigns_file_beside(f)) {
+      campaigns.emplace();
+      campaigns->file = *beside;
+      if (!read_file(*beside, campaigns->text)) {
+        err << *beside << ": cannot read the file\n";
+        return 2;
+      }
+    }
+    LoadResult r = compile_ruleset(f, text, properties, campaigns ? &*campaigns : nullptr);
     out << r.diagnostics.format();
     errors += r.diagnostics.error_count();
     warnings += r.diagnostics.warning_count();
@@ -93,6 +104,11 @@ int run_check(const CheckArgs& args, std::ostream& out, std::ostream& err) {
           << " signals, " << ast.not_ready.size() << " not-ready rules, " << ast.qualify.size() << " qualify rules, "
           << ast.returns.size() << " return rules, " << ast.sla.size() << " SLAs; reads " << r.ruleset->property_count
           << " properties\n";
+      if (campaigns) {
+        const auto& ca = ast.campaigns;
+        out << ca.file << ": ok, version " << r.ruleset->campaigns_version.to_string() << ": " << ca.campaigns.size()
+            << (ca.campaigns.size() == 1 ? " campaign" : " campaigns") << "\n";
+      }
     }
   }
   if (args.account_properties && !catalog)

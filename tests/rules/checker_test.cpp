@@ -236,3 +236,67 @@ TEST_CASE("an unexpected character is shown whole, and typographic quotes are na
         "      when: jobtitle == \u201cVP\u201d\n"
         "                        ^\n");
 }
+
+TEST_CASE("a campaigns file beside the rules is checked like them, each problem in its own file") {
+  const std::string rules = "qualify:\n  - name: q\n    when: fit >= 50\n    stage: marketingqualifiedlead\n"
+                            "fit:\n  - name: f\n    when: jobtitle contains \"data\"\n    points: 60\n";
+  CampaignsSource campaigns{"campaigns.yaml",
+                            "version: x\n"
+                            "relevant: fit >= 50 and engagment > 1\n"
+                            "campaigns:\n"
+                            "  - name: Fair\n"
+                            "    when: hs_analytics_source == OFFLINE and fit >= 50\n"
+                            "    start: 2026-10-01\n"
+                            "    end: 2026-09-30\n"
+                            "    budget:\n"
+                            "      - { item: Booth, cost: -5 }\n"
+                            "    targets: { mqls: 60, sqls: 80, opportunities: { count: 5, valeu: 100 } }\n"
+                            "    win_rate: 30\n"
+                            "  - name: Fair\n"
+                            "    when: jobtitle contains \"x\"\n"
+                            "    start: 1 October\n"
+                            "    end: 2026-12-31\n"
+                            "    dat: createdate\n"};
+  const LoadResult r = compile_ruleset("rules.yaml", rules, nullptr, &campaigns);
+  const std::string out = r.diagnostics.format();
+  INFO(out);
+  CHECK_FALSE(r.ruleset);
+  for (const char* expected :
+       {"campaigns.yaml:2:25: warning: 'engagment' is read as a contact property; did you mean 'engagement'?",
+        "campaigns.yaml:4:5: error: the campaign 'Fair' ends before it starts",
+        "campaigns.yaml:4:5: warning: the campaign 'Fair' targets more sqls (80) than mqls (60)",
+        "campaigns.yaml:5:34: warning: 'OFFLINE' is not a quoted value",
+        "campaigns.yaml:5:46: error: 'fit' can only be used in not_ready, qualify and return_to_nurture rules",
+        "campaigns.yaml:9:30: error: cost cannot be negative",
+        "campaigns.yaml:10:63: error: unknown key 'valeu' in the target 'opportunities'; did you mean 'value'?",
+        "campaigns.yaml:11:15: error: win_rate is the share of opportunities expected to be won, from 0 to 1",
+        "campaigns.yaml:12:5: error: there are two campaigns named 'Fair'",
+        "campaigns.yaml:14:12: error: start is a day such as 2026-10-01, not '1 October'",
+        "campaigns.yaml:16:5: error: unknown key 'dat' in a campaign; did you mean 'date'?"})
+    CHECK_THAT(out, Catch::Contains(expected));
+  // The rule file's own diagnostics come first, then the campaigns file's, each in line order.
+  CHECK(out.find("rules.yaml:") == std::string::npos);
+}
+
+TEST_CASE("the example campaigns are checked with the example rules and clean") {
+  const std::string dir = std::string(TANDEM_SOURCE_DIR) + "/examples/rules";
+  LoadResult r = load_ruleset(dir + "/lead-rules.yaml");
+  INFO(r.diagnostics.format());
+  REQUIRE(r.ruleset);
+  CHECK(r.diagnostics.error_count() == 0);
+  CHECK(r.diagnostics.warning_count() == 0);
+  const CampaignsAst& c = r.ruleset->ast.campaigns;
+  CHECK(c.file == dir + "/campaigns.yaml");
+  REQUIRE(c.campaigns.size() == 2);
+  CHECK(c.campaigns[0].name == "Data Summit Berlin 2026");
+  CHECK(c.campaigns[0].budget.size() == 3);
+  CHECK(c.campaigns[0].targets.opportunity_value == 240000);
+  CHECK(c.campaigns[0].win_rate == 0.3);
+  CHECK(r.ruleset->campaigns_version.label == "2026-Q4");
+  // The period is whole days in the rules' zone (+01:00): from 30 September 23:00 UTC.
+  CHECK(r.ruleset->campaign_start_ms[0] == *parse_date_ms("2026-09-30T23:00:00Z"));
+  CHECK(r.ruleset->campaign_end_ms[0] == *parse_date_ms("2026-12-31T23:00:00Z"));
+  // The directory still holds one rule file: the campaigns file is not one.
+  std::string error;
+  CHECK(rule_files(dir, error) == std::vector<std::string>{dir + "/lead-rules.yaml"});
+}

@@ -44,13 +44,13 @@ TEST_CASE("tandem rules: exit codes 0 ok, 1 problems, 2 usage") {
 
   const Run test = tandem_cli({"rules", "test", "examples/rules"});
   CHECK(test.code == 0);
-  CHECK(test.out == "20 passed, 0 failed\n");
+  CHECK(test.out == "22 passed, 0 failed\n");
   CHECK(tandem_cli({"rules", "test", "tests/data/rules/failing-test.yaml"}).code == 1);
   // --verbose names every test with its place, then the same summary.
   const Run verbose = tandem_cli({"rules", "test", "--verbose", "examples/rules"});
   CHECK(verbose.code == 0);
   CHECK(verbose.out.rfind("PASS examples/rules/tests/lead-rules-test.yaml:", 0) == 0);
-  CHECK(std::count(verbose.out.begin(), verbose.out.end(), '\n') == 21);
+  CHECK(std::count(verbose.out.begin(), verbose.out.end(), '\n') == 23);
   CHECK(verbose.out.substr(verbose.out.size() - test.out.size()) == test.out);
 
   const Run explain = tandem_cli({"rules", "explain", "--rules", "examples/rules", "--contact",

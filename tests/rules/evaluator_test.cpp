@@ -382,3 +382,53 @@ TEST_CASE("a hold for the cool-off says when the cool-off ends") {
   CHECK_THAT(text, Catch::Contains("the contact is in its cool-off after being returned to nurture, until 2026-11-27"));
   CHECK(explain_json(*rs, c, d, ev).at("held_back").at(0).at("until") == "2026-11-27T10:00:00Z");
 }
+
+TEST_CASE("a contact is attributed to the first campaign whose condition and period hold, in the rules' zone") {
+  const std::string rules =
+      "settings:\n  time_zone: America/New_York\n"
+      "fit:\n  - name: f\n    when: jobtitle contains \"data\"\n    points: 60\n";
+  CampaignsSource campaigns{"campaigns.yaml",
+                            "relevant: fit >= 50\n"
+                            "campaigns:\n"
+                            "  - name: Fall fair\n"
+                            "    when: hs_analytics_source == \"OFFLINE\"\n"
+                            "    start: 2026-11-01\n"
+                            "    end: 2026-11-30\n"
+                            "  - name: Anything offline\n"
+                            "    when: hs_analytics_source == \"OFFLINE\"\n"
+                            "    date: recent_conversion_date\n"
+                            "    start: 2026-01-01\n"
+                            "    end: 2026-12-31\n"};
+  LoadResult r = compile_ruleset("t.yaml", rules, nullptr, &campaigns);
+  INFO(r.diagnostics.format());
+  REQUIRE(r.ruleset);
+  const CompiledRuleset& rs = *r.ruleset;
+  Evaluator ev;
+  Decision d;
+  auto campaign_of = [&](const std::string& created, const std::string& jobtitle = "Head of Data") {
+    ev.evaluate(rs, contact({{"hs_analytics_source", "OFFLINE"}, {"createdate", created}, {"jobtitle", jobtitle},
+                             {"recent_conversion_date", "2026-06-01T12:00:00Z"}}),
+                {}, kAt, d);
+    return d.campaign >= 0 ? rs.ast.campaigns.campaigns[static_cast<std::size_t>(d.campaign)].name : std::string("none");
+  };
+  // 1 November starts at 00:00 in New York, 04:00 UTC (daylight saving until 06:00 UTC that day).
+  CHECK(campaign_of("2026-11-01T03:59:59Z") == "Anything offline");
+  CHECK(campaign_of("2026-11-01T04:00:00Z") == "Fall fair");
+  CHECK(d.relevant);
+  // 30 November ends at midnight in New York, 05:00 UTC on 1 December (standard time).
+  CHECK(campaign_of("2026-12-01T04:59:59Z") == "Fall fair");
+  CHECK(campaign_of("2026-12-01T05:00:00Z") == "Anything offline");
+  CHECK(campaign_of("2026-11-10T12:00:00Z", "Student") == "Fall fair");
+  CHECK_FALSE(d.relevant);  // attributed, but fit 0 < 50
+  ev.evaluate(rs, contact({{"hs_analytics_source", "ORGANIC_SEARCH"}, {"createdate", "2026-11-10T12:00:00Z"}}), {}, kAt,
+              d);
+  CHECK(d.campaign == -1);
+  CHECK_FALSE(d.relevant);
+
+  // The explanation names it.
+  const ContactRecord fair = contact({{"hs_analytics_source", "OFFLINE"}, {"createdate", "2026-11-10T12:00:00Z"},
+                                      {"jobtitle", "Head of Data"}});
+  ev.evaluate(rs, fair, {}, kAt, d, EvalOptions{true, true});
+  CHECK_THAT(explain_text(rs, fair, d, ev), Catch::Contains("Campaign: \"Fall fair\" (campaigns.yaml:3), a relevant lead.\n"));
+  CHECK(explain_json(rs, fair, d, ev).at("campaign").at("name") == "Fall fair");
+}

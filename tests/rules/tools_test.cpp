@@ -97,7 +97,7 @@ TEST_CASE("rules test: the example tests pass, and failures show expected vs act
   std::ostringstream out, err;
   CHECK(run_test({"examples/rules", false}, out, err) == 0);
   CHECK(err.str().empty());
-  CHECK(out.str() == "20 passed, 0 failed\n");
+  CHECK(out.str() == "22 passed, 0 failed\n");
 
   std::ostringstream out2, err2;
   CHECK(run_test({"tests/data/rules/failing-test.yaml", false}, out2, err2) == 1);
@@ -356,4 +356,41 @@ TEST_CASE("stored state values out of range or not UTF-8 are malformed lines, no
   REQUIRE(lines.size() == 2);
   CHECK(lines[0].error.find("stage_entered_at: 9223372036854775807 is not a time") != std::string::npos);
   CHECK(lines[1].error.find("cool_off_until: 1000000000000000 is not a time") != std::string::npos);
+}
+
+TEST_CASE("rules simulate: each campaign's contacts, relevant leads and funnel against its targets") {
+  InSourceDir here;
+  const std::string ada =
+      R"("company":"Northwind Retail","jobtitle":"Head of Data","numberofemployees":"850","industry":"RETAIL","country":"Germany")";
+  TempFile contacts("campaigns.jsonl",
+                    "{\"id\":\"1\",\"properties\":{\"email\":\"a@x.example\",\"hs_analytics_source\":\"OFFLINE\","
+                    "\"recent_conversion_event_name\":\"Data Summit Berlin 2026 badge scan\",\"createdate\":\"2026-10-08T10:00:00Z\","
+                    "\"lifecyclestage\":\"lead\"," + ada + "}}\n"
+                    "{\"id\":\"2\",\"properties\":{\"email\":\"b@x.example\",\"hs_analytics_source\":\"OFFLINE\","
+                    "\"recent_conversion_event_name\":\"Data Summit Berlin 2026 badge scan\",\"createdate\":\"2026-10-09T10:00:00Z\","
+                    "\"lifecyclestage\":\"salesqualifiedlead\"," + ada + "}}\n"
+                    "{\"id\":\"3\",\"properties\":{\"email\":\"c@x.example\",\"recent_conversion_event_name\":\"Webinar: warehouse costs\","
+                    "\"createdate\":\"2026-10-15T10:00:00Z\",\"jobtitle\":\"Student\",\"lifecyclestage\":\"lead\"}}\n"
+                    "{\"id\":\"4\",\"properties\":{\"email\":\"d@x.example\",\"lifecyclestage\":\"lead\"}}\n");
+  const RulesetPtr rules = example_rules();
+  SimulateOptions options;
+  options.contacts = contacts.path;
+  options.at_ms = *parse_date_ms("2026-11-20T10:00:00Z");
+  const SimulateResult r = simulate(*rules, nullptr, options);
+  const std::string text = format_simulation(*rules, nullptr, r);
+  INFO(text);
+  auto row = [&](const std::string& name) {
+    const auto at = text.find("\n  " + name + " ");
+    REQUIRE(at != std::string::npos);
+    std::istringstream in(text.substr(at + 3 + name.size(), text.find('\n', at + 1) - at - 3 - name.size()));
+    std::vector<std::string> cells;
+    for (std::string c; in >> c;) cells.push_back(c);
+    return cells;
+  };
+  // contacts, relevant leads, MQLs, SQLs, opportunities, won (each "n/target (share)" when targeted).
+  CHECK(row("Data Summit Berlin 2026") ==
+        std::vector<std::string>{"2", "2/150", "(1%)", "1/60", "(2%)", "1/30", "(3%)", "0/12", "(0%)", "0/4", "(0%)"});
+  CHECK(row("Warehouse webinar series") ==
+        std::vector<std::string>{"1", "0/200", "(0%)", "0/80", "(0%)", "0/25", "(0%)", "0/10", "(0%)", "0"});
+  CHECK(row("(no campaign)") == std::vector<std::string>{"1", "0", "0", "0", "0", "0"});
 }
