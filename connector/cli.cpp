@@ -55,6 +55,7 @@ int run_cli(int argc, char** argv) {
   add_tokens_command(app, exit_code);
   add_manifest_command(app, exit_code);
   add_audit_command(app, exit_code);
+  add_scoreboard_command(app, exit_code);
 
   try {
     app.parse(argc, argv);

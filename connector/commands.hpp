@@ -28,5 +28,7 @@ void add_manifest_command(CLI::App& app, int& exit_code);
 void add_tokens_command(CLI::App& app, int& exit_code);
 // `tandem audit CONTACT_ID`: the decisions about a contact and its stage history.
 void add_audit_command(CLI::App& app, int& exit_code);
+// `tandem scoreboard`.
+void add_scoreboard_command(CLI::App& app, int& exit_code);
 
 }  // namespace tandem::connector

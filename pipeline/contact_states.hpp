@@ -43,6 +43,10 @@ struct StoredContact {
   // When to evaluate the contact again (epoch ms); 0: no timer.
   std::int64_t next_check_at = 0;
   std::string next_check_reason;  // "First touch on MQL: due", "cool-off ends", ...
+  // The campaign the last decision counted the contact for ("" none) and whether it is a relevant
+  // lead of it (the campaigns file beside the rules).
+  std::string campaign;
+  bool relevant = false;
 };
 
 struct DueContact {

@@ -153,6 +153,8 @@ Plan plan_decision(const rules::CompiledRuleset& rs, const rules::Evaluator& eva
   plan.next.evaluations = (stored ? stored->evaluations : 0) + 1;
   plan.next.stage = std::string(d.target_stage_name());
   plan.next.rules_version = version;
+  plan.next.campaign = d.campaign >= 0 ? rs.ast.campaigns.campaigns[static_cast<std::size_t>(d.campaign)].name : "";
+  plan.next.relevant = d.relevant;
   std::tie(plan.next.next_check_at, plan.next.next_check_reason) = next_check(rs, d);
 
   std::string rule;

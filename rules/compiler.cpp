@@ -404,6 +404,19 @@ LoadResult load_ruleset(const std::string& path, const PropertyCatalog* catalog)
   return compile_ruleset(files.front(), text, catalog, campaigns ? &*campaigns : nullptr);
 }
 
+std::vector<FunnelStage> funnel_stages(const CompiledRuleset& rs) {
+  static const FunnelStage kSteps[] = {{-1, "marketingqualifiedlead", "MQLs", &CampaignTargets::mqls},
+                                       {-1, "salesqualifiedlead", "SQLs", &CampaignTargets::sqls},
+                                       {-1, "opportunity", "opportunities", &CampaignTargets::opportunities},
+                                       {-1, "customer", "won", &CampaignTargets::won}};
+  std::vector<FunnelStage> out;
+  for (FunnelStage step : kSteps) {
+    step.stage = rs.stage_index(step.name);
+    if (step.stage >= 0) out.push_back(step);
+  }
+  return out;
+}
+
 bool is_campaigns_file(const std::string& path) {
   const std::string name = std::filesystem::path(path).filename().string();
   return name == "campaigns.yaml" || name == "campaigns.yml";

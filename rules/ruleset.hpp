@@ -145,6 +145,16 @@ LoadResult load_ruleset(const std::string& path, const PropertyCatalog* catalog 
 // The rule files a path names: the file itself, or the *.yaml/*.yml files directly in a directory
 // (sorted), excluding test files and the campaigns file.
 std::vector<std::string> rule_files(const std::string& path, std::string& error);
+// The funnel a campaign's targets count: HubSpot's lifecycle stages, as far as the rules have them
+// (a target of MQLs counts contacts at marketingqualifiedlead or beyond).
+struct FunnelStage {
+  std::int32_t stage;  // index in ast.stages
+  const char* name;    // "marketingqualifiedlead"
+  const char* title;   // "MQLs"
+  std::optional<double> CampaignTargets::*target;
+};
+std::vector<FunnelStage> funnel_stages(const CompiledRuleset& rs);
+
 // campaigns.yaml (or .yml) in the rule file's directory, if there is one.
 std::optional<std::string> campaigns_file_beside(const std::string& rule_file);
 bool is_campaigns_file(const std::string& path);

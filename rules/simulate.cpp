@@ -74,19 +74,7 @@ void count(const CompiledRuleset& rs, const Decision& d, SimulateSummary& s) {
 // (a target of MQLs counts contacts at marketingqualifiedlead or beyond).
 std::string campaign_table(const CompiledRuleset& rs, const SimulateSummary& s) {
   const CampaignsAst& ca = rs.ast.campaigns;
-  struct Column {
-    const char* title;
-    std::int32_t stage;
-    std::optional<double> CampaignTargets::*target;
-  };
-  std::vector<Column> columns;
-  const std::pair<const char*, std::pair<const char*, std::optional<double> CampaignTargets::*>> funnel[] = {
-      {"marketingqualifiedlead", {"MQLs", &CampaignTargets::mqls}},
-      {"salesqualifiedlead", {"SQLs", &CampaignTargets::sqls}},
-      {"opportunity", {"opportunities", &CampaignTargets::opportunities}},
-      {"customer", {"won", &CampaignTargets::won}}};
-  for (const auto& [stage, col] : funnel)
-    if (const auto k = rs.stage_index(stage); k >= 0) columns.push_back({col.first, k, col.second});
+  const std::vector<FunnelStage> columns = funnel_stages(rs);
   auto cell = [](std::size_t n, const std::optional<double>& target) {
     char buf[64];
     if (target && *target > 0)

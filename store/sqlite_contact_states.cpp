@@ -53,7 +53,15 @@ CREATE TABLE backfills (
 );
 )sql";
 
-constexpr Migration kMigrations[] = {{1, kContactsV1}};
+// The campaign each contact is counted for (the campaigns file beside the rules) and whether it is
+// a relevant lead of it, as the last decision found: what the scoreboards count.
+constexpr std::string_view kContactsV2 = R"sql(
+ALTER TABLE contact_states ADD COLUMN campaign TEXT NOT NULL DEFAULT '';
+ALTER TABLE contact_states ADD COLUMN relevant INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX contact_states_campaign ON contact_states (portal_id, campaign);
+)sql";
+
+constexpr Migration kMigrations[] = {{1, kContactsV1}, {2, kContactsV2}};
 
 std::string encode(const rules::ContactState& s) {
   nlohmann::json j = nlohmann::json::object();
@@ -88,20 +96,24 @@ StoredContact read_row(const Statement& s, int first) {
   c.evaluations = s.column_int(first + 4);
   c.next_check_at = s.column_int(first + 5);
   c.next_check_reason = s.column_text(first + 6);
+  c.campaign = s.column_text(first + 7);
+  c.relevant = s.column_int(first + 8) != 0;
   return c;
 }
 
 constexpr const char* kColumns =
-    "rules_state, stage, rules_version, evaluated_at, evaluations, next_check_at, next_check_reason";
+    "rules_state, stage, rules_version, evaluated_at, evaluations, next_check_at, next_check_reason, campaign, relevant";
 
 void upsert(Connection& c, std::int64_t portal, const std::string& id, const StoredContact& st) {
   Statement s(c,
               "INSERT INTO contact_states (portal_id, contact_id, rules_state, stage, rules_version, evaluated_at, "
-              "evaluations, next_check_at, next_check_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+              "evaluations, next_check_at, next_check_reason, campaign, relevant) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
               "ON CONFLICT (portal_id, contact_id) DO UPDATE SET rules_state = excluded.rules_state, "
               "stage = excluded.stage, rules_version = excluded.rules_version, evaluated_at = excluded.evaluated_at, "
               "evaluations = excluded.evaluations, next_check_at = excluded.next_check_at, "
-              "next_check_reason = excluded.next_check_reason");
+              "next_check_reason = excluded.next_check_reason, campaign = excluded.campaign, "
+              "relevant = excluded.relevant");
   s.bind(1, portal)
       .bind(2, id)
       .bind(3, encode(st.rules))
@@ -110,7 +122,9 @@ void upsert(Connection& c, std::int64_t portal, const std::string& id, const Sto
       .bind(6, st.evaluated_at)
       .bind(7, st.evaluations)
       .bind(8, st.next_check_at)
-      .bind(9, st.next_check_reason);
+      .bind(9, st.next_check_reason)
+      .bind(10, st.campaign)
+      .bind(11, static_cast<std::int64_t>(st.relevant ? 1 : 0));
   s.step();
 }
 
@@ -246,6 +260,11 @@ Result<void, StateError> SqliteContactStates::merge(UnitOfWork& unit, std::int64
         merged.next_check_reason = loser->next_check_reason;
       }
       merged.evaluations += loser->evaluations;
+      // Counted for a campaign when either was (the next decision decides again).
+      if (merged.campaign.empty()) {
+        merged.campaign = loser->campaign;
+        merged.relevant = loser->relevant;
+      }
     }
     upsert(c, portal, into, merged);
     Statement del(c, "DELETE FROM contact_states WHERE portal_id = ?1 AND contact_id = ?2");
@@ -349,6 +368,18 @@ Result<void, StateError> SqliteContactStates::save_backfill(UnitOfWork& unit, co
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     s.bind(1, p.portal_id).bind(2, p.after).bind(3, p.contacts).bind(4, p.started_at).bind(5, p.finished_at).bind(6, p.last_error);
     s.step();
+  });
+}
+
+Result<void, StateError> SqliteContactStates::for_each(
+    std::int64_t portal, const std::function<void(std::int64_t, const std::string&, const StoredContact&)>& fn) {
+  return guarded([&] {
+    db_.with_reader([&](Connection& reader) {
+      Statement s(reader, std::string("SELECT portal_id, contact_id, ") + kColumns +
+                              " FROM contact_states WHERE (?1 = 0 OR portal_id = ?1) ORDER BY portal_id, contact_id");
+      s.bind(1, portal);
+      while (s.step()) fn(s.column_int(0), s.column_text(1), read_row(s, 2));
+    });
   });
 }
 

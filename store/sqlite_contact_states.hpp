@@ -5,6 +5,8 @@
 //                      and the timer (next_check_at, indexed where set);
 //   stage_transitions  one row per observed or decided move of a contact's lifecycle stage.
 
+#include <functional>
+
 #include "pipeline/contact_states.hpp"
 #include "store/database.hpp"
 
@@ -34,6 +36,11 @@ class SqliteContactStates final : public pipeline::ContactStates {
   Result<std::vector<pipeline::BackfillProgress>, pipeline::StateError> backfills() override;
   Result<void, pipeline::StateError> save_backfill(UnitOfWork& unit, const pipeline::BackfillProgress& progress) override;
   Result<std::size_t, pipeline::StateError> forget_portal(std::int64_t portal) override;
+
+  // Every contact of `portal` (every portal when 0) with its state, for the scoreboards; in id
+  // order, read in one snapshot.
+  Result<void, pipeline::StateError> for_each(
+      std::int64_t portal, const std::function<void(std::int64_t portal, const std::string& id, const pipeline::StoredContact&)>& fn);
 
  private:
   Database& db_;
