@@ -126,6 +126,7 @@ PipelineRig::PipelineRig(PipelineRigOptions options) {
   rules_file_ = dir.file("rules/lead-rules.yaml");
   std::filesystem::create_directories(dir.path() / "rules");
   std::ofstream(rules_file_) << rules_text(options);
+  if (!options.campaigns_yaml.empty()) std::ofstream(dir.file("rules/campaigns.yaml")) << options.campaigns_yaml;
   auto compiled = rules::load_ruleset(rules_file_);
   INFO(compiled.diagnostics.report("the test rules"));
   REQUIRE(compiled.ruleset);

@@ -39,6 +39,7 @@ struct PipelineRigOptions {
   bool rules_time_zone = true;  // false: the rules name no time_zone (the account's is used)
   std::string account_time_zone = "UTC";  // the sandbox account's, from its details
   std::string mql_task_due = "2 business days";
+  std::string campaigns_yaml;  // written beside the rules as campaigns.yaml when not empty
 };
 
 class PipelineRig {

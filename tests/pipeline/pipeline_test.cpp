@@ -431,3 +431,50 @@ TEST_CASE("rules that name no time zone count deadlines in the account's time zo
   INFO("hand-off at " << handoff << ", task due " << due);
   CHECK(due == expected);
 }
+
+TEST_CASE("the scoreboard counts each campaign's contacts and funnel as the pipeline decides them", "[pipeline]") {
+  PipelineRigOptions options;
+  const std::int64_t day = 86'400'000;
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  options.campaigns_yaml = "currency: EUR\n"
+                           "campaigns:\n"
+                           "  - name: Webinars\n"
+                           "    when: email domain in [\"webinar.example\"]\n"
+                           "    start: " + format_iso8601_s(now - day).substr(0, 10) + "\n"
+                           "    end: " + format_iso8601_s(now + day).substr(0, 10) + "\n"
+                           "    budget: [{ item: Platform, cost: 900 }]\n"
+                           "    targets: { relevant_leads: 10, mqls: 4 }\n";
+  PipelineRig rig(options);
+  rig.install();
+  const std::string webinar = rig.create_contact(mql_properties("ada@webinar.example", "1003"));
+  const std::string other = rig.create_contact(mql_properties("bob@northwind-retail.example", "1001"));
+  REQUIRE(wait_for_property(rig, webinar, "lifecyclestage", "marketingqualifiedlead"));
+  REQUIRE(wait_for_property(rig, other, "lifecyclestage", "marketingqualifiedlead"));
+  json figures;
+  // The state is saved with the decision's writes; read until both decisions are in.
+  REQUIRE(wait_until(
+      [&] {
+        auto [status, out] = rig.tandem_command({"scoreboard", "--json"});
+        if (status != 0) return false;
+        figures = json::parse(out, nullptr, false);
+        return figures.is_array() && figures.size() == 1 && figures[0].value("contacts", 0) == 2;
+      },
+      20s, 200ms));
+  INFO(figures.dump(2));
+  const json& f = figures[0];
+  CHECK(f.at("portal") == rig.portal);
+  const json& webinars = f.at("campaigns").at(0);
+  CHECK(webinars.at("name") == "Webinars");
+  CHECK(webinars.at("contacts") == 1);
+  CHECK(webinars.at("relevant") == 1);  // no 'relevant' condition: every attributed contact
+  CHECK(webinars.at("funnel").at(0).at("title") == "MQLs");
+  CHECK(webinars.at("funnel").at(0).at("reached") == 1);
+  CHECK(webinars.at("funnel").at(0).at("target") == 4);
+  CHECK(webinars.at("cost_per_relevant") == 900);
+  CHECK(f.at("campaigns").at(1).at("name") == "(no campaign)");
+  CHECK(f.at("campaigns").at(1).at("contacts") == 1);
+  auto [status, text] = rig.tandem_command({"scoreboard"});
+  CHECK(status == 0);
+  CHECK(text.find("Webinars") != std::string::npos);
+}
