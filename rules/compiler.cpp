@@ -405,10 +405,10 @@ LoadResult load_ruleset(const std::string& path, const PropertyCatalog* catalog)
 }
 
 std::vector<FunnelStage> funnel_stages(const CompiledRuleset& rs) {
-  static const FunnelStage kSteps[] = {{-1, "marketingqualifiedlead", "MQLs", &CampaignTargets::mqls},
-                                       {-1, "salesqualifiedlead", "SQLs", &CampaignTargets::sqls},
-                                       {-1, "opportunity", "opportunities", &CampaignTargets::opportunities},
-                                       {-1, "customer", "won", &CampaignTargets::won}};
+  static const FunnelStage kSteps[] = {{-1, "marketingqualifiedlead", "MQLs", "MQL", &CampaignTargets::mqls},
+                                       {-1, "salesqualifiedlead", "SQLs", "SQL", &CampaignTargets::sqls},
+                                       {-1, "opportunity", "opportunities", "opportunity", &CampaignTargets::opportunities},
+                                       {-1, "customer", "won", "won deal", &CampaignTargets::won}};
   std::vector<FunnelStage> out;
   for (FunnelStage step : kSteps) {
     step.stage = rs.stage_index(step.name);

@@ -151,6 +151,7 @@ struct FunnelStage {
   std::int32_t stage;  // index in ast.stages
   const char* name;    // "marketingqualifiedlead"
   const char* title;   // "MQLs"
+  const char* unit;    // "MQL": what a cost is per
   std::optional<double> CampaignTargets::*target;
 };
 std::vector<FunnelStage> funnel_stages(const CompiledRuleset& rs);

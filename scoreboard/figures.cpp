@@ -91,6 +91,7 @@ Figures compute(const rules::CompiledRuleset& rs, std::int64_t portal, const std
       FunnelStep s;
       s.stage = step.name;
       s.title = step.title;
+      s.unit = step.unit;
       if (i < campaigns.size()) s.target = campaigns[i].targets.*step.target;
       c.funnel.push_back(std::move(s));
     }
@@ -175,7 +176,7 @@ std::string format_figures(const Figures& f) {
     std::snprintf(buf, sizeof buf, "  %-28s %12s %16s", "campaign", "budget", "per relevant");
     out += buf;
     for (const auto& s : f.campaigns.front().funnel) {
-      std::snprintf(buf, sizeof buf, " %16s", ("per " + s.title.substr(0, s.title.size() - (s.title.back() == 's' ? 1 : 0))).c_str());
+      std::snprintf(buf, sizeof buf, " %16s", ("per " + s.unit).c_str());
       out += buf;
     }
     out += "\n";
@@ -219,7 +220,7 @@ nlohmann::json figures_json(const Figures& f) {
   for (const auto& c : f.campaigns) {
     json funnel = json::array();
     for (const auto& s : c.funnel)
-      funnel.push_back({{"stage", s.stage}, {"title", s.title}, {"reached", s.reached}, {"target", opt(s.target)},
+      funnel.push_back({{"stage", s.stage}, {"title", s.title}, {"unit", s.unit}, {"reached", s.reached}, {"target", opt(s.target)},
                         {"cost_per", opt(s.cost_per)}});
     j["campaigns"].push_back({{"name", c.name},
                               {"contacts", c.contacts},

@@ -38,6 +38,7 @@ struct TransitionRow {
 struct FunnelStep {
   std::string stage;  // "marketingqualifiedlead"
   std::string title;  // "MQLs"
+  std::string unit;   // "MQL"
   std::optional<double> target;
   std::size_t reached = 0;  // contacts at this stage or beyond, now or at any time before
   std::optional<double> cost_per;

@@ -22,6 +22,10 @@ for (let i = 0; i < count; i++) {
     hubspot_owner_id: ["1001", "1002", "1003"][i % 3],
     hs_analytics_num_page_views: String((i * 13) % 9),
   };
+  // Where marketing collected them: the fair's badge scanner, the webinar, the website (the
+  // campaigns file of the demo attributes them by this).
+  if (i % 3 === 0) Object.assign(p, { lead_campaign: "data-summit-2026", recent_conversion_event_name: "Data Summit 2026 badge scan" });
+  else if (i % 3 === 1) Object.assign(p, { lead_campaign: "warehouse-webinar", recent_conversion_event_name: "Webinar: the warehouse in 30 minutes" });
   // One in fifty came to a webinar and looked at pricing this week, and fits: ready for sales.
   if (i % 50 === 7) {
     Object.assign(p, { jobtitle: "Head of Data", numberofemployees: "850", industry: "RETAIL", country: "Germany",
