@@ -11,11 +11,11 @@
 #include <nlohmann/json.hpp>
 
 #include "common/metrics.hpp"
-#include "connector/cli.hpp"
 #include "store/database.hpp"
 #include "store/sqlite_outbox.hpp"
 #include "tests/support/file_inbox.hpp"
 #include "tests/support/read_file_or_fail.hpp"
+#include "tests/support/run_cli.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
 
 using namespace tandem;
@@ -23,25 +23,9 @@ using namespace tandem::hubspot;
 
 namespace {
 
-struct Ran {
-  int code;
-  std::string out;
-  std::string err;
-};
+using Ran = testing::CliRun;
 
-Ran run(std::vector<std::string> args) {
-  args.insert(args.begin(), "tandem");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  std::ostringstream out;
-  std::ostringstream err;
-  auto* old_out = std::cout.rdbuf(out.rdbuf());
-  auto* old_err = std::cerr.rdbuf(err.rdbuf());
-  const int code = connector::run_cli(static_cast<int>(argv.size()), argv.data());
-  std::cout.rdbuf(old_out);
-  std::cerr.rdbuf(old_err);
-  return {code, out.str(), err.str()};
-}
+Ran run(std::vector<std::string> args) { return testing::run_cli(std::move(args)); }
 
 // CLI output is checked against tests/data/connector/ (regenerate with TANDEM_UPDATE_GOLDEN=1).
 void check_golden(const std::string& name, const std::string& actual) {

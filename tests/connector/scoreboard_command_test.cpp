@@ -11,34 +11,19 @@
 #include <nlohmann/json.hpp>
 
 #include "common/metrics.hpp"
-#include "connector/cli.hpp"
 #include "rules/time.hpp"
 #include "store/database.hpp"
 #include "store/sqlite_contact_states.hpp"
+#include "tests/support/run_cli.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
 
 using namespace tandem;
 
 namespace {
 
-struct Ran {
-  int code;
-  std::string out;
-  std::string err;
-};
+using Ran = testing::CliRun;
 
-Ran run(std::vector<std::string> args) {
-  args.insert(args.begin(), "tandem");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  std::ostringstream out, err;
-  auto* old_out = std::cout.rdbuf(out.rdbuf());
-  auto* old_err = std::cerr.rdbuf(err.rdbuf());
-  const int code = connector::run_cli(static_cast<int>(argv.size()), argv.data());
-  std::cout.rdbuf(old_out);
-  std::cerr.rdbuf(old_err);
-  return {code, out.str(), err.str()};
-}
+Ran run(std::vector<std::string> args) { return testing::run_cli(std::move(args)); }
 
 std::int64_t at(const char* iso) { return *rules::parse_date_ms(iso); }
 

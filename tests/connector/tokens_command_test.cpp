@@ -12,11 +12,11 @@
 
 #include "common/crypto.hpp"
 #include "common/metrics.hpp"
-#include "connector/cli.hpp"
 #include "oauth/key_ring.hpp"
 #include "store/database.hpp"
 #include "store/sqlite_token_store.hpp"
 #include "tests/support/file_inbox.hpp"
+#include "tests/support/run_cli.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
 
 using namespace tandem;
@@ -24,25 +24,9 @@ using tandem::testing::ok;
 
 namespace {
 
-struct Ran {
-  int code;
-  std::string out;
-  std::string err;
-};
+using Ran = testing::CliRun;
 
-Ran run(std::vector<std::string> args) {
-  args.insert(args.begin(), "tandem");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  std::ostringstream out;
-  std::ostringstream err;
-  auto* old_out = std::cout.rdbuf(out.rdbuf());
-  auto* old_err = std::cerr.rdbuf(err.rdbuf());
-  const int code = connector::run_cli(static_cast<int>(argv.size()), argv.data());
-  std::cout.rdbuf(old_out);
-  std::cerr.rdbuf(old_err);
-  return {code, out.str(), err.str()};
-}
+Ran run(std::vector<std::string> args) { return testing::run_cli(std::move(args)); }
 
 constexpr std::int64_t kT0 = 1'700'000'000'000;
 constexpr const char* kNewVariable = "TOKENS_TEST_KEY_NEW";

@@ -16,11 +16,11 @@
 #include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
 
-#include "connector/cli.hpp"
 #include "common/http_client.hpp"
 #include "hubspot/outbox.hpp"
 #include "oauth/uninstall_notices.hpp"
 #include "tests/oauth/install_rig.hpp"
+#include "tests/support/run_cli.hpp"
 #include "tests/support/wait_until.hpp"
 #include "tests/webhooks/webhook_test_support.hpp"
 
@@ -95,17 +95,8 @@ std::vector<tandem::Secret> many_tokens(TandemUnderTest& t, std::int64_t portal,
 
 // The command line in this process: exit code, stdout, stderr.
 std::tuple<int, std::string, std::string> cli(std::vector<std::string> args) {
-  std::vector<std::string> all = {"tandem"};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  std::ostringstream out, err;
-  auto* old_out = std::cout.rdbuf(out.rdbuf());
-  auto* old_err = std::cerr.rdbuf(err.rdbuf());
-  int code = tandem::connector::run_cli(static_cast<int>(argv.size()), argv.data());
-  std::cout.rdbuf(old_out);
-  std::cerr.rdbuf(old_err);
-  return std::make_tuple(code, out.str(), err.str());
+  auto r = tandem::testing::run_cli(std::move(args));
+  return std::make_tuple(r.code, r.out, r.err);
 }
 
 }  // namespace
