@@ -9,7 +9,7 @@
 #include <sstream>
 #include <vector>
 
-#include "connector/cli.hpp"
+#include "tests/support/run_cli.hpp"
 
 namespace {
 
@@ -20,16 +20,8 @@ struct Run {
 
 Run tandem_cli(std::vector<std::string> args) {
   REQUIRE(::chdir(TANDEM_SOURCE_DIR) == 0);
-  args.insert(args.begin(), "tandem");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  std::ostringstream out, err;
-  auto* old_out = std::cout.rdbuf(out.rdbuf());
-  auto* old_err = std::cerr.rdbuf(err.rdbuf());
-  const int code = tandem::connector::run_cli(static_cast<int>(argv.size()), argv.data());
-  std::cout.rdbuf(old_out);
-  std::cerr.rdbuf(old_err);
-  return {code, out.str()};
+  auto r = tandem::testing::run_cli(std::move(args));
+  return {r.code, r.out};
 }
 
 }  // namespace
