@@ -67,6 +67,11 @@ struct LeadPipeline::State {
       std::string text;
       if (!rules::read_file(f, text)) text = "<unreadable>";
       out += f + '\0' + text + '\0';
+      // The campaigns file beside it is part of the rules.
+      if (auto campaigns = rules::campaigns_file_beside(f)) {
+        if (!rules::read_file(*campaigns, text)) text = "<unreadable>";
+        out += *campaigns + '\0' + text + '\0';
+      }
     }
     return out.empty() ? error : out;
   }

@@ -153,8 +153,19 @@ Plan plan_decision(const rules::CompiledRuleset& rs, const rules::Evaluator& eva
   plan.next.evaluations = (stored ? stored->evaluations : 0) + 1;
   plan.next.stage = std::string(d.target_stage_name());
   plan.next.rules_version = version;
-  plan.next.campaign = d.campaign >= 0 ? rs.ast.campaigns.campaigns[static_cast<std::size_t>(d.campaign)].name : "";
-  plan.next.relevant = d.relevant;
+  // A contact is counted for the campaign it was first attributed to, as long as the campaigns file
+  // still has it (a later conversion overwriting the property it was attributed by does not move
+  // it), and stays a relevant lead once it was one.
+  const auto& campaigns = rs.ast.campaigns.campaigns;
+  const bool kept = stored && !stored->campaign.empty() &&
+                    std::any_of(campaigns.begin(), campaigns.end(), [&](const rules::Campaign& c) { return c.name == stored->campaign; });
+  if (kept) {
+    plan.next.campaign = stored->campaign;
+    plan.next.relevant = stored->relevant || (d.campaign >= 0 && campaigns[static_cast<std::size_t>(d.campaign)].name == stored->campaign && d.relevant);
+  } else {
+    plan.next.campaign = d.campaign >= 0 ? campaigns[static_cast<std::size_t>(d.campaign)].name : "";
+    plan.next.relevant = d.relevant;
+  }
   std::tie(plan.next.next_check_at, plan.next.next_check_reason) = next_check(rs, d);
 
   std::string rule;

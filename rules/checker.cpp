@@ -193,7 +193,11 @@ class RuleChecker {
       if (!camp.name.empty() && !names.insert(camp.name).second)
         error(camp.pos, "there are two campaigns named '" + camp.name + "'");
       condition(camp.when, Section::kCampaign);
-      property_name(camp.date_property, Type::kDate, "the campaign's date");
+      if (builtin(camp.date_property.value))
+        error(camp.date_property.pos, "'" + camp.date_property.value +
+                                          "' is computed by Tandem; a campaign's date is a contact property such as createdate");
+      else
+        property_name(camp.date_property, Type::kDate, "the campaign's date");
       const CampaignTargets& t = camp.targets;
       const std::pair<const char*, const std::optional<double>*> funnel[] = {{"relevant_leads", &t.relevant_leads},
                                                                              {"mqls", &t.mqls},
@@ -209,6 +213,16 @@ class RuleChecker {
                                 format_number(**before->second) + "): each stage comes from the one before");
         before = &step;
       }
+      // A target counts contacts at HubSpot's lifecycle stage or beyond: the rules must have it.
+      const std::pair<const char*, const std::optional<double>*> staged[] = {{"marketingqualifiedlead", &t.mqls},
+                                                                             {"salesqualifiedlead", &t.sqls},
+                                                                             {"opportunity", &t.opportunities},
+                                                                             {"customer", &t.won}};
+      for (const auto& [stage_name, target] : staged)
+        if (*target && std::none_of(ast_.stages.begin(), ast_.stages.end(),
+                                    [&](const Located& s) { return s.value == stage_name; }))
+          warning(camp.pos, "the campaign '" + camp.name + "' has a target counted at the stage " + stage_name +
+                                ", which the rules' stages do not have: it is not tracked");
       if (t.won_value && t.opportunity_value && *t.won_value > *t.opportunity_value)
         warning(camp.pos, "the campaign '" + camp.name + "' targets more won value than opportunity value");
     }

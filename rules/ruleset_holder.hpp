@@ -26,7 +26,9 @@ class RulesetHolder {
     if (changed) *changed = false;
     if (result.ruleset) {
       RulesetPtr old = current();
-      if (changed) *changed = !old || old->version.hash != result.ruleset->version.hash;
+      if (changed)
+        *changed = !old || old->version.hash != result.ruleset->version.hash ||
+                   old->campaigns_version.hash != result.ruleset->campaigns_version.hash;
       current_.store(result.ruleset, std::memory_order_release);
     }
     return result;

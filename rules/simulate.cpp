@@ -53,8 +53,10 @@ void count(const CompiledRuleset& rs, const Decision& d, SimulateSummary& s) {
     ++c.contacts;
     if (d.relevant) ++c.relevant;
     c.at_or_beyond.resize(rs.ast.stages.size());
-    for (std::int32_t k = 0; k <= d.target_stage && k < static_cast<std::int32_t>(c.at_or_beyond.size()); ++k)
-      ++c.at_or_beyond[static_cast<std::size_t>(k)];
+    // "other" is no step of the funnel, wherever the stage list puts it.
+    if (d.target_stage >= 0 && d.target_stage_name() != "other")
+      for (std::int32_t k = 0; k <= d.target_stage && k < static_cast<std::int32_t>(c.at_or_beyond.size()); ++k)
+        ++c.at_or_beyond[static_cast<std::size_t>(k)];
   }
   ++s.contacts;
   ++s.stages[stage_name(d)];

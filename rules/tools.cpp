@@ -68,7 +68,8 @@ int run_check(const CheckArgs& args, std::ostream& out, std::ostream& err) {
   for (const auto& p : args.paths) {
     std::string error;
     // A campaigns file is checked with the rules beside it.
-    auto f = rule_files(is_campaigns_file(p) ? std::filesystem::path(p).parent_path().string() : p, error);
+    std::string dir = std::filesystem::path(p).parent_path().string();
+    auto f = rule_files(is_campaigns_file(p) ? (dir.empty() ? std::string(".") : dir) : p, error);
     if (!error.empty()) {
       err << error << "\n";
       return 2;

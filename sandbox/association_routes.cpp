@@ -12,6 +12,13 @@ class AssociationRoutes : public CrmCall {
  public:
   using CrmCall::CrmCall;
 
+  // A deal's associations also need the deals scope (CONTRACT-ADDITIONS.md §6.5, the strictest
+  // reading: UNCONFIRMED whether the contacts scope alone reads a contact's deals).
+  std::optional<http::Response> deal_scope(ObjectType a, ObjectType b, bool write) {
+    if (a != ObjectType::kDeal && b != ObjectType::kDeal) return std::nullopt;
+    return c_.require_scope({write ? kDealsWrite : kDealsRead});
+  }
+
   std::optional<http::Response> record(ObjectType t, const std::vector<std::string>& rest) {
     const auto& m = c_.request.method;
     auto to = parse_object_type(rest[2] == "default" && rest.size() >= 4 ? rest[3] : rest[2]);
@@ -19,6 +26,7 @@ class AssociationRoutes : public CrmCall {
     const auto* from = s_.crm.find(p_, t, rest[0], "");
     if (m == "GET" && rest.size() == 3) {
       if (auto e = c_.require_scope({kContactsRead, "crm.objects.tasks.read"})) return e;
+      if (auto e = deal_scope(t, *to, false)) return e;
       if (!from) return not_found(rest[0]);
       json results = json::array();
       if (const auto* edges = s_.crm.associations(p_, t, from->id)) {
@@ -31,6 +39,7 @@ class AssociationRoutes : public CrmCall {
       return json_response(200, json{{"results", results}});
     }
     if (auto e = c_.require_scope({kContactsWrite})) return e;
+    if (auto e = deal_scope(t, *to, true)) return e;
     if (!from) return not_found(rest[0]);
     auto link = [&](const std::string& to_id_text, std::optional<int> type_id) -> http::Response {
       auto to_id = to_int(to_id_text);
@@ -102,6 +111,7 @@ class AssociationRoutes : public CrmCall {
     if (rest.size() == 2) op += "/" + rest[1];
     if (op == "read") {
       if (auto e = c_.require_scope({kContactsRead, "crm.objects.tasks.read"})) return e;
+      if (auto e = deal_scope(from, to, false)) return e;
       if (inputs.size() > 1000) return error_response(400, "VALIDATION_ERROR", "Batch read accepts at most 1000 inputs");
       json results = json::array();
       json missing = json::array();
@@ -127,6 +137,7 @@ class AssociationRoutes : public CrmCall {
       return multi_status(c_.now_ms, std::move(results), std::move(errors), 200);
     }
     if (auto e = c_.require_scope({kContactsWrite})) return e;
+    if (auto e = deal_scope(from, to, true)) return e;
     if (inputs.size() > 2000) return error_response(400, "VALIDATION_ERROR", "Batch create accepts at most 2000 inputs");
     int type_id = association_type_id(from, to);
     if (type_id == 0)

@@ -21,7 +21,45 @@ std::optional<std::int64_t> json_id(const json& j) {
   return std::nullopt;
 }
 
+// HubSpot's default deal pipeline (CONTRACT-ADDITIONS.md §6.4): stage ids, labels, order and
+// metadata as strings, probability 1.0 won and 0.0 lost [COMMUNITY]; createdAt 0 for defaults [SPEC].
+static json deal_pipelines_json() {
+  struct Stage {
+    const char* id;
+    const char* label;
+    const char* probability;
+    bool closed;
+  };
+  static const Stage kStages[] = {{"appointmentscheduled", "Appointment Scheduled", "0.2", false},
+                                  {"qualifiedtobuy", "Qualified To Buy", "0.4", false},
+                                  {"presentationscheduled", "Presentation Scheduled", "0.6", false},
+                                  {"decisionmakerboughtin", "Decision Maker Bought-In", "0.8", false},
+                                  {"contractsent", "Contract Sent", "0.9", false},
+                                  {"closedwon", "Closed Won", "1.0", true},
+                                  {"closedlost", "Closed Lost", "0.0", true}};
+  const std::string epoch = "1970-01-01T00:00:00Z";
+  json stages = json::array();
+  int order = 0;
+  for (const auto& s : kStages)
+    stages.push_back({{"id", s.id},
+                      {"label", s.label},
+                      {"displayOrder", order++},
+                      {"metadata", {{"isClosed", s.closed ? "true" : "false"}, {"probability", s.probability}}},
+                      {"createdAt", epoch},
+                      {"updatedAt", epoch},
+                      {"archived", false}});
+  return {{"results", json::array({{{"id", "default"},
+                                    {"label", "Sales Pipeline"},
+                                    {"displayOrder", 0},
+                                    {"stages", stages},
+                                    {"createdAt", epoch},
+                                    {"updatedAt", epoch},
+                                    {"archived", false}}})}};
+}
+
 std::optional<http::Response> require_object_scope(const ApiContext& c, ObjectType t, bool write) {
+  // Deals have scopes of their own (CONTRACT-ADDITIONS.md §6.5).
+  if (t == ObjectType::kDeal) return c.require_scope({write ? kDealsWrite : kDealsRead});
   if (auto e = c.require_scope({write ? kContactsWrite : kContactsRead})) return e;
   if (t == ObjectType::kEmail) return c.require_scope({kSalesEmailRead});
   return std::nullopt;
@@ -118,6 +156,13 @@ std::optional<http::Response> handle_crm(SandboxRouter& s, ApiContext& ctx) {
   if (seg.size() >= 4 && seg[0] == "crm" &&
       ((seg[1] == "v3" && seg[2] == "properties") || (seg[1] == "properties" && seg[2] == "2026-03"))) {
     return serve_properties(s, ctx);
+  }
+  // /crm/v3/pipelines/deals and /crm/pipelines/2026-03/deals: the default pipeline (read only).
+  if (seg.size() == 4 && seg[0] == "crm" &&
+      ((seg[1] == "v3" && seg[2] == "pipelines") || (seg[1] == "pipelines" && seg[2] == "2026-03")) &&
+      parse_object_type(seg[3]) == ObjectType::kDeal && ctx.request.method == "GET") {
+    if (auto e = ctx.require_scope({kDealsRead})) return e;
+    return json_response(200, deal_pipelines_json());
   }
   if (seg.size() == 3 && seg[0] == "account-info" && (seg[1] == "v3" || seg[1] == "2026-03") && seg[2] == "details") {
     return serve_account_details(s, ctx);

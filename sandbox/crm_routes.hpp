@@ -48,6 +48,8 @@ std::optional<http::Response> serve_uninstall(SandboxRouter& s, ApiContext& c);
 // The contacts scopes; HubSpot's tasks, calls, emails, meetings and notes APIs take them too.
 inline constexpr std::string_view kContactsRead = "crm.objects.contacts.read";
 inline constexpr std::string_view kContactsWrite = "crm.objects.contacts.write";
+inline constexpr std::string_view kDealsRead = "crm.objects.deals.read";
+inline constexpr std::string_view kDealsWrite = "crm.objects.deals.write";
 
 // The emails API also lists sales-email-read with the contacts scope on every operation
 // (spec PublicApiSpecs/CRM/Emails/Rollouts/424/2026-03/emails.json); the sandbox requires both.

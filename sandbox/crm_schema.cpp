@@ -177,6 +177,37 @@ std::vector<PropertyDef> meeting_schema() {
   return s;
 }
 
+// The deal properties revenue figures need (CONTRACT-ADDITIONS.md §6.2): amount as a number,
+// the default pipeline's stages (§6.4), close date, owner, and HubSpot's closed / won flags.
+std::vector<PropertyDef> deal_schema() {
+  auto deal = [](PropertyDef d) {
+    d.group = "dealinformation";
+    return d;
+  };
+  std::vector<PropertyDef> s = {deal(text("dealname", "Deal Name")),
+                                deal(number("amount", "Amount")),
+                                deal(datetime("closedate", "Close Date")),
+                                deal(datetime("createdate", "Create Date")),
+                                deal(datetime("hs_lastmodifieddate", "Last Modified Date", true)),
+                                deal(number("hs_object_id", "Record ID", true)),
+                                deal(enumeration("pipeline", "Pipeline", {"default"}))};
+  PropertyDef stage = deal(enumeration("dealstage", "Deal Stage", {}));
+  stage.options = {{"appointmentscheduled", "Appointment Scheduled"}, {"qualifiedtobuy", "Qualified To Buy"},
+                   {"presentationscheduled", "Presentation Scheduled"}, {"decisionmakerboughtin", "Decision Maker Bought-In"},
+                   {"contractsent", "Contract Sent"}, {"closedwon", "Closed Won"}, {"closedlost", "Closed Lost"}};
+  s.push_back(stage);
+  // Calculated by HubSpot from the stage (read-only here, set when the stage is written).
+  PropertyDef closed{"hs_is_closed", "Is Deal Closed?", "bool", "booleancheckbox", {{"true", "Yes"}, {"false", "No"}}, true};
+  PropertyDef won{"hs_is_closed_won", "Is Closed Won", "bool", "booleancheckbox", {{"true", "Yes"}, {"false", "No"}}, true};
+  closed.group = won.group = "dealinformation";
+  s.push_back(closed);
+  s.push_back(won);
+  PropertyDef owner = deal(enumeration("hubspot_owner_id", "Deal owner", {}));
+  owner.owner_reference = true;
+  s.push_back(owner);
+  return s;
+}
+
 std::vector<PropertyDef> note_schema() {
   auto s = engagement_base("note");
   s.push_back(text("hs_note_body", "Note body", "note"));
@@ -195,6 +226,7 @@ constexpr TypeNames kTypeNames[] = {
     {ObjectType::kContact, "contacts", "contact", "0-1"}, {ObjectType::kTask, "tasks", "task", "0-27"},
     {ObjectType::kCall, "calls", "call", "0-48"},         {ObjectType::kEmail, "emails", "email", "0-49"},
     {ObjectType::kMeeting, "meetings", "meeting", "0-47"}, {ObjectType::kNote, "notes", "note", "0-46"},
+    {ObjectType::kDeal, "deals", "deal", "0-3"},
 };
 const TypeNames& names_of(ObjectType t) { return kTypeNames[static_cast<int>(t)]; }
 
@@ -206,7 +238,7 @@ struct ContactAssociation {
 constexpr ContactAssociation kContactAssociations[] = {
     {ObjectType::kTask, kTaskToContact, kContactToTask},       {ObjectType::kCall, kCallToContact, kContactToCall},
     {ObjectType::kEmail, kEmailToContact, kContactToEmail},    {ObjectType::kMeeting, kMeetingToContact, kContactToMeeting},
-    {ObjectType::kNote, kNoteToContact, kContactToNote},
+    {ObjectType::kNote, kNoteToContact, kContactToNote},       {ObjectType::kDeal, kDealToContact, kContactToDeal},
 };
 
 }  // namespace
@@ -234,13 +266,18 @@ std::optional<ObjectType> contact_association_target(int type_id) {
   return std::nullopt;
 }
 
-const char* created_property(ObjectType t) { return t == ObjectType::kContact ? "createdate" : "hs_createdate"; }
+const char* created_property(ObjectType t) {
+  return t == ObjectType::kContact || t == ObjectType::kDeal ? "createdate" : "hs_createdate";
+}
 const char* modified_property(ObjectType t) { return t == ObjectType::kContact ? "lastmodifieddate" : "hs_lastmodifieddate"; }
 
 const std::vector<std::string>& default_properties(ObjectType t) {
   static const std::vector<std::string> contact = {"createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"};
   static const std::vector<std::string> activity = {"hs_createdate", "hs_lastmodifieddate", "hs_object_id"};
-  return t == ObjectType::kContact ? contact : activity;
+  // A deal read without `properties` (CONTRACT-ADDITIONS.md §6.1; the stamps as observed).
+  static const std::vector<std::string> deal = {"amount",    "closedate",        "createdate",          "dealname",
+                                                "dealstage", "hs_lastmodifieddate", "hs_object_id", "pipeline"};
+  return t == ObjectType::kContact ? contact : t == ObjectType::kDeal ? deal : activity;
 }
 
 int lifecycle_rank(std::string_view stage) {
@@ -260,6 +297,7 @@ Portal build_portal(const PortalConfig& cfg) {
   portal.schemas[static_cast<int>(ObjectType::kEmail)] = email_schema();
   portal.schemas[static_cast<int>(ObjectType::kMeeting)] = meeting_schema();
   portal.schemas[static_cast<int>(ObjectType::kNote)] = note_schema();
+  portal.schemas[static_cast<int>(ObjectType::kDeal)] = deal_schema();
   for (const auto& cp : cfg.properties) {
     auto t = parse_object_type(cp.object_type).value_or(ObjectType::kContact);
     PropertyDef d{cp.name, cp.label.empty() ? cp.name : cp.label, cp.type, "text", {}, false, false, "custom"};
@@ -278,6 +316,7 @@ Portal build_portal(const PortalConfig& cfg) {
                           : d.group == "email"            ? "Email information"
                           : d.group == "meeting"          ? "Meeting information"
                           : d.group == "note"             ? "Note information"
+                          : d.group == "dealinformation"  ? "Deal information"
                           : d.group == "custom"           ? "Custom properties"
                                                           : d.group;
       portal.groups[t].push_back({d.group, label, static_cast<int>(portal.groups[t].size())});

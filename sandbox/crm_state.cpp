@@ -9,6 +9,19 @@
 
 namespace tandem::sandbox {
 
+namespace {
+
+// HubSpot's calculated closed / won flags of a deal, from its stage in the default pipeline
+// (CONTRACT-ADDITIONS.md §6.2, §6.4: decide won from hs_is_closed_won, not from labels).
+void stamp_deal_flags(CrmObject& o) {
+  const auto it = o.props.find("dealstage");
+  const std::string stage = it == o.props.end() ? std::string() : it->second;
+  o.props["hs_is_closed"] = stage == "closedwon" || stage == "closedlost" ? "true" : "false";
+  o.props["hs_is_closed_won"] = stage == "closedwon" ? "true" : "false";
+}
+
+}  // namespace
+
 ApiError not_found_error(std::string_view id) {
   (void)id;
   return {404, error_body("OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.")};
@@ -83,6 +96,7 @@ std::variant<const CrmObject*, ApiError> CrmState::create(Portal& p, ObjectType 
   // The user a person's write came from (X-Sandbox-Acting-User), as HubSpot records the creator.
   if (is_engagement(t) && source.source_id.starts_with("userId:")) o.props["hs_created_by_user_id"] = source.source_id.substr(7);
   if (o.props.contains("hubspot_owner_id") && t == ObjectType::kContact) o.props["hubspot_owner_assigneddate"] = iso8601_ms(now_ms);
+  if (t == ObjectType::kDeal) stamp_deal_flags(o);
   if (auto it = o.props.find(created_property(t)); it != o.props.end()) {
     o.created_ms = parse_datetime_ms(it->second).value_or(now_ms);
   }
@@ -140,6 +154,10 @@ std::variant<const CrmObject*, ApiError> CrmState::update(Portal& p, ObjectType 
     else o.props[k] = v;
     record_version(o, k, v, now_ms, source);
     events.push_back({ChangeEvent::Kind::kPropertyChange, p.config.id, t, id, k, v, now_ms, source.change_source, source.source_id});
+    if (t == ObjectType::kDeal && k == "dealstage") {
+      stamp_deal_flags(o);
+      for (const char* flag : {"hs_is_closed", "hs_is_closed_won"}) record_version(o, flag, o.props[flag], now_ms, source);
+    }
   }
   if (changed) {
     o.updated_ms = now_ms;

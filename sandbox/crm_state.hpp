@@ -26,11 +26,11 @@
 namespace tandem::sandbox {
 
 // The values index per-type arrays and name the types in state snapshots: append, never renumber.
-enum class ObjectType { kContact = 0, kTask = 1, kCall = 2, kEmail = 3, kMeeting = 4, kNote = 5 };
-constexpr int kObjectTypeCount = 6;
+enum class ObjectType { kContact = 0, kTask = 1, kCall = 2, kEmail = 3, kMeeting = 4, kNote = 5, kDeal = 6 };
+constexpr int kObjectTypeCount = 7;
 
 // "contacts", "contact", "0-1" -> kContact; "tasks", "task", "0-27" -> kTask; calls 0-48,
-// emails 0-49, meetings 0-47, notes 0-46 (developers.hubspot.com/docs/api-reference/legacy/crm/understanding-the-crm).
+// emails 0-49, meetings 0-47, notes 0-46, deals 0-3 (developers.hubspot.com/docs/api-reference/legacy/crm/understanding-the-crm).
 std::optional<ObjectType> parse_object_type(std::string_view text);
 std::string_view object_type_name(ObjectType t);      // "contacts", "tasks", "calls", ...
 std::string_view object_type_id(ObjectType t);        // "0-1", "0-27", "0-48", ...
@@ -58,6 +58,9 @@ constexpr int kMeetingToContact = 200;
 constexpr int kContactToMeeting = 199;
 constexpr int kNoteToContact = 202;
 constexpr int kContactToNote = 201;
+// Deals and their contacts (CONTRACT-ADDITIONS.md §6.3).
+constexpr int kDealToContact = 3;
+constexpr int kContactToDeal = 4;
 // The HUBSPOT_DEFINED type id from `from` to `to`; 0 when the sandbox has no such association.
 int association_type_id(ObjectType from, ObjectType to);
 // The object type a contact's association type id leads to (203 -> tasks, 193 -> calls, ...).

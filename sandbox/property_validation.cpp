@@ -180,6 +180,14 @@ std::optional<ApiError> CrmState::validate_create(const Portal& p, ObjectType t,
         return ApiError{409, error_body("CONFLICT", "Contact already exists. Existing ID: " + id)};
       }
     }
+  } else if (t == ObjectType::kDeal) {
+    // What HubSpot does with a deal created without a name or a stage is UNCONFIRMED
+    // (CONTRACT-ADDITIONS.md §6.1): the strictest reading, both required, as in HubSpot's forms.
+    for (const char* name : {"dealname", "dealstage"}) {
+      auto it = props.find(name);
+      if (it == props.end() || it->second.empty())
+        return ApiError{400, property_errors_body({{name, "REQUIRED_PROPERTY", std::string("Property \"") + name + "\" is required"}})};
+    }
   } else {
     auto it = props.find("hs_timestamp");
     // A meeting without hs_timestamp takes hs_meeting_start_time (meetings guide, "Properties").

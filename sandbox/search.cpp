@@ -267,8 +267,9 @@ http::Response search_objects(SandboxRouter& s, ApiContext& ctx, ObjectType type
   static const std::vector<std::string> kEmailText = {"hs_email_subject", "hs_email_text"};
   static const std::vector<std::string> kMeetingText = {"hs_meeting_title", "hs_meeting_body"};
   static const std::vector<std::string> kNoteText = {"hs_note_body"};
-  const std::vector<std::string>* text_by_type[kObjectTypeCount] = {&kContactText, &kTaskText, &kCallText,
-                                                                     &kEmailText,   &kMeetingText, &kNoteText};
+  static const std::vector<std::string> kDealText = {"dealname"};
+  const std::vector<std::string>* text_by_type[kObjectTypeCount] = {&kContactText, &kTaskText, &kCallText, &kEmailText,
+                                                                     &kMeetingText, &kNoteText, &kDealText};
   const auto& text_props = *text_by_type[static_cast<int>(type)];
 
   std::vector<const CrmObject*> hits;

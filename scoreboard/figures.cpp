@@ -58,12 +58,16 @@ Figures compute(const rules::CompiledRuleset& rs, std::int64_t portal, const std
   f.contacts = contacts.size();
   const std::size_t stage_count = rs.ast.stages.size();
   std::unordered_map<std::string, std::int32_t> rank;
-  for (std::size_t k = 0; k < stage_count; ++k) rank[rs.ast.stages[k].value] = static_cast<std::int32_t>(k);
+  // "other" is where HubSpot puts contacts that fit no stage: no step of the funnel, whatever its
+  // place in the list.
+  for (std::size_t k = 0; k < stage_count; ++k)
+    if (rs.ast.stages[k].value != "other") rank[rs.ast.stages[k].value] = static_cast<std::int32_t>(k);
   auto rank_of = [&](const std::string& s) {
     auto it = rank.find(s);
     return it == rank.end() ? -1 : it->second;
   };
-  std::sort(transitions.begin(), transitions.end(), [](const TransitionRow& a, const TransitionRow& b) {
+  // Stable: moves in the same millisecond keep the order they were recorded in.
+  std::stable_sort(transitions.begin(), transitions.end(), [](const TransitionRow& a, const TransitionRow& b) {
     return a.contact != b.contact ? a.contact < b.contact : a.at < b.at;
   });
   // Each contact's transitions: [first, last) in `transitions`.
@@ -96,7 +100,7 @@ Figures compute(const rules::CompiledRuleset& rs, std::int64_t portal, const std
       c.funnel.push_back(std::move(s));
     }
   }
-  StageAccumulator first(stage_count), recycled(stage_count);
+  StageAccumulator all(stage_count), recycled(stage_count);
 
   std::vector<char> was_at(stage_count);
   for (const ContactRow& row : contacts) {
@@ -104,7 +108,9 @@ Figures compute(const rules::CompiledRuleset& rs, std::int64_t portal, const std
     std::fill(was_at.begin(), was_at.end(), 0);
     std::int32_t reached = rank_of(row.stage);
     if (reached >= 0) was_at[static_cast<std::size_t>(reached)] = 1;
-    StageAccumulator& acc = row.recycle_count > 0 ? recycled : first;
+    // Every contact counts in the main table (a lead sales returned is an MQL that did not move
+    // on); recycled ones are also shown apart.
+    const bool is_recycled = row.recycle_count > 0;
     if (auto h = history.find(row.id); h != history.end()) {
       const auto [begin, end] = h->second;
       if (const auto r = rank_of(transitions[begin].from); r >= 0) was_at[static_cast<std::size_t>(r)] = 1;
@@ -114,15 +120,22 @@ Figures compute(const rules::CompiledRuleset& rs, std::int64_t portal, const std
         was_at[static_cast<std::size_t>(r)] = 1;
         reached = std::max(reached, r);
         // A completed stay: entered at this transition, left at the next.
-        if (t + 1 < end && transitions[t + 1].at >= transitions[t].at)
-          acc.stays[static_cast<std::size_t>(r)].push_back(static_cast<double>(transitions[t + 1].at - transitions[t].at) /
-                                                           kMsPerDay);
+        if (t + 1 < end && transitions[t + 1].at >= transitions[t].at) {
+          const double days = static_cast<double>(transitions[t + 1].at - transitions[t].at) / kMsPerDay;
+          all.stays[static_cast<std::size_t>(r)].push_back(days);
+          if (is_recycled) recycled.stays[static_cast<std::size_t>(r)].push_back(days);
+        }
       }
     }
     for (std::size_t k = 0; k < stage_count; ++k) {
       if (!was_at[k]) continue;
-      ++acc.entered[k];
-      if (reached > static_cast<std::int32_t>(k)) ++acc.converted[k];
+      const bool moved_on = reached > static_cast<std::int32_t>(k);
+      ++all.entered[k];
+      if (moved_on) ++all.converted[k];
+      if (is_recycled) {
+        ++recycled.entered[k];
+        if (moved_on) ++recycled.converted[k];
+      }
     }
 
     auto ci = campaign_index.find(row.campaign);
@@ -138,8 +151,9 @@ Figures compute(const rules::CompiledRuleset& rs, std::int64_t portal, const std
     for (auto& s : c.funnel)
       if (c.cost > 0 && s.reached) s.cost_per = c.cost / static_cast<double>(s.reached);
   }
-  if (f.campaigns.back().contacts == 0) f.campaigns.pop_back();
-  f.stages = first.figures(rs);
+  if (f.campaigns.back().contacts == 0 || rs.ast.campaigns.file.empty()) f.campaigns.pop_back();
+  if (rs.ast.campaigns.file.empty()) f.campaigns.clear();  // no campaigns file: no campaign table
+  f.stages = all.figures(rs);
   f.recycled_stages = recycled.figures(rs);
   return f;
 }
@@ -208,7 +222,7 @@ std::string format_figures(const Figures& f) {
       out += buf;
     }
   };
-  stage_table(f.stages, "Stages (contacts never returned to nurture; time in stage over completed stays)");
+  stage_table(f.stages, "Stages (every contact; time in stage over completed stays)");
   stage_table(f.recycled_stages, "Stages of recycled contacts (returned to nurture at least once)");
   return out;
 }

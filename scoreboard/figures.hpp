@@ -65,8 +65,8 @@ struct Figures {
   std::int64_t portal = 0;
   std::string currency;
   std::vector<CampaignFigures> campaigns;  // in file order, then "(no campaign)" when any
-  std::vector<StageFigures> stages;        // first-time contacts
-  std::vector<StageFigures> recycled_stages;  // contacts returned to nurture at least once
+  std::vector<StageFigures> stages;           // every contact
+  std::vector<StageFigures> recycled_stages;  // the contacts returned to nurture at least once
   std::size_t contacts = 0;
 };
 

@@ -58,7 +58,6 @@ CREATE TABLE backfills (
 constexpr std::string_view kContactsV2 = R"sql(
 ALTER TABLE contact_states ADD COLUMN campaign TEXT NOT NULL DEFAULT '';
 ALTER TABLE contact_states ADD COLUMN relevant INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX contact_states_campaign ON contact_states (portal_id, campaign);
 )sql";
 
 constexpr Migration kMigrations[] = {{1, kContactsV1}, {2, kContactsV2}};
@@ -264,6 +263,8 @@ Result<void, StateError> SqliteContactStates::merge(UnitOfWork& unit, std::int64
       if (merged.campaign.empty()) {
         merged.campaign = loser->campaign;
         merged.relevant = loser->relevant;
+      } else if (merged.campaign == loser->campaign) {
+        merged.relevant = merged.relevant || loser->relevant;
       }
     }
     upsert(c, portal, into, merged);

@@ -113,7 +113,7 @@ TEST_CASE("tandem scoreboard: campaigns against targets and budget, conversion a
   CHECK(f.at("campaigns").at(2).at("name") == "(no campaign)");
   CHECK(f.at("campaigns").at(2).at("contacts") == 1);
 
-  // Stages of first-time contacts (f1, f3, f4, w1, n1): the MQL stays were 2 and 6 days.
+  // Stages of every contact: the MQL stays were 2, 4 (f2, until sales returned it) and 6 days.
   auto stage = [&](const char* list, const std::string& name) {
     for (const auto& s : f.at(list))
       if (s.at("stage") == name) return s;
@@ -121,14 +121,14 @@ TEST_CASE("tandem scoreboard: campaigns against targets and budget, conversion a
     return nlohmann::json();
   };
   const auto mql = stage("stages", "marketingqualifiedlead");
-  CHECK(mql.at("contacts") == 2);
-  CHECK(mql.at("conversion_to_next") == 1.0);  // both reached SQL
-  CHECK(mql.at("stays") == 2);
-  CHECK(mql.at("median_days") == 2.0);
+  CHECK(mql.at("contacts") == 3);
+  CHECK(mql.at("conversion_to_next").get<double>() == Approx(2.0 / 3));  // f2 went back, not on
+  CHECK(mql.at("stays") == 3);
+  CHECK(mql.at("median_days") == 4.0);
   CHECK(mql.at("p90_days") == 6.0);
   const auto lead = stage("stages", "lead");
-  CHECK(lead.at("contacts") == 4);  // f1, f3 (from their first move), f4, w1
-  CHECK(lead.at("conversion_to_next") == 0.5);
+  CHECK(lead.at("contacts") == 5);  // f1, f2, f3 (from their first move), f4, w1
+  CHECK(lead.at("conversion_to_next").get<double>() == Approx(0.6));
   const auto sql = stage("stages", "salesqualifiedlead");
   CHECK(sql.at("median_days") == 3.0);  // f1's; f3 is still there
   // The recycled contact apart: 4 days as an MQL before sales returned it.
@@ -160,7 +160,7 @@ TEST_CASE("tandem scoreboard: campaigns against targets and budget, conversion a
   CHECK(rows("Campaigns against their targets", "Data Summit Berlin 2026") ==
         Cells{{"4", "3/150", "(2%)", "3/60", "(5%)", "2/30", "(7%)", "1/12", "(8%)", "0/4", "(0%)", "1"}});
   CHECK(rows("Cost (EUR)", "Data Summit Berlin 2026") == Cells{{"24000", "8000", "8000", "12000", "24000", "-"}});
-  CHECK(rows("Stages (contacts never returned", "marketingqualifiedlead") == Cells{{"2", "100%", "2.0", "6.0"}});
+  CHECK(rows("Stages (every contact", "marketingqualifiedlead") == Cells{{"3", "67%", "4.0", "6.0"}});
   CHECK(rows("Stages of recycled contacts", "marketingqualifiedlead") == Cells{{"1", "0%", "4.0", "4.0"}});
 
   // Every account when none is named; the other account's contact is its own.

@@ -477,4 +477,32 @@ TEST_CASE("the scoreboard counts each campaign's contacts and funnel as the pipe
   auto [status, text] = rig.tandem_command({"scoreboard"});
   CHECK(status == 0);
   CHECK(text.find("Webinars") != std::string::npos);
+
+  // Marketing ops add a catch-all campaign first in the file: the running Tandem reloads it (only
+  // the campaigns file changed), new contacts count for it, and the webinar contact, decided again
+  // after a change, stays counted for the campaign it came from.
+  const double reloads = rig.metric_sum("tandem_rules_reloads_total", "applied");
+  {
+    std::ofstream(rig.dir.file("rules/campaigns.yaml")) << "campaigns:\n"
+                                                           "  - name: Everyone\n"
+                                                           "    when: email is present\n"
+                                                           "    start: " + format_iso8601_s(now - day).substr(0, 10) + "\n"
+                                                           "    end: " + format_iso8601_s(now + day).substr(0, 10) + "\n"
+                                                        + options.campaigns_yaml.substr(options.campaigns_yaml.find("campaigns:\n") + 11);
+  }
+  REQUIRE(wait_until([&] { return rig.metric_sum("tandem_rules_reloads_total", "applied") > reloads; }, 10s, 100ms));
+  rig.update_contact(webinar, {{"jobtitle", "Head of Data Platform"}});
+  const std::string later = rig.create_contact(mql_properties("cy@northwind-retail.example", "1002"));
+  REQUIRE(wait_for_property(rig, later, "lifecyclestage", "marketingqualifiedlead"));
+  REQUIRE(wait_until(
+      [&] {
+        auto [code, out] = rig.tandem_command({"scoreboard", "--json"});
+        if (code != 0) return false;
+        figures = json::parse(out, nullptr, false);
+        if (!figures.is_array() || figures.empty()) return false;
+        std::map<std::string, int> by_name;
+        for (const auto& c : figures[0].at("campaigns")) by_name[c.at("name")] = c.at("contacts");
+        return by_name["Everyone"] == 1 && by_name["Webinars"] == 1 && by_name["(no campaign)"] == 1;
+      },
+      20s, 200ms));
 }

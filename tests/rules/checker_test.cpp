@@ -256,7 +256,12 @@ TEST_CASE("a campaigns file beside the rules is checked like them, each problem 
                             "    when: jobtitle contains \"x\"\n"
                             "    start: 1 October\n"
                             "    end: 2026-12-31\n"
-                            "    dat: createdate\n"};
+                            "    dat: createdate\n"
+                            "  - name: Builtin date\n"
+                            "    when: jobtitle contains \"y\"\n"
+                            "    date: now\n"
+                            "    start: 2026-10-01\n"
+                            "    end: 2026-12-31\n"};
   const LoadResult r = compile_ruleset("rules.yaml", rules, nullptr, &campaigns);
   const std::string out = r.diagnostics.format();
   INFO(out);
@@ -272,10 +277,27 @@ TEST_CASE("a campaigns file beside the rules is checked like them, each problem 
         "campaigns.yaml:11:15: error: win_rate is the share of opportunities expected to be won, from 0 to 1",
         "campaigns.yaml:12:5: error: there are two campaigns named 'Fair'",
         "campaigns.yaml:14:12: error: start is a day such as 2026-10-01, not '1 October'",
-        "campaigns.yaml:16:5: error: unknown key 'dat' in a campaign; did you mean 'date'?"})
+        "campaigns.yaml:16:5: error: unknown key 'dat' in a campaign; did you mean 'date'?",
+        "campaigns.yaml:19:11: error: 'now' is computed by Tandem; a campaign's date is a contact property such as createdate"})
     CHECK_THAT(out, Catch::Contains(expected));
-  // The rule file's own diagnostics come first, then the campaigns file's, each in line order.
   CHECK(out.find("rules.yaml:") == std::string::npos);
+
+  // The rule file's own diagnostics come first, then the campaigns file's, each in line order;
+  // a target at a stage the rules do not have is not tracked, and says so.
+  const std::string staged =
+      "stages: [lead, customer]\nqualify:\n  - name: q\n    when: lifecyclestage == Lead\n    stage: customer\n";
+  CampaignsSource mql{"campaigns.yaml", "campaigns:\n  - name: C\n    when: jobtitle contains \"x\"\n"
+                                        "    start: 2026-10-01\n    end: 2026-10-31\n    targets: { mqls: 5, won: 1 }\n"};
+  const std::string both = compile_ruleset("rules.yaml", staged, nullptr, &mql).diagnostics.format();
+  INFO(both);
+  const auto rules_at = both.find("rules.yaml:4:29: warning: 'Lead' is not a quoted value");
+  const auto campaigns_at =
+      both.find("campaigns.yaml:2:5: warning: the campaign 'C' has a target counted at the stage marketingqualifiedlead, "
+                "which the rules' stages do not have: it is not tracked");
+  REQUIRE(rules_at != std::string::npos);
+  REQUIRE(campaigns_at != std::string::npos);
+  CHECK(rules_at < campaigns_at);
+  CHECK(both.find("stage customer, which") == std::string::npos);
 }
 
 TEST_CASE("the example campaigns are checked with the example rules and clean") {

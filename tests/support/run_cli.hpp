@@ -23,11 +23,18 @@ inline CliRun run_cli(std::vector<std::string> args) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   std::ostringstream out, err;
-  auto* old_out = std::cout.rdbuf(out.rdbuf());
-  auto* old_err = std::cerr.rdbuf(err.rdbuf());
-  const int code = connector::run_cli(static_cast<int>(argv.size()), argv.data());
-  std::cout.rdbuf(old_out);
-  std::cerr.rdbuf(old_err);
+  // Restored however run_cli ends, an exception included.
+  struct Redirect {
+    std::ostream& stream;
+    std::streambuf* old;
+    Redirect(std::ostream& s, std::streambuf* to) : stream(s), old(s.rdbuf(to)) {}
+    ~Redirect() { stream.rdbuf(old); }
+  };
+  int code = 0;
+  {
+    Redirect o(std::cout, out.rdbuf()), e(std::cerr, err.rdbuf());
+    code = connector::run_cli(static_cast<int>(argv.size()), argv.data());
+  }
   return {code, out.str(), err.str()};
 }
 
